@@ -1,0 +1,45 @@
+# Two entry points for a newcomer: `make run` and `make test`. Both create .venv and install from
+# pyproject.toml; a stamp file per extra set keeps the second run quick.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+
+.PHONY: run test lint bench clean score
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.stamp-run: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.stamp-test: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q -e ".[test,neural]"
+	touch $@ $(VENV)/.stamp-run
+
+$(VENV)/.stamp-bench: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q -e ".[test,bench]"
+	touch $@
+
+run: $(VENV)/.stamp-run
+	$(PY) -m bot
+
+test: $(VENV)/.stamp-test
+	$(PY) -m ruff check .
+	NO_PROXY=127.0.0.1,localhost HF_HUB_OFFLINE=1 $(PY) -m pytest -q
+
+lint: $(VENV)/.stamp-test
+	$(PY) -m ruff check .
+
+bench: $(VENV)/.stamp-bench
+	$(PY) bench/summariser.py
+	$(PY) bench/storage.py
+	$(PY) bench/bot.py
+
+score: $(VENV)/.stamp-run
+	$(PY) ../shared/eval/score.py --cmd "$(PY) -m summariser --json {file}" -v
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,27 @@
+"""Async SQLite repository: reports, summaries, users, subscriptions, deliveries and search."""
+
+from storage.models import (
+    Delivery,
+    NewReport,
+    SearchHit,
+    SearchPage,
+    SectionItem,
+    StoredReport,
+    Subscription,
+    UnitCount,
+    User,
+)
+from storage.repository import Repository
+
+__all__ = [
+    "Delivery",
+    "NewReport",
+    "Repository",
+    "SearchHit",
+    "SearchPage",
+    "SectionItem",
+    "StoredReport",
+    "Subscription",
+    "UnitCount",
+    "User",
+]
