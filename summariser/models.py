@@ -6,7 +6,7 @@ cleaned report text; `source` spans let any item be traced back to where it came
 
 from __future__ import annotations
 
-from datetime import date
+import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -46,7 +46,7 @@ class Summary(BaseModel):
     body: str | None = None
     meeting: str | None = None
     title: str | None = None
-    date: date | None = None
+    date: dt.date | None = None  # `dt.`: a bare `date` would resolve to this field (None)
     period: str | None = None
     results: list[Item] = Field(default_factory=list)
     shortcomings: list[Item] = Field(default_factory=list)
