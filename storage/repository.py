@@ -1,19 +1,32 @@
 """Async repository over SQLite (aiosqlite). The contract the bot codes against.
 
 Every read of report data takes the caller's `scope`; nothing crosses scopes.
-Bodies are filled in by the storage issue; signatures are the contract.
+
+Concurrency: one writer connection whose transactions (BEGIN IMMEDIATE) are serialised by an
+asyncio.Lock, and one reader connection (WAL lets it read while the writer writes). A second
+process on the same file waits on busy_timeout instead of failing.
+Times are stored in UTC; naive datetimes given to the repository are taken as UTC.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
+
+from storage.folding import fts_match, lookup_key, text_sha256
 from storage.models import (
     Delivery,
     ItemSection,
     NewReport,
     Role,
+    SearchHit,
     SearchPage,
     SectionItem,
     StoredReport,
@@ -21,61 +34,312 @@ from storage.models import (
     UnitCount,
     User,
 )
+from storage.schema import items_text, migrate, register_functions
 from summariser.models import Summary
+
+BUSY_TIMEOUT_MS = 30_000
+SNIPPET_TOKENS = 16
+_SECTIONS = ("results", "shortcomings", "tasks")
+
+_REPORT_COLUMNS = """
+    r.id, r.scope, r.chat_id, r.user_id, r.sha256, r.received_at, r.source_kind, r.forward_origin,
+    r.file_name, r.url, COALESCE(r.title, r.summary_title), r.text, r.state, r.error,
+    s.summary_json, s.engine, s.engine_version, s.created_at
+"""
+_REPORT_FROM = "reports r LEFT JOIN summaries s ON s.id = r.summary_id"
+
+
+def _ts(value: datetime | None = None) -> str:
+    """UTC text that sorts chronologically."""
+    value = value or datetime.now(UTC)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _like(key: str) -> str:
+    """A LIKE pattern matching `key` anywhere (with ESCAPE '\\')."""
+    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _report(row: Sequence[Any]) -> StoredReport:
+    summary = Summary.model_validate_json(row[14]) if row[14] else None
+    return StoredReport(
+        id=row[0],
+        scope=row[1],
+        chat_id=row[2],
+        user_id=row[3],
+        sha256=row[4],
+        received_at=_dt(row[5]),
+        source_kind=row[6],
+        forward_origin=row[7],
+        file_name=row[8],
+        url=row[9],
+        title=row[10],
+        text=row[11],
+        state=row[12],
+        error=row[13],
+        summary=summary,
+        engine=row[15],
+        engine_version=row[16],
+        summarised_at=_dt(row[17]),
+    )
+
+
+def _user(row: Sequence[Any]) -> User:
+    return User(
+        id=row[0],
+        role=row[1],
+        display_name=row[2],
+        default_unit=row[3],
+        language=row[4],
+        created_at=_dt(row[5]),
+    )
+
+
+def _subscription(row: Sequence[Any]) -> Subscription:
+    return Subscription(
+        chat_id=row[0],
+        cadence=row[1],
+        weekday=row[2],
+        time_of_day=row[3],
+        timezone=row[4],
+        active=bool(row[5]),
+        skip_empty=bool(row[6]),
+        created_at=_dt(row[7]),
+    )
+
+
+def _delivery(row: Sequence[Any]) -> Delivery:
+    return Delivery(
+        chat_id=row[0], period_key=row[1], state=row[2], claimed_at=_dt(row[3]), sent_at=_dt(row[4])
+    )
+
+
+async def _connect(path: str) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    await register_functions(conn)
+    return conn
 
 
 class Repository:
+    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+        """Use `Repository.open`."""
+        self._writer = writer
+        self._reader = reader
+        self._write_lock = asyncio.Lock()
+
     @classmethod
     async def open(cls, path: str | Path = "data/bot.sqlite3") -> Repository:
-        """Open (creating the folder and file), set WAL/foreign keys/busy timeout, migrate."""
-        raise NotImplementedError
+        """Open (creating the folder and file), set WAL/foreign keys/busy timeout, migrate.
+
+        ":memory:" works too (one connection then serves reads and writes)."""
+        memory = str(path) == ":memory:"
+        if not memory:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        writer = await _connect(str(path))
+        try:
+            if not memory:
+                await writer.execute("PRAGMA journal_mode = WAL")
+                await writer.execute("PRAGMA synchronous = NORMAL")
+            await migrate(writer)
+            reader = writer if memory else await _connect(str(path))
+        except BaseException:
+            await writer.close()
+            raise
+        return cls(writer, reader)
 
     async def close(self) -> None:
-        raise NotImplementedError
+        async with self._write_lock:
+            if self._reader is not self._writer:
+                await self._reader.close()
+            await self._writer.close()
+
+    async def __aenter__(self) -> Repository:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction at a time on the writer connection."""
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await asyncio.shield(self._writer.execute("ROLLBACK"))
+                raise
+            await asyncio.shield(self._writer.execute("COMMIT"))
+
+    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return list(await self._reader.execute_fetchall(sql, params))
+
+    async def _reports(self, where: str, params: Sequence[Any], order: str, limit: int) -> list[StoredReport]:
+        rows = await self._rows(
+            f"SELECT {_REPORT_COLUMNS} FROM {_REPORT_FROM} WHERE {where} ORDER BY {order} LIMIT ?",
+            (*params, limit),
+        )
+        return [_report(row) for row in rows]
 
     # --- reports -----------------------------------------------------------------------------
     async def add_report(self, new: NewReport) -> tuple[StoredReport, bool]:
         """Store a report before summarising. Returns (report, created); a duplicate (same
         normalised-text sha256 in the scope) returns the existing report and False."""
-        raise NotImplementedError
+        return (await self.add_reports([new]))[0]
+
+    async def add_reports(self, batch: Iterable[NewReport]) -> list[tuple[StoredReport, bool]]:
+        """`add_report` for many reports in one transaction (bulk imports); same order as given.
+        A duplicate within the batch returns the first one with created=False."""
+        results: list[tuple[StoredReport, bool]] = []
+        duplicates: list[tuple[int, int, str]] = []  # (index, scope, sha)
+        async with self._write() as conn:
+            for new in batch:
+                sha = text_sha256(new.text)
+                received = _ts(new.received_at)
+                cursor = await conn.execute(
+                    "INSERT INTO reports (scope, chat_id, user_id, sha256, received_at, source_kind, "
+                    "forward_origin, file_name, url, title, text) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+                    "ON CONFLICT (scope, sha256) DO NOTHING",
+                    (
+                        new.scope,
+                        new.chat_id,
+                        new.user_id,
+                        sha,
+                        received,
+                        new.source_kind,
+                        new.forward_origin,
+                        new.file_name,
+                        new.url,
+                        new.title,
+                        new.text,
+                    ),
+                )
+                if cursor.rowcount == 1:
+                    stored = StoredReport(
+                        id=cursor.lastrowid,
+                        sha256=sha,
+                        received_at=_dt(received),
+                        state="received",
+                        **new.model_dump(exclude={"received_at"}),
+                    )
+                    results.append((stored, True))
+                else:
+                    duplicates.append((len(results), new.scope, sha))
+                    results.append(None)  # type: ignore[arg-type]  # filled in below
+                await cursor.close()
+            for index, scope, sha in duplicates:
+                rows = await conn.execute_fetchall(
+                    f"SELECT {_REPORT_COLUMNS} FROM {_REPORT_FROM} WHERE r.scope = ? AND r.sha256 = ?",
+                    (scope, sha),
+                )
+                results[index] = (_report(rows[0]), False)
+        return results
 
     async def save_summary(self, report_id: int, summary: Summary) -> None:
         """Store a summary in its own transaction (engine/version from the Summary); the newest
-        wins, older ones are kept. Marks the report summarised."""
-        raise NotImplementedError
+        wins, older ones are kept. Marks the report summarised. KeyError if the report is gone."""
+        summary_json = summary.model_dump_json()
+        title, items = items_text(summary_json)
+        async with self._write() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO summaries (report_id, engine, engine_version, summary_json, created_at) "
+                "SELECT id, ?, ?, ?, ? FROM reports WHERE id = ?",
+                (summary.engine, summary.engine_version, summary_json, _ts(), report_id),
+            )
+            if cursor.rowcount != 1:
+                raise KeyError(report_id)
+            await conn.execute(
+                "UPDATE reports SET state = 'summarised', error = NULL, summary_id = ?, unit = ?, "
+                "unit_key = ?, meeting_date = ?, period = ?, period_key = ?, summary_title = ?, "
+                "items_text = ? WHERE id = ?",
+                (
+                    cursor.lastrowid,
+                    summary.unit,
+                    lookup_key(summary.unit),
+                    summary.date.isoformat() if summary.date else None,
+                    summary.period,
+                    lookup_key(summary.period),
+                    title,
+                    items or None,
+                    report_id,
+                ),
+            )
 
     async def mark_failed(self, report_id: int, error: str) -> None:
-        raise NotImplementedError
+        async with self._write() as conn:
+            await conn.execute("UPDATE reports SET state = 'failed', error = ? WHERE id = ?", (error, report_id))
 
     async def get_report(self, scope: int, report_id: int) -> StoredReport | None:
-        raise NotImplementedError
+        found = await self._reports("r.scope = ? AND r.id = ?", (scope, report_id), "r.id", 1)
+        return found[0] if found else None
 
     async def delete_report(self, scope: int, report_id: int) -> bool:
-        raise NotImplementedError
+        """Delete a report with its summaries and index entry."""
+        async with self._write() as conn:
+            cursor = await conn.execute("DELETE FROM reports WHERE scope = ? AND id = ?", (scope, report_id))
+            return cursor.rowcount == 1
 
     async def latest(self, scope: int, n: int = 5) -> list[StoredReport]:
-        raise NotImplementedError
+        """Newest received first."""
+        return await self._reports("r.scope = ?", (scope,), "r.received_at DESC, r.id DESC", n)
 
     async def by_unit(self, scope: int, unit_query: str, limit: int = 20) -> list[StoredReport]:
         """Accent-insensitive match on the summary's unit ("gia loc" finds "huyện Gia Lộc"),
         newest meeting first."""
-        raise NotImplementedError
+        key = lookup_key(unit_query)
+        if not key:
+            return []
+        return await self._reports(
+            "r.scope = ? AND r.unit_key LIKE ? ESCAPE '\\'",
+            (scope, _like(key)),
+            "r.meeting_date DESC NULLS LAST, r.received_at DESC, r.id DESC",
+            limit,
+        )
 
     async def by_date_range(
         self, scope: int, start: date | None = None, end: date | None = None, limit: int = 100
     ) -> list[StoredReport]:
-        """Reports whose meeting date lies in [start, end] (inclusive; None = open)."""
-        raise NotImplementedError
+        """Reports whose meeting date lies in [start, end] (inclusive; None = open), newest
+        meeting first. Reports without a meeting date are not listed."""
+        return await self._reports(
+            "r.scope = ? AND r.meeting_date IS NOT NULL AND r.meeting_date >= ? AND r.meeting_date <= ?",
+            (scope, start.isoformat() if start else "", end.isoformat() if end else "9999-12-31"),
+            "r.meeting_date DESC, r.received_at DESC, r.id DESC",
+            limit,
+        )
 
     async def by_period(self, scope: int, period_query: str, limit: int = 100) -> list[StoredReport]:
-        """Reports whose period matches (accent-insensitive substring: "6 thang dau nam 2024")."""
-        raise NotImplementedError
+        """Reports whose period matches (accent-insensitive substring: "6 thang dau nam 2024"),
+        newest meeting first."""
+        key = lookup_key(period_query)
+        if not key:
+            return []
+        return await self._reports(
+            "r.scope = ? AND r.period_key LIKE ? ESCAPE '\\'",
+            (scope, _like(key)),
+            "r.meeting_date DESC NULLS LAST, r.received_at DESC, r.id DESC",
+            limit,
+        )
 
     async def received_between(
         self, scope: int, start: datetime, end: datetime, limit: int = 10_000
     ) -> list[StoredReport]:
-        """Summarised reports received in [start, end) (for digests)."""
-        raise NotImplementedError
+        """Summarised reports received in [start, end) (for digests), oldest first."""
+        return await self._reports(
+            "r.scope = ? AND r.state = 'summarised' AND r.received_at >= ? AND r.received_at < ?",
+            (scope, _ts(start), _ts(end)),
+            "r.received_at, r.id",
+            limit,
+        )
 
     async def section_items(
         self,
@@ -87,73 +351,262 @@ class Repository:
         unit_query: str | None = None,
         limit: int = 500,
     ) -> list[SectionItem]:
-        """Items of one section across the scope's reports received in [since, until)."""
-        raise NotImplementedError
+        """Items of one section across the scope's reports received in [since, until), from the
+        newest summary of each summarised report; oldest report first, items in summary order."""
+        if section not in _SECTIONS:
+            raise ValueError(f"unknown section {section!r}")
+        where = ["r.scope = ?", "r.state = 'summarised'"]
+        params: list[Any] = [scope]
+        if since is not None:
+            where.append("r.received_at >= ?")
+            params.append(_ts(since))
+        if until is not None:
+            where.append("r.received_at < ?")
+            params.append(_ts(until))
+        if unit_query is not None:
+            key = lookup_key(unit_query)
+            if not key:
+                return []
+            where.append("r.unit_key LIKE ? ESCAPE '\\'")
+            params.append(_like(key))
+        rows = await self._rows(
+            "SELECT r.id, r.unit, r.meeting_date, r.received_at, json_extract(j.value, '$.text') "
+            f"FROM reports r JOIN summaries s ON s.id = r.summary_id, json_each(s.summary_json, '$.{section}') j "
+            f"WHERE {' AND '.join(where)} ORDER BY r.received_at, r.id, j.key LIMIT ?",
+            (*params, limit),
+        )
+        return [
+            SectionItem(
+                report_id=row[0],
+                unit=row[1],
+                meeting_date=date.fromisoformat(row[2]) if row[2] else None,
+                received_at=_dt(row[3]),
+                section=section,
+                text=row[4],
+            )
+            for row in rows
+            if row[4]
+        ]
 
     async def unit_counts(self, scope: int) -> list[UnitCount]:
-        raise NotImplementedError
+        """Reports per unit (spellings that differ only in accents/case count as one; the newest
+        spelling is shown), most reports first."""
+        rows = await self._rows(
+            "SELECT unit, COUNT(*), MAX(received_at) FROM reports "
+            "WHERE scope = ? AND unit_key IS NOT NULL GROUP BY unit_key ORDER BY COUNT(*) DESC, unit_key",
+            (scope,),
+        )
+        return [UnitCount(unit=row[0], reports=row[1], last_received=_dt(row[2])) for row in rows]
 
     async def pending_reports(self) -> list[StoredReport]:
-        """Reports in state `received` in every scope (to complete after a crash)."""
-        raise NotImplementedError
+        """Reports in state `received` in every scope (to complete after a crash), oldest first."""
+        return await self._reports("r.state = 'received'", (), "r.id", -1)
 
     async def search(self, scope: int, query: str, limit: int = 5, offset: int = 0) -> SearchPage:
         """FTS5 (bm25) over title, text and summary items; diacritics- and đ-insensitive; user
         input is never FTS syntax; the last word matches as a prefix."""
-        raise NotImplementedError
+        match = fts_match(scope, query)
+        if match is None:
+            return SearchPage()
+        marks = f"char(2), char(3), '…', {SNIPPET_TOKENS}"
+        rows = await self._rows(
+            f"SELECT rowid, rank, snippet(report_fts, 2, {marks}), snippet(report_fts, 3, {marks}), "
+            f"snippet(report_fts, 1, {marks}) FROM report_fts WHERE report_fts MATCH ? "
+            "ORDER BY rank LIMIT ? OFFSET ?",
+            (match, limit, offset),
+        )
+        (total,) = (await self._rows("SELECT count(*) FROM report_fts WHERE report_fts MATCH ?", (match,)))[0]
+        if not rows:
+            return SearchPage(total=total)
+        ids = [row[0] for row in rows]
+        info = {
+            row[0]: row
+            for row in await self._rows(
+                "SELECT id, COALESCE(title, summary_title), unit, meeting_date, received_at FROM reports "
+                f"WHERE scope = ? AND id IN ({','.join('?' * len(ids))})",
+                (scope, *ids),
+            )
+        }
+        hits = []
+        for report_id, rank, *snippets in rows:
+            if report_id not in info:  # deleted between the two reads
+                continue
+            _, title, unit, meeting, received = info[report_id]
+            # The column with the most marked matches (body first on ties).
+            snippet = max(snippets, key=lambda s: (s or "").count("\x02")) or ""
+            hits.append(
+                SearchHit(
+                    report_id=report_id,
+                    title=title,
+                    unit=unit,
+                    meeting_date=date.fromisoformat(meeting) if meeting else None,
+                    received_at=_dt(received),
+                    snippet=snippet,
+                    rank=rank,
+                )
+            )
+        return SearchPage(hits=hits, total=total)
 
     # --- users and scopes ----------------------------------------------------------------------
     async def get_user(self, user_id: int) -> User | None:
-        raise NotImplementedError
+        rows = await self._rows(
+            "SELECT id, role, display_name, default_unit, language, created_at FROM users WHERE id = ?",
+            (user_id,),
+        )
+        return _user(rows[0]) if rows else None
 
     async def ensure_user(self, user_id: int, display_name: str | None, role: Role) -> tuple[User, bool]:
-        """Create with `role` when unknown (returns created=True); never changes an existing role."""
-        raise NotImplementedError
+        """Create with `role` when unknown (returns created=True); never changes an existing role.
+        A known user's display name is refreshed when one is given."""
+        async with self._write() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO users (id, role, display_name, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (id) DO NOTHING",
+                (user_id, role, display_name, _ts()),
+            )
+            created = cursor.rowcount == 1
+            if not created and display_name is not None:
+                await conn.execute("UPDATE users SET display_name = ? WHERE id = ?", (display_name, user_id))
+            rows = await conn.execute_fetchall(
+                "SELECT id, role, display_name, default_unit, language, created_at FROM users WHERE id = ?",
+                (user_id,),
+            )
+        return _user(next(iter(rows))), created
 
     async def set_role(self, user_id: int, role: Role) -> User | None:
-        raise NotImplementedError
+        async with self._write() as conn:
+            cursor = await conn.execute("UPDATE users SET role = ? WHERE id = ?", (role, user_id))
+            if cursor.rowcount != 1:
+                return None
+        return await self.get_user(user_id)
 
     async def list_users(self, role: Role | None = None) -> list[User]:
-        raise NotImplementedError
+        """Oldest first."""
+        sql = "SELECT id, role, display_name, default_unit, language, created_at FROM users"
+        rows = await self._rows(
+            sql + (" WHERE role = ?" if role else "") + " ORDER BY created_at, id", (role,) if role else ()
+        )
+        return [_user(row) for row in rows]
 
     async def update_user(self, user: User) -> None:
-        """Display name, default unit, language."""
-        raise NotImplementedError
+        """Display name, default unit, language (an unknown user is created with `user.role`)."""
+        async with self._write() as conn:
+            await conn.execute(
+                "INSERT INTO users (id, role, display_name, default_unit, language, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, "
+                "default_unit = excluded.default_unit, language = excluded.language",
+                (user.id, user.role, user.display_name, user.default_unit, user.language, _ts(user.created_at)),
+            )
 
     async def scope_of_chat(self, chat_id: int) -> int:
         """The scope a chat's reports belong to: the chat itself unless joined to another."""
-        raise NotImplementedError
+        rows = await self._rows("SELECT scope FROM chat_scopes WHERE chat_id = ?", (chat_id,))
+        return rows[0][0] if rows else chat_id
 
     async def join_scope(self, chat_id: int, scope: int) -> None:
-        """Admin: make `chat_id` share `scope` (an organisation scope)."""
-        raise NotImplementedError
+        """Admin: make `chat_id` share `scope` (an organisation scope). Reports already stored
+        stay where they are; joining a chat to its own id undoes a join. If `scope` is itself a
+        chat joined elsewhere, its scope is used."""
+        async with self._write() as conn:
+            rows = await conn.execute_fetchall("SELECT scope FROM chat_scopes WHERE chat_id = ?", (scope,))
+            target = next(iter(rows))[0] if rows else scope
+            if target == chat_id:
+                await conn.execute("DELETE FROM chat_scopes WHERE chat_id = ?", (chat_id,))
+            else:
+                await conn.execute(
+                    "INSERT INTO chat_scopes (chat_id, scope) VALUES (?, ?) "
+                    "ON CONFLICT (chat_id) DO UPDATE SET scope = excluded.scope",
+                    (chat_id, target),
+                )
+            # Chats that were joined to `chat_id` follow it.
+            await conn.execute("UPDATE chat_scopes SET scope = ? WHERE scope = ?", (target, chat_id))
+            await conn.execute("DELETE FROM chat_scopes WHERE chat_id = scope")
 
     # --- subscriptions and deliveries ------------------------------------------------------------
+    _SUB_COLUMNS = "chat_id, cadence, weekday, time_of_day, timezone, active, skip_empty, created_at"
+
     async def upsert_subscription(self, sub: Subscription) -> Subscription:
-        raise NotImplementedError
+        """Create or replace a chat's subscription (its first created_at is kept)."""
+        async with self._write() as conn:
+            await conn.execute(
+                f"INSERT INTO subscriptions ({self._SUB_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (chat_id) DO UPDATE SET cadence = excluded.cadence, weekday = excluded.weekday, "
+                "time_of_day = excluded.time_of_day, timezone = excluded.timezone, active = excluded.active, "
+                "skip_empty = excluded.skip_empty",
+                (
+                    sub.chat_id,
+                    sub.cadence,
+                    sub.weekday,
+                    sub.time_of_day,
+                    sub.timezone,
+                    int(sub.active),
+                    int(sub.skip_empty),
+                    _ts(sub.created_at),
+                ),
+            )
+            rows = await conn.execute_fetchall(
+                f"SELECT {self._SUB_COLUMNS} FROM subscriptions WHERE chat_id = ?", (sub.chat_id,)
+            )
+        return _subscription(next(iter(rows)))
 
     async def get_subscription(self, chat_id: int) -> Subscription | None:
-        raise NotImplementedError
+        rows = await self._rows(f"SELECT {self._SUB_COLUMNS} FROM subscriptions WHERE chat_id = ?", (chat_id,))
+        return _subscription(rows[0]) if rows else None
 
     async def active_subscriptions(self) -> list[Subscription]:
-        raise NotImplementedError
+        rows = await self._rows(
+            f"SELECT {self._SUB_COLUMNS} FROM subscriptions WHERE active = 1 ORDER BY chat_id"
+        )
+        return [_subscription(row) for row in rows]
 
     async def deactivate_subscription(self, chat_id: int) -> None:
-        raise NotImplementedError
+        async with self._write() as conn:
+            await conn.execute("UPDATE subscriptions SET active = 0 WHERE chat_id = ?", (chat_id,))
 
     async def claim_delivery(self, chat_id: int, period_key: str) -> bool:
         """Insert (chat, period) as claimed; False when a row already exists (never send twice)."""
-        raise NotImplementedError
+        async with self._write() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO deliveries (chat_id, period_key, state, claimed_at) VALUES (?, ?, 'claimed', ?) "
+                "ON CONFLICT DO NOTHING",
+                (chat_id, period_key, _ts()),
+            )
+            return cursor.rowcount == 1
 
     async def mark_delivered(self, chat_id: int, period_key: str) -> None:
-        raise NotImplementedError
+        """Record the send (also when no claim was made first)."""
+        now = _ts()
+        async with self._write() as conn:
+            await conn.execute(
+                "INSERT INTO deliveries (chat_id, period_key, state, claimed_at, sent_at) "
+                "VALUES (?, ?, 'sent', ?, ?) "
+                "ON CONFLICT (chat_id, period_key) DO UPDATE SET state = 'sent', sent_at = excluded.sent_at",
+                (chat_id, period_key, now, now),
+            )
 
     async def release_delivery(self, chat_id: int, period_key: str) -> None:
-        """Drop a claim whose send failed for good, so a later run may try again."""
-        raise NotImplementedError
+        """Drop a claim whose send failed for good, so a later run may try again. A delivery
+        already marked sent is kept."""
+        async with self._write() as conn:
+            await conn.execute(
+                "DELETE FROM deliveries WHERE chat_id = ? AND period_key = ? AND state = 'claimed'",
+                (chat_id, period_key),
+            )
+
+    _DELIVERY_COLUMNS = "chat_id, period_key, state, claimed_at, sent_at"
 
     async def get_delivery(self, chat_id: int, period_key: str) -> Delivery | None:
-        raise NotImplementedError
+        rows = await self._rows(
+            f"SELECT {self._DELIVERY_COLUMNS} FROM deliveries WHERE chat_id = ? AND period_key = ?",
+            (chat_id, period_key),
+        )
+        return _delivery(rows[0]) if rows else None
 
     async def deliveries(self, chat_id: int | None = None) -> list[Delivery]:
-        raise NotImplementedError
+        """Oldest claim first."""
+        sql = f"SELECT {self._DELIVERY_COLUMNS} FROM deliveries"
+        if chat_id is None:
+            rows = await self._rows(sql + " ORDER BY claimed_at, chat_id, period_key")
+        else:
+            rows = await self._rows(sql + " WHERE chat_id = ? ORDER BY claimed_at, period_key", (chat_id,))
+        return [_delivery(row) for row in rows]

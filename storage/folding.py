@@ -1,0 +1,109 @@
+"""Text folding for search, dedupe and accent-insensitive lookups.
+
+Storage keeps its own small folding (rather than the summariser's cleaning) because the same
+function must be applied to indexed text and to queries forever: changing it silently would
+desynchronise the FTS index (see `storage.schema`: a change here needs a reindex migration).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+# Tone marks that may sit on either vowel of the open diphthongs oa, oe, uy ("hoà"/"hòa",
+# "uỷ"/"ủy"). We write them on the first vowel, the form used by most official documents.
+_TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+_PAIRS = {"o": "ae", "O": "ae", "u": "y", "U": "y"}
+_SECOND = "".join(
+    ch
+    for base in "aeyAEY"
+    for mark in sorted(_TONE_MARKS)
+    if len(ch := unicodedata.normalize("NFC", base + mark)) == 1
+)
+# oa/oe/uy + tone on the second vowel, at the end of a syllable, not after q ("quý" stays).
+_TONE_MOVE = re.compile(rf"(?<![qQ])([oOuU])([{_SECOND}])(?!\w)")
+_D_TABLE = str.maketrans({"đ": "d", "Đ": "D"})
+_SPACES = re.compile(r"\s+")
+# What a search token is: a run of letters/digits (underscore is punctuation to FTS5 unicode61).
+_TOKEN = re.compile(r"[^\W_]+")
+MAX_QUERY_TOKENS = 16
+MAX_TOKEN_CHARS = 64
+
+
+def _move_tone(m: re.Match[str]) -> str:
+    first, second = m.group(1), m.group(2)
+    decomposed = unicodedata.normalize("NFD", second)
+    base, marks = decomposed[0], decomposed[1:]
+    if base not in _PAIRS[first] or not marks or marks[0] not in _TONE_MARKS:
+        return m.group(0)
+    return unicodedata.normalize("NFC", first + marks) + base
+
+
+def canonical(text: str) -> str:
+    """NFC with one tone placement ("hoà" -> "hòa", "uỷ" -> "ủy"); case and đ kept."""
+    return _TONE_MOVE.sub(_move_tone, unicodedata.normalize("NFC", text))
+
+
+def _lower(text: str) -> str:
+    """Lower-case without changing the length, so tokens stay aligned with the original text
+    (FTS5 snippets are cut from the original by token position)."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def fold(text: str | None) -> str | None:
+    """The copy of a text that goes into the FTS index (and the form of every query token):
+    NFC, one tone placement, đ/Đ -> d, lower-case. FTS5's `remove_diacritics 2` removes the
+    remaining marks; đ is a letter to it, hence the explicit mapping."""
+    if text is None:
+        return None
+    return _lower(canonical(text).translate(_D_TABLE))
+
+
+def strip_marks(text: str) -> str:
+    """Fold and drop every combining mark: "Huyện Gia Lộc" -> "huyen gia loc"."""
+    folded = unicodedata.normalize("NFD", fold(text) or "")
+    bare = "".join(c for c in folded if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", bare)
+
+
+def lookup_key(text: str | None) -> str | None:
+    """Accent- and case-insensitive key with single spaces, for unit/period matching."""
+    if text is None:
+        return None
+    key = _SPACES.sub(" ", strip_marks(text)).strip()
+    return key or None
+
+
+def text_sha256(text: str) -> str:
+    """Hash of the normalised text: the same report pasted, forwarded or re-typed with other
+    whitespace, case or tone placement is one report."""
+    normal = _SPACES.sub(" ", fold(text) or "").strip()
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+
+
+def query_tokens(query: str) -> list[str]:
+    """The words of a user's query, folded; punctuation and FTS5 syntax characters dropped."""
+    tokens = _TOKEN.findall(fold(query) or "")
+    return [t[:MAX_TOKEN_CHARS] for t in tokens[:MAX_QUERY_TOKENS]]
+
+
+def scope_tag(scope: int) -> str:
+    """The token that marks a report's scope in the FTS index (one token for negative ids too).
+    Must agree with the SQL expression in `storage.schema`."""
+    return f"s{'m' if scope < 0 else ''}{abs(scope)}"
+
+
+def fts_match(scope: int, query: str) -> str | None:
+    """An FTS5 MATCH expression for `query` restricted to `scope`, or None when the query has no
+    words. Every token is a quoted string, so user input is never FTS syntax; the last token
+    matches as a prefix ("giai phong mat b" finds "giải phóng mặt bằng")."""
+    tokens = query_tokens(query)
+    if not tokens:
+        return None
+    phrases = [f'"{t}"' for t in tokens]  # tokens hold no quotes: _TOKEN keeps letters/digits only
+    phrases[-1] += " *"
+    return f'scope_tag : "{scope_tag(scope)}" AND {{title body items}} : ({" AND ".join(phrases)})'

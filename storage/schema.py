@@ -1,0 +1,234 @@
+"""Versioned schema: migrations applied on open, tracked in PRAGMA user_version.
+
+Each migration runs in its own BEGIN IMMEDIATE transaction and re-reads user_version after taking
+the write lock, so two processes opening the same file at once migrate it once.
+
+History (never edit a released step; append a new one):
+  v1  reports, summaries (history kept), users, chat scopes, subscriptions.
+  v2  search: FTS5 index over a folded copy of title/text/summary items (external content: the
+      original text is not stored twice; snippets are cut from it by token position), kept in
+      step by triggers that call the `fold` SQL function; deliveries (exactly-once digests);
+      subscriptions.skip_empty. Existing reports are backfilled into the index.
+
+The index holds `storage.folding.fold` of each text: if `fold` ever changes, add a migration
+that drops and recreates `report_fts` and reindexes every report.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Awaitable, Callable
+
+import aiosqlite
+
+from storage.folding import fold
+
+V1_DDL = """
+CREATE TABLE reports (
+    id              INTEGER PRIMARY KEY,
+    scope           INTEGER NOT NULL,
+    chat_id         INTEGER NOT NULL,
+    user_id         INTEGER,
+    sha256          TEXT    NOT NULL,
+    received_at     TEXT    NOT NULL,  -- UTC, 'YYYY-MM-DDTHH:MM:SS.ffffffZ' (sorts as text)
+    source_kind     TEXT    NOT NULL CHECK (source_kind IN ('text', 'forward', 'document', 'url')),
+    forward_origin  TEXT,
+    file_name       TEXT,
+    url             TEXT,
+    title           TEXT,
+    text            TEXT    NOT NULL,
+    state           TEXT    NOT NULL DEFAULT 'received'
+                            CHECK (state IN ('received', 'summarised', 'failed')),
+    error           TEXT,
+    -- denormalised from the newest summary, for queries
+    summary_id      INTEGER,
+    unit            TEXT,
+    unit_key        TEXT,    -- storage.folding.lookup_key(unit)
+    meeting_date    TEXT,    -- 'YYYY-MM-DD'
+    period          TEXT,
+    period_key      TEXT,
+    UNIQUE (scope, sha256)
+);
+CREATE INDEX reports_scope_received ON reports (scope, received_at);
+CREATE INDEX reports_scope_meeting ON reports (scope, meeting_date);
+CREATE INDEX reports_pending ON reports (state) WHERE state = 'received';
+
+CREATE TABLE summaries (
+    id              INTEGER PRIMARY KEY,
+    report_id       INTEGER NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+    engine          TEXT    NOT NULL,
+    engine_version  TEXT    NOT NULL,
+    summary_json    TEXT    NOT NULL,
+    created_at      TEXT    NOT NULL
+);
+CREATE INDEX summaries_report ON summaries (report_id, id);
+
+CREATE TABLE users (
+    id              INTEGER PRIMARY KEY,
+    role            TEXT    NOT NULL CHECK (role IN ('admin', 'member', 'pending', 'blocked')),
+    display_name    TEXT,
+    default_unit    TEXT,
+    language        TEXT    NOT NULL DEFAULT 'vi',
+    created_at      TEXT    NOT NULL
+);
+
+CREATE TABLE chat_scopes (
+    chat_id         INTEGER PRIMARY KEY,
+    scope           INTEGER NOT NULL
+);
+
+CREATE TABLE subscriptions (
+    chat_id         INTEGER PRIMARY KEY,
+    cadence         TEXT    NOT NULL CHECK (cadence IN ('weekly', 'daily')),
+    weekday         INTEGER NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+    time_of_day     TEXT    NOT NULL,
+    timezone        TEXT    NOT NULL,
+    active          INTEGER NOT NULL DEFAULT 1,
+    created_at      TEXT    NOT NULL
+);
+"""
+
+# The scope token of a report in the index; must agree with storage.folding.scope_tag.
+_TAG = "'s' || CASE WHEN {s} < 0 THEN 'm' || (-{s}) ELSE {s} END"
+_TITLE = "COALESCE({r}.title, {r}.summary_title)"
+
+
+def _fts_row(r: str) -> str:
+    """VALUES of the index row for `r` (new/old) as the triggers write it."""
+    return (
+        f"{r}.id, {_TAG.format(s=r + '.scope')}, fold({_TITLE.format(r=r)}), "
+        f"fold({r}.text), fold({r}.items_text)"
+    )
+
+
+V2_DDL = f"""
+ALTER TABLE reports ADD COLUMN summary_title TEXT;
+ALTER TABLE reports ADD COLUMN items_text TEXT;  -- newest summary's items, one per line
+ALTER TABLE subscriptions ADD COLUMN skip_empty INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE deliveries (
+    chat_id         INTEGER NOT NULL,
+    period_key      TEXT    NOT NULL,
+    state           TEXT    NOT NULL CHECK (state IN ('claimed', 'sent')),
+    claimed_at      TEXT    NOT NULL,
+    sent_at         TEXT,
+    PRIMARY KEY (chat_id, period_key)
+);
+
+-- What snippet() reads: the original text (marker bytes blanked so they cannot fake a match).
+CREATE VIEW report_fts_content AS
+SELECT id,
+       '' AS scope_tag,
+       {_TITLE.format(r="reports")} AS title,
+       replace(replace(text, char(2), ' '), char(3), ' ') AS body,
+       items_text AS items
+FROM reports;
+
+CREATE VIRTUAL TABLE report_fts USING fts5(
+    scope_tag, title, body, items,
+    content = 'report_fts_content', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+-- bm25 weights: scope tag 0 (it matches every row of the scope), title 4, body 1, items 2.
+INSERT INTO report_fts (report_fts, rank) VALUES ('rank', 'bm25(0.0, 4.0, 1.0, 2.0)');
+
+CREATE TRIGGER reports_fts_insert AFTER INSERT ON reports BEGIN
+    INSERT INTO report_fts (rowid, scope_tag, title, body, items) VALUES ({_fts_row("new")});
+END;
+CREATE TRIGGER reports_fts_delete AFTER DELETE ON reports BEGIN
+    INSERT INTO report_fts (report_fts, rowid, scope_tag, title, body, items)
+    VALUES ('delete', {_fts_row("old")});
+END;
+CREATE TRIGGER reports_fts_update
+AFTER UPDATE OF scope, title, summary_title, text, items_text ON reports BEGIN
+    INSERT INTO report_fts (report_fts, rowid, scope_tag, title, body, items)
+    VALUES ('delete', {_fts_row("old")});
+    INSERT INTO report_fts (rowid, scope_tag, title, body, items) VALUES ({_fts_row("new")});
+END;
+"""
+
+
+def items_text(summary_json: str) -> tuple[str | None, str]:
+    """(title, items one per line) of a stored Summary JSON; tolerant of older shapes."""
+    data = json.loads(summary_json)
+    lines = [
+        item["text"]
+        for section in ("results", "shortcomings", "tasks")
+        for item in data.get(section) or []
+        if isinstance(item, dict) and item.get("text")
+    ]
+    return data.get("title"), "\n".join(lines)
+
+
+async def _v1(conn: aiosqlite.Connection) -> None:
+    for statement in _statements(V1_DDL):
+        await conn.execute(statement)
+
+
+async def _v2(conn: aiosqlite.Connection) -> None:
+    statements = _statements(V2_DDL)
+    # Columns first, backfill them, then create the index and triggers and fill the index.
+    for statement in statements[:3]:
+        await conn.execute(statement)
+    rows = await conn.execute_fetchall(
+        "SELECT r.id, s.summary_json FROM reports r JOIN summaries s ON s.id = r.summary_id"
+    )
+    for report_id, summary_json in rows:
+        title, items = items_text(summary_json)
+        await conn.execute(
+            "UPDATE reports SET summary_title = ?, items_text = ? WHERE id = ?", (title, items, report_id)
+        )
+    for statement in statements[3:]:
+        await conn.execute(statement)
+    await conn.execute(
+        "INSERT INTO report_fts (rowid, scope_tag, title, body, items) "
+        f"SELECT {_fts_row('reports')} FROM reports"
+    )
+
+
+def _statements(script: str) -> list[str]:
+    """Split a DDL script into statements (trigger bodies contain ';')."""
+    out: list[str] = []
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        if line.lstrip().startswith("--") and not buf.strip():
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        raise ValueError(f"incomplete statement: {buf!r}")
+    return out
+
+
+Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
+MIGRATIONS: list[Migration] = [_v1, _v2]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+async def register_functions(conn: aiosqlite.Connection) -> None:
+    """SQL functions the triggers call; every connection that writes reports needs them."""
+    await conn.create_function("fold", 1, fold, deterministic=True)
+
+
+async def migrate(conn: aiosqlite.Connection) -> int:
+    """Bring the database to SCHEMA_VERSION; returns the version found before migrating."""
+    (found,) = (await conn.execute_fetchall("PRAGMA user_version"))[0]
+    if found > SCHEMA_VERSION:
+        raise RuntimeError(f"database schema v{found} is newer than this code (v{SCHEMA_VERSION})")
+    for version, step in enumerate(MIGRATIONS, start=1):
+        if version <= found:
+            continue
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            (current,) = (await conn.execute_fetchall("PRAGMA user_version"))[0]
+            if current < version:
+                await step(conn)
+                await conn.execute(f"PRAGMA user_version = {version}")
+            await conn.execute("COMMIT")
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+    return found
