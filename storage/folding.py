@@ -104,6 +104,10 @@ def fts_match(scope: int, query: str) -> str | None:
     tokens = query_tokens(query)
     if not tokens:
         return None
-    phrases = [f'"{t}"' for t in tokens]  # tokens hold no quotes: _TOKEN keeps letters/digits only
-    phrases[-1] += " *"
-    return f'scope_tag : "{scope_tag(scope)}" AND {{title body items}} : ({" AND ".join(phrases)})'
+    # Tokens hold letters and digits only (no quotes), so quoting them is safe.
+    words = " AND ".join([*(f'"{t}"' for t in tokens[:-1]), f'"{tokens[-1]}" *'])
+    if len(tokens) > 1:
+        # The words as a phrase too: it matches no extra rows, but ranks (and snippets) the
+        # adjacent wording first ("dang uy" -> "Đảng ủy" before "Đặng ... ủy").
+        words = f'"{" ".join(tokens)}" * OR ({words})'
+    return f'scope_tag : "{scope_tag(scope)}" AND {{title body items}} : ({words})'

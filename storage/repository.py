@@ -276,7 +276,9 @@ class Repository:
 
     async def mark_failed(self, report_id: int, error: str) -> None:
         async with self._write() as conn:
-            await conn.execute("UPDATE reports SET state = 'failed', error = ? WHERE id = ?", (error, report_id))
+            await conn.execute(
+                "UPDATE reports SET state = 'failed', error = ? WHERE id = ?", (error, report_id)
+            )
 
     async def get_report(self, scope: int, report_id: int) -> StoredReport | None:
         found = await self._reports("r.scope = ? AND r.id = ?", (scope, report_id), "r.id", 1)
@@ -495,7 +497,14 @@ class Repository:
                 "INSERT INTO users (id, role, display_name, default_unit, language, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, "
                 "default_unit = excluded.default_unit, language = excluded.language",
-                (user.id, user.role, user.display_name, user.default_unit, user.language, _ts(user.created_at)),
+                (
+                    user.id,
+                    user.role,
+                    user.display_name,
+                    user.default_unit,
+                    user.language,
+                    _ts(user.created_at),
+                ),
             )
 
     async def scope_of_chat(self, chat_id: int) -> int:
@@ -505,9 +514,12 @@ class Repository:
 
     async def join_scope(self, chat_id: int, scope: int) -> None:
         """Admin: make `chat_id` share `scope` (an organisation scope). Reports already stored
-        stay where they are; joining a chat to its own id undoes a join. If `scope` is itself a
+        stay where they are; joining a chat to its own id makes it leave its shared scope. If `scope` is itself a
         chat joined elsewhere, its scope is used."""
         async with self._write() as conn:
+            if scope == chat_id:  # leave the shared scope
+                await conn.execute("DELETE FROM chat_scopes WHERE chat_id = ?", (chat_id,))
+                return
             rows = await conn.execute_fetchall("SELECT scope FROM chat_scopes WHERE chat_id = ?", (scope,))
             target = next(iter(rows))[0] if rows else scope
             if target == chat_id:
@@ -550,7 +562,9 @@ class Repository:
         return _subscription(next(iter(rows)))
 
     async def get_subscription(self, chat_id: int) -> Subscription | None:
-        rows = await self._rows(f"SELECT {self._SUB_COLUMNS} FROM subscriptions WHERE chat_id = ?", (chat_id,))
+        rows = await self._rows(
+            f"SELECT {self._SUB_COLUMNS} FROM subscriptions WHERE chat_id = ?", (chat_id,)
+        )
         return _subscription(rows[0]) if rows else None
 
     async def active_subscriptions(self) -> list[Subscription]:
