@@ -1,0 +1,257 @@
+"""Full-text search: Vietnamese folding, hostile input, ranking, snippets, index upkeep."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from storage import NewReport, Repository
+from storage.folding import strip_marks
+from summariser.models import Item, Summary
+
+SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
+
+PARTY = (
+    "Sáng 12/3, Ban Thường vụ Đảng uỷ xã Tân Lập tổ chức hội nghị sơ kết quý I. "
+    "Đồng chí Đặng Văn Hoà, Bí thư Đảng ủy, phát biểu chỉ đạo. Xã hoàn thành 13/18 chỉ tiêu."
+)
+OTHER = "Đồng chí Đặng Văn Minh dự họp. Huyện ủy giao nhiệm vụ cho các xã về nông thôn mới."
+
+
+@pytest.fixture
+async def repo(tmp_path: Path) -> AsyncIterator[Repository]:
+    repository = await Repository.open(tmp_path / "db.sqlite3")
+    for i, path in enumerate(SEEDS):
+        await repository.add_report(
+            NewReport(scope=1, chat_id=1, text=path.read_text(encoding="utf-8"), title=f"Seed {i}")
+        )
+    await repository.add_report(NewReport(scope=1, chat_id=1, text=PARTY))
+    await repository.add_report(NewReport(scope=1, chat_id=1, text=OTHER))
+    yield repository
+    await repository.close()
+
+
+def marked(snippet: str) -> list[str]:
+    return re.findall("\x02(.*?)\x03", snippet, flags=re.S)
+
+
+async def texts_of(repo: Repository, query: str) -> list[str]:
+    page = await repo.search(1, query, limit=50)
+    out = []
+    for hit in page.hits:
+        report = await repo.get_report(1, hit.report_id)
+        assert report is not None
+        out.append(report.text)
+    return out
+
+
+async def test_without_diacritics_finds_text_with_them(repo: Repository) -> None:
+    page = await repo.search(1, "giai phong mat bang", limit=50)
+    assert page.total >= 1
+    for hit in page.hits:
+        report = await repo.get_report(1, hit.report_id)
+        assert report is not None and "giải phóng mặt bằng" in report.text.lower()
+        assert any(strip_marks(m) == "giai phong mat bang" for m in marked(hit.snippet)) or {
+            strip_marks(m) for m in marked(hit.snippet)
+        } & {"giai", "phong", "mat", "bang"}
+
+
+async def test_with_and_without_diacritics_agree(repo: Repository) -> None:
+    with_marks = await repo.search(1, "giải phóng mặt bằng", limit=50)
+    without = await repo.search(1, "GIAI PHONG MAT BANG", limit=50)
+    assert [h.report_id for h in with_marks.hits] == [h.report_id for h in without.hits]
+    assert with_marks.total == without.total > 0
+
+
+async def test_last_word_is_a_prefix(repo: Repository) -> None:
+    full = await repo.search(1, "giai phong mat bang", limit=50)
+    prefix = await repo.search(1, "giai phong mat b", limit=50)
+    assert prefix.total >= full.total > 0
+    assert {h.report_id for h in full.hits} <= {h.report_id for h in prefix.hits}
+
+
+async def test_only_the_last_word_is_a_prefix(repo: Repository) -> None:
+    # "Tân Lập" is in PARTY; "Tâ" as a non-last word must be a whole word, so nothing matches
+    assert (await repo.search(1, "tan la")).total == 1
+    assert (await repo.search(1, "ta lap")).total == 0
+
+
+async def test_acronym_as_typed(repo: Repository) -> None:
+    texts = await texts_of(repo, "GPMB")
+    assert texts and all("GPMB" in t for t in texts)
+    assert await texts_of(repo, "gpmb") == texts
+
+
+async def test_d_bar_folds_both_ways(repo: Repository) -> None:
+    for query in ("dang uy", "Đảng ủy", "ĐẢNG UỶ", "Dang Uy"):
+        page = await repo.search(1, query, limit=10)
+        assert page.hits, query
+        # the adjacent phrase ranks first, not "Đặng ... ủy"
+        top = await repo.get_report(1, page.hits[0].report_id)
+        assert top is not None and top.text == PARTY, query
+        assert any(strip_marks(m) == "dang uy" for m in marked(page.hits[0].snippet)), page.hits[0].snippet
+
+
+async def test_tone_placement_variants_match(repo: Repository) -> None:
+    # PARTY writes "Hoà" (new style); a query in the old style finds it and vice versa
+    assert PARTY in await texts_of(repo, "Hòa")
+    assert PARTY in await texts_of(repo, "hoà")
+
+
+async def test_snippet_marks_the_match_in_the_original_spelling(repo: Repository) -> None:
+    page = await repo.search(1, "tan lap")
+    assert page.total == 1
+    assert marked(page.hits[0].snippet) == ["Tân Lập"]
+    assert "Đảng uỷ" in page.hits[0].snippet  # the report's own spelling, not the folded copy
+
+
+async def test_decomposed_text_is_found_and_marked(tmp_path: Path) -> None:
+    async with await Repository.open(tmp_path / "nfd.sqlite3") as repo:
+        text = unicodedata.normalize("NFD", "Huyện Gia Lộc đẩy mạnh chuyển đổi số trong năm 2024.")
+        await repo.add_report(NewReport(scope=1, chat_id=1, text=text))
+        page = await repo.search(1, "chuyển đổi số")
+        assert page.total == 1
+        assert [strip_marks(m) for m in marked(page.hits[0].snippet)] == ["chuyen doi so"]
+
+
+HOSTILE = [
+    '"',
+    '""',
+    '"GPMB',
+    "giải-phóng",
+    "-GPMB",
+    "GPMB*",
+    "*",
+    "^GPMB",
+    "AND",
+    "OR",
+    "NOT",
+    "NEAR",
+    "GPMB AND",
+    "OR GPMB",
+    "NOT GPMB",
+    "NEAR(GPMB mặt, 3)",
+    "(GPMB",
+    "GPMB)",
+    "()",
+    "title:GPMB",
+    "body : GPMB",
+    "{title body}: x",
+    "scope_tag:s1",
+    "s1",
+    "s2 OR GPMB",
+    "GPMB'; DROP TABLE reports; --",
+    "%_\\",
+    "",
+    "   ",
+    "...,;!?",
+    "\x00\x02\x03",
+    "🙂 GPMB",
+    "a" * 5000,
+    "từ " * 300,
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+async def test_hostile_input_never_raises(repo: Repository, query: str) -> None:
+    page = await repo.search(1, query)
+    assert page.total >= len(page.hits) >= 0
+
+
+async def test_hostile_input_is_searched_as_words(repo: Repository) -> None:
+    gpmb = (await repo.search(1, "GPMB")).total
+    assert gpmb > 0
+    for query in ('"GPMB', "GPMB*", "-GPMB", "^GPMB", "(GPMB", "GPMB)", "🙂 GPMB"):
+        assert (await repo.search(1, query)).total == gpmb, query
+    # operators are plain words here, and no report contains them
+    for query in ("GPMB AND", "OR GPMB", "NOT GPMB", "title:GPMB", "s1", "scope_tag:s1"):
+        assert (await repo.search(1, query)).total == 0, query
+    # the hyphen joins nothing and excludes nothing
+    assert (await repo.search(1, "giải-phóng")).total == (await repo.search(1, "giải phóng")).total > 0
+    assert (await repo.search(1, "")).total == 0
+    assert (await repo.search(1, "...,;!?")).hits == []
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.text(max_size=60))
+async def test_arbitrary_text_never_raises(repo: Repository, query: str) -> None:
+    page = await repo.search(1, query, limit=3)
+    assert len(page.hits) <= 3
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.text(alphabet='"*-^:(){}+ANDORTNEAR ghpmbđĐ', max_size=30))
+async def test_fts_syntax_soup_never_raises(repo: Repository, query: str) -> None:
+    await repo.search(1, query)
+
+
+async def test_title_and_items_outweigh_body(tmp_path: Path) -> None:
+    async with await Repository.open(tmp_path / "rank.sqlite3") as repo:
+        filler = " ".join(["Hội nghị bàn về công tác phát triển kinh tế xã hội địa phương."] * 3)
+        body, _ = await repo.add_report(
+            NewReport(scope=1, chat_id=1, text=f"{filler} Chuyển đổi số. {filler}")
+        )
+        titled, _ = await repo.add_report(
+            NewReport(scope=1, chat_id=1, title="Chuyển đổi số", text=f"{filler} Chuyển đổi số. {filler} 2")
+        )
+        itemised, _ = await repo.add_report(
+            NewReport(scope=1, chat_id=1, text=f"{filler} Chuyển đổi số. {filler} 3")
+        )
+        await repo.save_summary(itemised.id, Summary(tasks=[Item(text="Đẩy mạnh chuyển đổi số")]))
+        page = await repo.search(1, "chuyen doi so")
+        assert [h.report_id for h in page.hits][-1] == body.id
+        assert {h.report_id for h in page.hits[:2]} == {titled.id, itemised.id}
+        assert page.hits[0].rank <= page.hits[-1].rank  # bm25: lower is better
+
+
+async def test_summary_items_are_indexed_and_replaced_on_resummary(tmp_path: Path) -> None:
+    async with await Repository.open(tmp_path / "items.sqlite3") as repo:
+        stored, _ = await repo.add_report(NewReport(scope=1, chat_id=1, text="Hội nghị giao ban tháng 9."))
+        assert (await repo.search(1, "nước sạch")).total == 0
+        await repo.save_summary(
+            stored.id,
+            Summary(unit="xã Tân Lập", title="Giao ban", tasks=[Item(text="Cấp nước sạch cho 200 hộ")]),
+        )
+        page = await repo.search(1, "nuoc sach")
+        assert page.total == 1
+        assert page.hits[0].title == "Giao ban" and page.hits[0].unit == "xã Tân Lập"
+        assert [strip_marks(m) for m in marked(page.hits[0].snippet)] == ["nuoc sach"]
+        await repo.save_summary(stored.id, Summary(tasks=[Item(text="Làm đường giao thông nông thôn")]))
+        assert (await repo.search(1, "nuoc sach")).total == 0
+        assert (await repo.search(1, "giao thong nong thon")).total == 1
+        assert await repo.delete_report(1, stored.id)
+        assert (await repo.search(1, "giao thong")).total == 0
+        assert (await repo.search(1, "giao ban")).total == 0
+
+
+async def test_pagination_and_total(repo: Repository) -> None:
+    everything = await repo.search(1, "huyen", limit=100)
+    assert everything.total == len(everything.hits) >= 4
+    first = await repo.search(1, "huyen", limit=2)
+    second = await repo.search(1, "huyen", limit=2, offset=2)
+    assert first.total == second.total == everything.total
+    assert [h.report_id for h in first.hits + second.hits] == [h.report_id for h in everything.hits[:4]]
+    beyond = await repo.search(1, "huyen", limit=5, offset=1000)
+    assert beyond.hits == [] and beyond.total == everything.total
+
+
+async def test_hit_fields(repo: Repository) -> None:
+    page = await repo.search(1, "Gia Lộc")
+    hit = page.hits[0]
+    report = await repo.get_report(1, hit.report_id)
+    assert report is not None
+    assert hit.title == report.title and hit.received_at == report.received_at
+    assert hit.snippet and "\x02" in hit.snippet and "\x03" in hit.snippet
+
+
+async def test_marker_bytes_inside_a_report_are_not_taken_as_marks(tmp_path: Path) -> None:
+    async with await Repository.open(tmp_path / "m.sqlite3") as repo:
+        await repo.add_report(NewReport(scope=1, chat_id=1, text="Báo cáo \x02giả\x03 về nông thôn mới"))
+        page = await repo.search(1, "nong thon")
+        assert marked(page.hits[0].snippet) == ["nông thôn"]
