@@ -1,0 +1,141 @@
+"""Who may use the bot, and in which scope.
+
+Every handler that reads or writes report data calls `authorise` first; callback buttons too
+(a button is just data sent back by the client, so it is re-checked every time).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.config import Settings
+from bot.render import esc
+from storage import Repository, User
+
+log = logging.getLogger(__name__)
+
+MSG_PENDING_NEW = (
+    "Xin chào! Tài khoản của bạn đã được ghi nhận và đang chờ quản trị viên duyệt. "
+    "Bot sẽ báo cho bạn khi được duyệt."
+)
+MSG_PENDING = "Tài khoản của bạn đang chờ quản trị viên duyệt; tạm thời bạn chưa thể gửi hoặc tra cứu báo cáo."
+MSG_BLOCKED = "Tài khoản của bạn đã bị khóa quyền sử dụng bot. Vui lòng liên hệ quản trị viên."
+MSG_NOT_ALLOWED = "Bot chưa được mở cho tài khoản hoặc nhóm này. Vui lòng liên hệ quản trị viên."
+
+
+@dataclass
+class Caller:
+    user_id: int
+    chat_id: int
+    scope: int
+    role: str
+    is_admin: bool
+
+
+def _display_name(update: Update) -> str | None:
+    user = update.effective_user
+    if user is None:
+        return None
+    name = user.full_name
+    return f"{name} (@{user.username})" if user.username else name
+
+
+async def _tell(update: Update, text: str) -> None:
+    """Say why access is refused: a toast for a button, a reply for a message."""
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text, show_alert=True)
+        elif update.effective_message is not None:
+            await update.effective_message.reply_text(text)
+    except TelegramError as exc:
+        log.warning("could not tell user about access: %s", exc)
+
+
+async def notify_admins(context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    """Ask every admin to approve or block a new user (failures are logged: an admin may never
+    have opened a chat with the bot)."""
+    settings: Settings = context.bot_data["settings"]
+    repo: Repository = context.bot_data["repo"]
+    admin_ids = set(settings.admins) | {u.id for u in await repo.list_users("admin")}
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("✅ Duyệt", callback_data=f"appr:{user.id}"),
+                InlineKeyboardButton("⛔ Chặn", callback_data=f"blk:{user.id}"),
+            ]
+        ]
+    )
+    text = (
+        f"Người dùng mới xin sử dụng bot: <b>{esc(user.display_name or 'không tên')}</b> "
+        f"(id <code>{user.id}</code>).\nDuyệt bằng nút dưới đây hoặc /approve {user.id}, chặn bằng /block {user.id}."
+    )
+    for admin_id in sorted(admin_ids):
+        try:
+            await context.bot.send_message(admin_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        except TelegramError as exc:
+            log.warning("could not notify admin %s about user %s: %s", admin_id, user.id, exc)
+
+
+async def resolve_role(context: ContextTypes.DEFAULT_TYPE, user_id: int, name: str | None) -> tuple[User, bool]:
+    """The sender's stored user, created on first contact with the role the access mode gives."""
+    settings: Settings = context.bot_data["settings"]
+    repo: Repository = context.bot_data["repo"]
+    if user_id in settings.admins:
+        user, created = await repo.ensure_user(user_id, name, "admin")
+        if user.role != "admin":
+            user = await repo.set_role(user_id, "admin") or user
+        return user, created
+    welcome = settings.access == "open" or user_id in settings.allowed
+    user, created = await repo.ensure_user(user_id, name, "member" if welcome else "pending")
+    if user.role == "pending" and welcome:
+        user = await repo.set_role(user_id, "member") or user
+    return user, created
+
+
+async def authorise(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Caller | None:
+    """The caller (user, chat, scope, role) when they may use the bot; else None after telling them why."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None:
+        return None
+    settings: Settings = context.bot_data["settings"]
+    repo: Repository = context.bot_data["repo"]
+    stored, created = await resolve_role(context, user.id, _display_name(update))
+    group = chat.type != ChatType.PRIVATE
+
+    if stored.role == "blocked":
+        await _tell(update, MSG_BLOCKED)
+        return None
+    chat_user = await repo.get_user(chat.id) if group else None
+    if chat_user is not None and chat_user.role == "blocked":
+        await _tell(update, MSG_NOT_ALLOWED)
+        return None
+
+    ok = stored.role in ("member", "admin") or settings.access == "open"
+    if not ok and group:
+        ok = chat.id in settings.allowed or (chat_user is not None and chat_user.role in ("member", "admin"))
+    if not ok:
+        if settings.access == "approval":
+            if created:
+                await _tell(update, MSG_PENDING_NEW)
+                await notify_admins(context, stored)
+            else:
+                await _tell(update, MSG_PENDING)
+        else:
+            await _tell(update, MSG_NOT_ALLOWED)
+        return None
+
+    scope = await repo.scope_of_chat(chat.id)
+    return Caller(
+        user_id=user.id,
+        chat_id=chat.id,
+        scope=scope,
+        role=stored.role,
+        is_admin=stored.role == "admin" or user.id in settings.admins,
+    )

@@ -1,0 +1,149 @@
+"""The Application, built in one place; handlers registered in one function.
+
+Shared services live in `application.bot_data`: "settings" (Settings), "repo" (Repository),
+"engine" (summariser engine), "tz" (ZoneInfo), and "ingest" (the merge buffers and report tasks).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.constants import ChatType
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.buttons import PATTERN as BUTTON_PATTERN
+from bot.buttons import on_button
+from bot.commands import COMMANDS, HANDLERS, cmd_unknown
+from bot.config import Settings
+from bot.ingest import Ingestor, on_document, on_other, on_text
+from bot.replies import send_html
+from storage import Repository
+from summariser.engines import get_engine
+
+log = logging.getLogger(__name__)
+
+
+def make_engine(settings: Settings) -> Any:
+    options: dict[str, object] = {}
+    if settings.engine == "transformers":
+        if settings.model:
+            options["model"] = settings.model
+        options["device"] = settings.device
+    return get_engine(settings.engine, **options)
+
+
+async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+    """Open the repository (unless one was given), register the command menu, and complete
+    reports a crash left unsummarised (in the background, so polling starts at once)."""
+    settings: Settings = application.bot_data["settings"]
+    if application.bot_data.get("repo") is None:
+        application.bot_data["repo"] = await Repository.open(settings.database)
+        application.bot_data["own_repo"] = True
+    extra: list[tuple[str, str]] = application.bot_data.get("extra_commands", [])
+    commands = [BotCommand(name, desc) for name, desc in [*COMMANDS, *extra]]
+    try:
+        await application.bot.set_my_commands(commands)
+    except TelegramError as exc:
+        log.warning("setMyCommands failed (the command menu may be stale): %s", exc)
+    ingest: Ingestor = application.bot_data["ingest"]
+    ingest.spawn(ingest.complete_pending())
+
+
+async def post_stop(application: Application) -> None:  # type: ignore[type-arg]
+    """Flush the merge buffers and let reports in progress finish before the bot goes away."""
+    ingest: Ingestor = application.bot_data["ingest"]
+    await ingest.drain(timeout=30)
+
+
+async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    if application.bot_data.pop("own_repo", False):
+        repo: Repository = application.bot_data.pop("repo")
+        await repo.close()
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(context.error, Forbidden) or not isinstance(update, Update) or update.effective_chat is None:
+        return
+    with contextlib.suppress(TelegramError):
+        await send_html(context.bot, update.effective_chat.id, "Có lỗi khi xử lý yêu cầu. Vui lòng thử lại sau.")
+
+
+async def _unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Unknown commands get a help pointer; in groups only when addressed to this bot."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    if message.chat.type != ChatType.PRIVATE:
+        head = message.text.split()[0]
+        if "@" not in head or head.split("@", 1)[1].lower() != (context.bot.username or "").lower():
+            return
+    await cmd_unknown(update, context)
+
+
+def _register_digests(application: Application) -> None:  # type: ignore[type-arg]
+    if importlib.util.find_spec("bot.digests") is None:
+        log.info("bot.digests is not installed; digests are off")
+        return
+    from bot import digests
+
+    register = getattr(digests, "register", None)
+    if register is None:
+        log.info("bot.digests has no register(); digests are off")
+        return
+    register(application)
+
+
+def register_handlers(application: Application) -> None:  # type: ignore[type-arg]
+    """Every handler, in matching order: commands, buttons, digests, unknown commands, content."""
+    for name, callback in HANDLERS.items():
+        application.add_handler(CommandHandler(name, callback))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=BUTTON_PATTERN))
+    _register_digests(application)
+    new_messages = filters.UpdateType.MESSAGE
+    application.add_handler(MessageHandler(new_messages & filters.COMMAND, _unknown_command))
+    application.add_handler(MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, on_text))
+    application.add_handler(MessageHandler(new_messages & filters.Document.ALL, on_document))
+    application.add_handler(
+        MessageHandler(new_messages & ~filters.COMMAND & ~filters.StatusUpdate.ALL, on_other)
+    )
+    application.add_error_handler(on_error)
+
+
+def build_application(settings: Settings, *, repo: Repository | None = None) -> Application:  # type: ignore[type-arg]
+    """The bot: PTB Application against `settings.bot_api_base_url`, rate-limited with retries on 429."""
+    if not settings.bot_token:
+        raise ValueError("build_application needs a bot token (local mode uses the emulator's)")
+    application = (
+        ApplicationBuilder()
+        .token(settings.token())
+        .base_url(settings.bot_api_base_url)
+        .base_file_url(settings.bot_api_file_url)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(True)
+        .post_init(post_init)
+        .post_stop(post_stop)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    application.bot_data["settings"] = settings
+    application.bot_data["repo"] = repo
+    application.bot_data["engine"] = make_engine(settings)
+    application.bot_data["tz"] = settings.tz
+    application.bot_data["ingest"] = Ingestor(application)
+    register_handlers(application)
+    return application

@@ -1,0 +1,488 @@
+"""One handler per command. Each one authorises first, reads only the caller's scope, and answers
+something for every input (a usage line for a wrong or missing argument, never silence)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+from collections import OrderedDict
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.access import Caller, authorise
+from bot.config import Settings
+from bot.export_docx import build_docx
+from bot.render import (
+    esc,
+    figure_line,
+    fmt_date,
+    group_items,
+    render_hit,
+    render_summary,
+    report_label,
+    report_line,
+    split_html,
+)
+from bot.replies import (
+    confirm_delete_keyboard,
+    pager_keyboard,
+    report_keyboard,
+    safe_chat_action,
+    send_html,
+)
+from storage import Repository, StoredReport
+
+log = logging.getLogger(__name__)
+
+MAX_ID = 2**63 - 1
+SEARCH_PAGE = 5
+LATEST_DEFAULT, LATEST_MAX = 5, 20
+
+# (command, description) for setMyCommands and /help; Vietnamese, as users see them.
+COMMANDS: list[tuple[str, str]] = [
+    ("start", "Bắt đầu sử dụng bot"),
+    ("help", "Hướng dẫn sử dụng"),
+    ("search", "Tìm báo cáo theo từ khóa"),
+    ("latest", "Các báo cáo mới nhất"),
+    ("report", "Xem tóm tắt báo cáo theo mã"),
+    ("unit", "Báo cáo và số liệu của một đơn vị"),
+    ("tasks", "Nhiệm vụ thời gian tới"),
+    ("shortcomings", "Hạn chế, tồn tại"),
+    ("export", "Xuất báo cáo tóm tắt ra tệp Word"),
+    ("delete", "Xóa một báo cáo"),
+    ("approve", "Quản trị: duyệt người dùng"),
+    ("block", "Quản trị: chặn người dùng"),
+    ("users", "Quản trị: danh sách người dùng"),
+]
+
+USAGE = {
+    "search": "Cách dùng: /search <từ khóa>, ví dụ: /search giải phóng mặt bằng",
+    "latest": f"Cách dùng: /latest [n], n từ 1 đến {LATEST_MAX}, ví dụ: /latest 10",
+    "report": "Cách dùng: /report <mã báo cáo>, ví dụ: /report 12",
+    "unit": "Cách dùng: /unit <tên đơn vị>, ví dụ: /unit Gia Lộc",
+    "tasks": "Cách dùng: /tasks [đơn vị], ví dụ: /tasks hoặc /tasks Gia Lộc",
+    "shortcomings": "Cách dùng: /shortcomings [đơn vị], ví dụ: /shortcomings hoặc /shortcomings Gia Lộc",
+    "export": "Cách dùng: /export <mã báo cáo>, ví dụ: /export 12",
+    "delete": "Cách dùng: /delete <mã báo cáo>, ví dụ: /delete 12",
+    "approve": "Cách dùng: /approve <id người dùng>, ví dụ: /approve 123456789",
+    "block": "Cách dùng: /block <id người dùng>, ví dụ: /block 123456789",
+    "users": "Cách dùng: /users (không cần tham số)",
+}
+
+ADMIN_ONLY = "Lệnh này chỉ dành cho quản trị viên."
+NOT_FOUND = "Không tìm thấy báo cáo <code>#{id}</code>."
+NO_DELETE_RIGHT = "Chỉ người gửi báo cáo hoặc quản trị viên mới được xóa báo cáo này."
+
+
+def _repo(context: ContextTypes.DEFAULT_TYPE) -> Repository:
+    return context.bot_data["repo"]
+
+
+def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
+    return context.bot_data["settings"]
+
+
+def _arg_text(context: ContextTypes.DEFAULT_TYPE) -> str:
+    return " ".join(context.args or []).strip()
+
+
+def parse_report_id(context: ContextTypes.DEFAULT_TYPE) -> int | None:
+    """The single "12" or "#12" argument; None when missing or malformed."""
+    args = context.args or []
+    if len(args) != 1 or not re.fullmatch(r"#?\d{1,30}", args[0]):
+        return None
+    return int(args[0].lstrip("#"))
+
+
+def parse_user_id(context: ContextTypes.DEFAULT_TYPE) -> int | None:
+    args = context.args or []
+    if len(args) != 1 or not re.fullmatch(r"-?\d{1,20}", args[0]):
+        return None
+    value = int(args[0])
+    return value if abs(value) <= MAX_ID else None
+
+
+async def usage(update: Update, name: str) -> None:
+    if update.effective_message is not None:
+        await send_html(update.get_bot(), update.effective_message.chat_id, esc(USAGE[name]))
+
+
+async def get_report(context: ContextTypes.DEFAULT_TYPE, caller: Caller, report_id: int) -> StoredReport | None:
+    """A report of the caller's scope only (ids beyond SQLite's range simply do not exist)."""
+    if report_id > MAX_ID:
+        return None
+    return await _repo(context).get_report(caller.scope, report_id)
+
+
+def may_delete(caller: Caller, report: StoredReport) -> bool:
+    return caller.is_admin or (report.user_id is not None and report.user_id == caller.user_id)
+
+
+# --- shared actions (commands and buttons) -------------------------------------------------------
+
+
+async def send_report(bot: Bot, chat_id: int, report: StoredReport) -> None:
+    await send_html(bot, chat_id, render_summary(report), report_keyboard(report.id))
+
+
+async def send_docx(bot: Bot, chat_id: int, report: StoredReport) -> None:
+    await safe_chat_action(bot, chat_id, ChatAction.UPLOAD_DOCUMENT)
+    data = await asyncio.get_running_loop().run_in_executor(None, build_docx, report)
+    await bot.send_document(
+        chat_id,
+        InputFile(data, filename=f"bao-cao-tom-tat-{report.id}.docx"),
+        caption=f"Báo cáo tóm tắt #{report.id} — {report_label(report)}"[:1000],
+    )
+
+
+async def ask_delete(bot: Bot, chat_id: int, report: StoredReport) -> None:
+    await send_html(
+        bot,
+        chat_id,
+        f"Xóa báo cáo <code>#{report.id}</code> ({esc(report_label(report))})? Thao tác này không hoàn tác được.",
+        confirm_delete_keyboard(report.id),
+    )
+
+
+def _search_store(context: ContextTypes.DEFAULT_TYPE) -> OrderedDict[str, tuple[int, str]]:
+    store = context.bot_data.get("searches")
+    if store is None:
+        store = context.bot_data["searches"] = OrderedDict()
+    return store
+
+
+def remember_search(context: ContextTypes.DEFAULT_TYPE, scope: int, query: str) -> str:
+    """A short key for (scope, query) to put in callback data (which is limited to 64 bytes)."""
+    key = hashlib.sha1(f"{scope}\x00{query}".encode()).hexdigest()[:10]
+    store = _search_store(context)
+    store[key] = (scope, query)
+    store.move_to_end(key)
+    while len(store) > 1000:
+        store.popitem(last=False)
+    return key
+
+
+def recall_search(context: ContextTypes.DEFAULT_TYPE, key: str) -> tuple[int, str] | None:
+    return _search_store(context).get(key)
+
+
+async def search_page(
+    context: ContextTypes.DEFAULT_TYPE, caller: Caller, query: str, offset: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    page = await _repo(context).search(caller.scope, query, limit=SEARCH_PAGE, offset=offset)
+    if page.total == 0 or not page.hits:
+        return f"Không tìm thấy báo cáo nào khớp «{esc(query)}».", None
+    pages = (page.total + SEARCH_PAGE - 1) // SEARCH_PAGE
+    current = offset // SEARCH_PAGE
+    lines = [f"🔎 Kết quả tìm «{esc(query)}»: {page.total} báo cáo (trang {current + 1}/{pages})"]
+    lines += [render_hit(offset + i + 1, hit) for i, hit in enumerate(page.hits)]
+    key = remember_search(context, caller.scope, query)
+    open_buttons = [
+        InlineKeyboardButton(f"#{hit.report_id}", callback_data=f"rep:{hit.report_id}") for hit in page.hits
+    ]
+    keyboard = pager_keyboard(f"s:{key}:", current, pages, extra=open_buttons)
+    text = "\n\n".join(lines)
+    if len(text) > 4096:  # snippets are short, but never send what Telegram refuses
+        text = split_html(lines, 4096)[0]
+    return text, keyboard
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+def help_text(context: ContextTypes.DEFAULT_TYPE, is_admin: bool) -> str:
+    lines = [
+        "<b>Bot tóm tắt báo cáo hội nghị</b>",
+        "Gửi báo cáo dưới dạng tin nhắn, tin chuyển tiếp, tệp .docx, .pdf, .txt hoặc đường link bài viết. "
+        "Bot lưu lại và tóm tắt thành: kết quả nổi bật (kèm số liệu), hạn chế, tồn tại và nhiệm vụ thời gian tới. "
+        "Báo cáo dài gửi thành nhiều tin liên tiếp sẽ được ghép lại thành một.",
+        "",
+        "<b>Tra cứu</b>",
+    ]
+    admin = {"approve", "block", "users"}
+    for name, desc in COMMANDS:
+        if name in ("start", "help") or name in admin:
+            continue
+        usage_hint = USAGE.get(name, "").removeprefix("Cách dùng: ").split(",")[0]
+        lines.append(f"{esc(usage_hint or '/' + name)} — {esc(desc)}")
+    extra: list[tuple[str, str]] = context.bot_data.get("extra_commands", [])
+    if extra:
+        lines += ["", "<b>Bản tin tổng hợp</b>"]
+        lines += [f"/{esc(name)} — {esc(desc)}" for name, desc in extra]
+    if is_admin:
+        lines += ["", "<b>Quản trị</b>"]
+        lines += [
+            f"{esc(USAGE[name].removeprefix('Cách dùng: ').split(',')[0])} — {esc(desc)}"
+            for name, desc in COMMANDS
+            if name in admin
+        ]
+    return "\n".join(lines)
+
+
+async def cmd_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    caller = await authorise(update, context)
+    if caller is None:
+        return
+    intro = (
+        "Xin chào! Hãy gửi báo cáo hội nghị (tin nhắn, tệp hoặc đường link), bot sẽ tóm tắt ngay.\n\n"
+    )
+    await send_html(context.bot, caller.chat_id, intro + help_text(context, caller.is_admin))
+
+
+async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Help reveals no data, so it is answered even before approval."""
+    if update.effective_message is None:
+        return
+    is_admin = False
+    user = update.effective_user
+    if user is not None:
+        stored = await _repo(context).get_user(user.id)
+        is_admin = user.id in _settings(context).admins or (stored is not None and stored.role == "admin")
+    await send_html(context.bot, update.effective_message.chat_id, help_text(context, is_admin))
+
+
+async def cmd_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    caller = await authorise(update, context)
+    if caller is None:
+        return
+    query = _arg_text(context)[:200]
+    if not query:
+        await usage(update, "search")
+        return
+    text, keyboard = await search_page(context, caller, query, 0)
+    await send_html(context.bot, caller.chat_id, text, keyboard)
+
+
+async def cmd_latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    caller = await authorise(update, context)
+    if caller is None:
+        return
+    args = context.args or []
+    n = LATEST_DEFAULT
+    if args:
+        if len(args) != 1 or not args[0].isdigit() or not 1 <= int(args[0]) <= LATEST_MAX:
+            await usage(update, "latest")
+            return
+        n = int(args[0])
+    reports = await _repo(context).latest(caller.scope, n)
+    if not reports:
+        await send_html(context.bot, caller.chat_id, "Chưa có báo cáo nào. Hãy gửi báo cáo đầu tiên cho bot.")
+        return
+    blocks = [f"<b>{len(reports)} báo cáo mới nhất</b>"] + [report_line(r) for r in reports]
+    buttons = [InlineKeyboardButton(f"#{r.id}", callback_data=f"rep:{r.id}") for r in reports]
+    keyboard = InlineKeyboardMarkup([buttons[i : i + 5] for i in range(0, len(buttons), 5)])
+    await send_html(context.bot, caller.chat_id, split_html(blocks), keyboard)
+
+
+async def cmd_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    caller = await authorise(update, context)
+    if caller is None:
+        return
+    report_id = parse_report_id(context)
+    if report_id is None:
+        await usage(update, "report")
+        return
+    report = await get_report(context, caller, report_id)
+    if report is None:
+        await send_html(context.bot, caller.chat_id, NOT_FOUND.format(id=report_id))
+        return
+    await send_report(context.bot, caller.chat_id, report)
+
+
+async def cmd_unit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    caller = await authorise(update, context)
+    if caller is None:
+        return
+    query = _arg_text(context)[:200]
+    if not query:
+        await usage(update, "unit")
+        return
+    reports = await _repo(context).by_unit(caller.scope, query, limit=20)
+    if not reports:
+        await send_html(context.bot, caller.chat_id, f"Không tìm thấy báo cáo nào của đơn vị «{esc(query)}».")
+        return
+    groups: dict[str, list[StoredReport]] = {}
+    for r in reports:
+        groups.setdefault(r.unit or query, []).append(r)
+    blocks: list[str] = []
+    for unit, unit_reports in groups.items():
+        blocks.append(f"🏛 <b>{esc(unit)}</b>: {len(unit_reports)} báo cáo")
+        blocks += [report_line(r) for r in unit_reports]
+        blocks.append("\n<b>Số liệu qua các kỳ</b>")
+        chronological = sorted(unit_reports, key=lambda r: (r.meeting_date or r.received_at.date(), r.id))
+        for r in chronological:
+            figures = [f for f in (r.summary.figures if r.summary else []) if f.section in ("results", "other")]
+            when = fmt_date(r.meeting_date) or fmt_date(r.received_at)
+            period = f" · {esc(r.summary.period)}" if r.summary and r.summary.period else ""
+            head = f"<i>{when}{period}</i> <code>#{r.id}</code>"
+            if not figures:
+                blocks.append(f"{head}\n• <i>không có số liệu</i>")
+                continue
+            lines = [f"• {figure_line(f)}" for f in figures[:12]]
+            more = f"\n• <i>… và {len(figures) - 12} số liệu khác (/report {r.id})</i>" if len(figures) > 12 else ""
+            blocks.append(head + "\n" + "\n".join(lines) + more)
+        blocks.append("")
+    await send_html(context.bot, caller.chat_id, split_html(blocks))
+
+
+async def _section_command(update: Update, context: ContextTypes.DEFAULT_TYPE, section: str) -> None:
+    caller = await authorise(update, context)
+    if caller is None:
+        return
+    unit = _arg_text(context)[:200] or None
+    items = await _repo(context).section_items(caller.scope, section, unit_query=unit, limit=300)  # type: ignore[arg-type]
+    what = "nhiệm vụ thời gian tới" if section == "tasks" else "hạn chế, tồn tại"
+    where = f" của đơn vị «{esc(unit)}»" if unit else ""
+    if not items:
+        await send_html(context.bot, caller.chat_id, f"Chưa có {what} nào trong các báo cáo{where}.")
+        return
+    title = "📌 <b>Nhiệm vụ thời gian tới</b>" if section == "tasks" else "⚠️ <b>Hạn chế, tồn tại</b>"
+    reports = len({it.report_id for it in items})
+    blocks = [f"{title}{where} — {len(items)} mục từ {reports} báo cáo", *group_items(items)]
+    await send_html(context.bot, caller.chat_id, split_html(blocks))
+
+
+async def cmd_tasks(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _section_command(update, context, "tasks")
+
+
+async def cmd_shortcomings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _section_command(update, context, "shortcomings")
+
+
+async def cmd_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    caller = await authorise(update, context)
+    if caller is None:
+        return
+    report_id = parse_report_id(context)
+    if report_id is None:
+        await usage(update, "export")
+        return
+    report = await get_report(context, caller, report_id)
+    if report is None:
+        await send_html(context.bot, caller.chat_id, NOT_FOUND.format(id=report_id))
+        return
+    await send_docx(context.bot, caller.chat_id, report)
+
+
+async def cmd_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    caller = await authorise(update, context)
+    if caller is None:
+        return
+    report_id = parse_report_id(context)
+    if report_id is None:
+        await usage(update, "delete")
+        return
+    report = await get_report(context, caller, report_id)
+    if report is None:
+        await send_html(context.bot, caller.chat_id, NOT_FOUND.format(id=report_id))
+        return
+    if not may_delete(caller, report):
+        await send_html(context.bot, caller.chat_id, NO_DELETE_RIGHT)
+        return
+    await ask_delete(context.bot, caller.chat_id, report)
+
+
+# --- admin ---------------------------------------------------------------------------------------
+
+
+async def set_user_role(context: ContextTypes.DEFAULT_TYPE, caller: Caller, user_id: int, role: str) -> str:
+    """Approve (member) or block a user or a group chat; the answer for the admin, as HTML."""
+    settings = _settings(context)
+    repo = _repo(context)
+    if role == "blocked" and (user_id in settings.admins or user_id == caller.user_id):
+        return "Không thể chặn quản trị viên hoặc chính mình."
+    stored, _ = await repo.ensure_user(user_id, None, "pending")
+    if role == "member" and (stored.role == "admin" or user_id in settings.admins):
+        return f"<code>{user_id}</code> đã là quản trị viên."
+    updated = await repo.set_role(user_id, role)  # type: ignore[arg-type]
+    name = esc((updated or stored).display_name or "")
+    label = f"<code>{user_id}</code>{' ' + name if name else ''}"
+    if role == "member":
+        if user_id > 0:
+            try:
+                await context.bot.send_message(
+                    user_id, "Tài khoản của bạn đã được duyệt. Gõ /help để xem cách sử dụng bot."
+                )
+            except TelegramError as exc:
+                log.info("could not tell user %s about approval: %s", user_id, exc)
+        return f"Đã duyệt {label}."
+    return f"Đã chặn {label}."
+
+
+async def _admin_role_command(update: Update, context: ContextTypes.DEFAULT_TYPE, name: str, role: str) -> None:
+    caller = await authorise(update, context)
+    if caller is None:
+        return
+    if not caller.is_admin:
+        await send_html(context.bot, caller.chat_id, ADMIN_ONLY)
+        return
+    user_id = parse_user_id(context)
+    if user_id is None:
+        await usage(update, name)
+        return
+    await send_html(context.bot, caller.chat_id, await set_user_role(context, caller, user_id, role))
+
+
+async def cmd_approve(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _admin_role_command(update, context, "approve", "member")
+
+
+async def cmd_block(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _admin_role_command(update, context, "block", "blocked")
+
+
+ROLE_TITLES = {"pending": "Chờ duyệt", "admin": "Quản trị viên", "member": "Thành viên", "blocked": "Bị chặn"}
+
+
+async def cmd_users(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    caller = await authorise(update, context)
+    if caller is None:
+        return
+    if not caller.is_admin:
+        await send_html(context.bot, caller.chat_id, ADMIN_ONLY)
+        return
+    if context.args:
+        await usage(update, "users")
+        return
+    users = await _repo(context).list_users()
+    blocks: list[str] = [f"<b>Người dùng</b>: {len(users)}"]
+    for role, title in ROLE_TITLES.items():
+        group = [u for u in users if u.role == role]
+        if not group:
+            continue
+        lines = [f"\n<b>{title}</b> ({len(group)})"]
+        lines += [f"• <code>{u.id}</code> {esc(u.display_name or '')}".rstrip() for u in group]
+        blocks.append(lines[0] + "\n" + lines[1])
+        blocks += lines[2:]
+    await send_html(context.bot, caller.chat_id, split_html(blocks))
+
+
+async def cmd_unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message: Message | None = update.effective_message
+    if message is None:
+        return
+    await send_html(context.bot, message.chat_id, "Lệnh không có trong danh sách. Gõ /help để xem các lệnh của bot.")
+
+
+HANDLERS: dict[str, Any] = {
+    "start": cmd_start,
+    "help": cmd_help,
+    "search": cmd_search,
+    "latest": cmd_latest,
+    "report": cmd_report,
+    "unit": cmd_unit,
+    "tasks": cmd_tasks,
+    "shortcomings": cmd_shortcomings,
+    "export": cmd_export,
+    "delete": cmd_delete,
+    "approve": cmd_approve,
+    "block": cmd_block,
+    "users": cmd_users,
+}

@@ -1,0 +1,132 @@
+"""Bot configuration from the environment (and an optional .env), validated once at start-up.
+
+The token is a SecretStr so it never shows up in a repr, a traceback or a validation error.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+AccessMode = Literal["open", "allowlist", "approval"]
+_TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+
+
+def _id_list(value: object) -> object:
+    """BOT_ADMINS / BOT_ALLOWED are written "1, 2,3" (JSON lists are accepted too)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            text = text.strip("[]")
+        return [part.strip() for part in re.split(r"[,;\s]+", text) if part.strip()]
+    if isinstance(value, int):
+        return [value]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("BOT_TOKEN", "bot_token")
+    )
+    bot_api_base_url: str = Field(
+        default="https://api.telegram.org/bot",
+        validation_alias=AliasChoices("BOT_API_BASE_URL", "bot_api_base_url"),
+    )
+    bot_api_file_url: str = Field(
+        default="https://api.telegram.org/file/bot",
+        validation_alias=AliasChoices("BOT_API_FILE_URL", "bot_api_file_url"),
+    )
+    database: str = "data/bot.sqlite3"
+    admins: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    access: AccessMode = "approval"
+    allowed: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    timezone: str = "Asia/Ho_Chi_Minh"
+    engine: Literal["extractive", "transformers"] = "extractive"
+    fetch_private_urls: bool = False
+    model: str | None = None
+    device: str = "cpu"
+    digest_grace_hours: float = Field(default=24, ge=0)
+    # Consecutive messages from one sender within this many seconds become one report.
+    merge_window: float = Field(default=2.0, ge=0, le=60)
+    # Reports longer than this (characters, after extraction) are refused.
+    max_report_chars: int = Field(default=500_000, ge=1000)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("admins", "allowed", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        return _id_list(value)
+
+    @field_validator("bot_token", mode="before")
+    @classmethod
+    def _check_token(cls, value: object) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str) or not _TOKEN_RE.match(value.strip()):
+            # Never echo the value: it is (almost) a secret.
+            raise ValueError("token must look like 123456:ABC-def (digits, colon, letters)")
+        return value.strip()
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("bot_api_base_url", "bot_api_file_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def token(self) -> str:
+        """The raw token (only for the Bot API client)."""
+        return self.bot_token.get_secret_value() if self.bot_token else ""
+
+
+def _env_name(loc: tuple[object, ...]) -> str:
+    field = str(loc[0]) if loc else "?"
+    if field.upper().startswith("BOT_"):
+        return field.upper()
+    return "BOT_" + field.upper() if not field.startswith("bot_") else field.upper()
+
+
+def describe_error(exc: ValidationError) -> str:
+    """One line naming the variables at fault, without their values (the token is among them)."""
+    parts = []
+    for err in exc.errors(include_input=False, include_url=False):
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{_env_name(tuple(err.get('loc', ())))}: {msg}")
+    return "invalid configuration: " + "; ".join(parts)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from env/.env; on invalid configuration print one line and exit with code 2."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        print(describe_error(exc), file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,331 @@
+"""Telegram HTML for summaries and lists.
+
+Every piece of report text goes through `esc` before any tag is added; tags are only ever added
+by this module. Messages are packed from whole blocks (items) so a split never cuts an item in
+two unless the item alone is longer than a message.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from storage.models import SearchHit, SectionItem, StoredReport
+from summariser.models import Figure, Item, Summary
+
+MESSAGE_LIMIT = 4096
+SECTION_TITLES = {
+    "results": "Kết quả nổi bật",
+    "shortcomings": "Hạn chế, tồn tại",
+    "tasks": "Nhiệm vụ thời gian tới",
+}
+SECTION_MISSING = {
+    "results": "Báo cáo không nêu kết quả nổi bật.",
+    "shortcomings": "Báo cáo không nêu hạn chế, tồn tại.",
+    "tasks": "Báo cáo không nêu nhiệm vụ thời gian tới.",
+}
+SOURCE_LABELS = {"text": "tin nhắn", "forward": "tin chuyển tiếp", "document": "tệp", "url": "đường link"}
+STATE_LABELS = {"received": "đang xử lý", "summarised": "đã tóm tắt", "failed": "tóm tắt lỗi"}
+
+
+def esc(text: str | None) -> str:
+    return html.escape(text or "", quote=False)
+
+
+def fmt_int(n: int) -> str:
+    """12345 -> "12.345" (Vietnamese thousands separator)."""
+    return f"{n:,}".replace(",", ".")
+
+
+def fmt_date(value: date | datetime | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+# --- splitting ---------------------------------------------------------------------------------
+
+_TOKEN_RE = re.compile(r"<[^>]*>|&[#\w]+;|[^<&]+|[<&]", re.S)
+_TAG_RE = re.compile(r"<(/?)([a-zA-Z0-9-]+)[^>]*>")
+
+
+def _split_long_line(line: str, limit: int) -> list[str]:
+    """Split one over-long HTML line without cutting a tag or an entity; tags open at a cut are
+    closed and reopened, so each piece is valid HTML on its own."""
+    pieces: list[str] = []
+    stack: list[tuple[str, str]] = []  # (name, opening tag as written)
+    current = base = ""  # base: the tags reopened at the start of the current piece
+
+    def close_len() -> int:
+        return sum(len(name) + 3 for name, _ in stack)
+
+    def flush() -> None:
+        nonlocal current, base
+        pieces.append(current + "".join(f"</{name}>" for name, _ in reversed(stack)))
+        base = current = "".join(tag for _, tag in stack)
+
+    for match in _TOKEN_RE.finditer(line):
+        token = match.group(0)
+        tag = _TAG_RE.fullmatch(token)
+        if tag and tag.group(1):  # closing tag: already reserved in close_len()
+            current += token
+            if stack and stack[-1][0] == tag.group(2).lower():
+                stack.pop()
+            continue
+        if tag or (token.startswith("&") and len(token) > 1):
+            extra = len(tag.group(2)) + 3 if tag else 0
+            if len(current) + len(token) + close_len() + extra > limit and current != base:
+                flush()
+            current += token
+            if tag:
+                stack.append((tag.group(2).lower(), token))
+            continue
+        text = token
+        while text:
+            room = limit - len(current) - close_len()
+            if len(text) <= room:
+                current += text
+                break
+            cut = text.rfind(" ", 0, room + 1) if room > 0 else -1
+            if cut <= 0:
+                if current != base:
+                    flush()
+                    continue
+                cut = max(room, 1)  # a single word longer than a message
+            current += text[:cut]
+            text = text[cut:].lstrip(" ")
+            flush()
+    if current != base:
+        pieces.append(current + "".join(f"</{name}>" for name, _ in reversed(stack)))
+    return pieces
+
+
+def _split_block(block: str, limit: int) -> list[str]:
+    out: list[str] = []
+    current = ""
+    for line in block.split("\n"):
+        parts = [line] if len(line) <= limit else _split_long_line(line, limit)
+        for part in parts:
+            candidate = f"{current}\n{part}" if current else part
+            if len(candidate) <= limit:
+                current = candidate
+            else:
+                if current:
+                    out.append(current)
+                current = part
+    if current:
+        out.append(current)
+    return out
+
+
+def split_html(blocks: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Pack blocks (joined by newlines) into messages of at most `limit` characters, splitting only
+    between blocks; a block longer than the limit is split on line boundaries (and an over-long
+    line between words, tags kept balanced)."""
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        if not block:
+            continue
+        if len(block) > limit:
+            if current:
+                messages.append(current)
+                current = ""
+            pieces = _split_block(block, limit)
+            messages.extend(pieces[:-1])
+            current = pieces[-1] if pieces else ""
+            continue
+        candidate = f"{current}\n{block}" if current else block
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            messages.append(current)
+            current = block
+    if current:
+        messages.append(current)
+    return messages
+
+
+def split_plain(text: str, limit: int) -> list[str]:
+    """Plain text into pages of at most `limit` characters on line (then word) boundaries; escape
+    each page afterwards (escaping lengthens the text, so callers leave headroom)."""
+    pages: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            cut = line.rfind(" ", 0, limit)
+            cut = cut if cut > limit // 2 else limit
+            head, line = line[:cut], line[cut:].lstrip(" ")
+            if current:
+                pages.append(current)
+                current = ""
+            pages.append(head)
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            pages.append(current)
+            current = line
+    if current.strip():
+        pages.append(current)
+    return pages or [""]
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum()
+
+
+def bold_figures(text: str, figures: Iterable[str]) -> str:
+    """Escape `text` and wrap in <b> exactly the substrings equal to a figure's text (longest first,
+    never overlapping, never inside a longer number or word)."""
+    spans: list[tuple[int, int]] = []
+    for fig in sorted({f for f in figures if f and f.strip()}, key=len, reverse=True):
+        start = 0
+        while (pos := text.find(fig, start)) != -1:
+            end = pos + len(fig)
+            start = pos + 1
+            before = text[pos - 1] if pos > 0 else ""
+            after = text[end] if end < len(text) else ""
+            if (before and _is_word_char(before) and _is_word_char(fig[0])) or (
+                after and _is_word_char(after) and _is_word_char(fig[-1])
+            ):
+                continue
+            if any(pos < e and end > s for s, e in spans):
+                continue
+            spans.append((pos, end))
+    spans.sort()
+    out: list[str] = []
+    last = 0
+    for s, e in spans:
+        out.append(esc(text[last:s]))
+        out.append(f"<b>{esc(text[s:e])}</b>")
+        last = e
+    out.append(esc(text[last:]))
+    return "".join(out)
+
+
+def _figure_texts(summary: Summary) -> list[str]:
+    return [f.text for f in summary.figures if f.text]
+
+
+def render_item(item: Item, figures: list[str]) -> str:
+    return "• " + bold_figures(item.text.strip(), figures)
+
+
+# --- summaries ---------------------------------------------------------------------------------
+
+
+def report_label(report: StoredReport) -> str:
+    """Short plain-text name of a report: unit, else title, else the first words of the text."""
+    s = report.summary
+    for candidate in (s.unit if s else None, report.title, s.title if s else None):
+        if candidate:
+            return candidate
+    first = report.text.strip().split("\n", 1)[0]
+    return first[:60] + ("…" if len(first) > 60 else "")
+
+
+def render_header(report: StoredReport) -> str:
+    s = report.summary
+    title = (s.title if s and s.title else None) or report.title or "Tóm tắt báo cáo"
+    lines = [f"📋 <b>{esc(title)}</b>"]
+    lines.append(f"Đơn vị: {esc(s.unit) if s and s.unit else '<i>không nêu</i>'}")
+    if s and s.meeting:
+        lines.append(f"Hội nghị: {esc(s.meeting)}")
+    if s and s.date:
+        lines.append(f"Ngày: {fmt_date(s.date)}")
+    if s and s.period:
+        lines.append(f"Kỳ báo cáo: {esc(s.period)}")
+    source = SOURCE_LABELS.get(report.source_kind, report.source_kind)
+    if report.forward_origin:
+        source += f" từ {esc(report.forward_origin)}"
+    if report.file_name:
+        source += f" «{esc(report.file_name)}»"
+    if report.url:
+        source += f" {esc(report.url)}"
+    lines.append(f"Nguồn: {source}")
+    lines.append(f"Mã báo cáo: <code>#{report.id}</code>")
+    return "\n".join(lines)
+
+
+def summary_blocks(report: StoredReport) -> list[str]:
+    blocks = [render_header(report)]
+    s = report.summary
+    if s is None:
+        state = STATE_LABELS.get(report.state, report.state)
+        blocks.append(f"\n<i>Chưa có bản tóm tắt ({esc(state)}).</i>")
+        return blocks
+    figures = _figure_texts(s)
+    for section, title in SECTION_TITLES.items():
+        items = s.section(section)  # type: ignore[arg-type]
+        heading = f"\n<b>{title}</b>"
+        if not items:
+            blocks.append(f"{heading}\n<i>{SECTION_MISSING[section]}</i>")
+            continue
+        for i, item in enumerate(items):
+            rendered = render_item(item, figures)
+            blocks.append(f"{heading}\n{rendered}" if i == 0 else rendered)
+    return blocks
+
+
+def render_summary(report: StoredReport, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """The summary reply, split on item boundaries into messages under the limit."""
+    return split_html(summary_blocks(report), limit)
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+def report_line(report: StoredReport) -> str:
+    when = fmt_date(report.meeting_date) or fmt_date(report.received_at)
+    state = "" if report.state == "summarised" else f" <i>({esc(STATE_LABELS.get(report.state, ''))})</i>"
+    return f"<code>#{report.id}</code> {esc(report_label(report))} · {when}{state}"
+
+
+def marked_snippet(snippet: str) -> str:
+    """\\x02..\\x03 match markers into <b>..</b>, after escaping; unbalanced markers are closed."""
+    out: list[str] = []
+    open_ = False
+    for part in re.split(r"([\x02\x03])", snippet):
+        if part == "\x02":
+            if not open_:
+                out.append("<b>")
+                open_ = True
+        elif part == "\x03":
+            if open_:
+                out.append("</b>")
+                open_ = False
+        else:
+            out.append(esc(part.replace("\n", " ")))
+    if open_:
+        out.append("</b>")
+    return "".join(out)
+
+
+def render_hit(n: int, hit: SearchHit) -> str:
+    name = hit.unit or hit.title or "Báo cáo"
+    when = fmt_date(hit.meeting_date) or fmt_date(hit.received_at)
+    return f"{n}. <code>#{hit.report_id}</code> <b>{esc(name)}</b> · {when}\n   {marked_snippet(hit.snippet)}"
+
+
+def group_items(items: list[SectionItem]) -> list[str]:
+    """Items grouped by unit (units in first-seen order), each with its report id."""
+    groups: dict[str, list[SectionItem]] = {}
+    for it in items:
+        groups.setdefault(it.unit or "Không rõ đơn vị", []).append(it)
+    blocks = []
+    for unit, its in groups.items():
+        first = True
+        for it in its:
+            line = f"• {esc(it.text.strip())} <code>#{it.report_id}</code>"
+            blocks.append(f"\n<b>{esc(unit)}</b>\n{line}" if first else line)
+            first = False
+    return blocks
+
+
+def figure_line(fig: Figure) -> str:
+    label = f"{esc(fig.label)}: " if fig.label else ""
+    return f"{label}<b>{esc(fig.text)}</b>"

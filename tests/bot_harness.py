@@ -1,0 +1,142 @@
+"""End-to-end harness for the bot tests: the Bot API emulator, a tmp database and the real
+Application talking to the emulator over HTTP (python-telegram-bot's real request path)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from bot.app import build_application
+from bot.config import Settings
+from bot.emulator import BotAPIEmulator
+from storage import Repository
+
+os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+SEEDS = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
+ADMIN = 1000
+USER = 2001
+OTHER = 2002
+
+
+def seed_text(i: int = 0) -> str:
+    return SEEDS[i].read_text(encoding="utf-8")
+
+
+def plain(html_text: str) -> str:
+    return re.sub(r"<[^>]+>", "", html_text or "")
+
+
+class BotHarness:
+    """`async with BotHarness(tmp_path, access="open") as h:` — a running bot and its emulator."""
+
+    def __init__(self, tmp_path: Path, *, start: bool = True, repo: Repository | None = None, **overrides: Any) -> None:
+        self.tmp_path = tmp_path
+        self.start = start
+        self.given_repo = repo
+        self.overrides = {"access": "open", "admins": [ADMIN], "merge_window": 0.3, **overrides}
+        self.emu = BotAPIEmulator()
+        self.repo: Repository | None = repo
+        self.app: Any = None
+
+    async def __aenter__(self) -> BotHarness:
+        await self.emu.start()
+        if self.repo is None:
+            self.repo = await Repository.open(self.tmp_path / "bot.sqlite3")
+        self.settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            bot_token=self.emu.token,
+            bot_api_base_url=self.emu.base_url,
+            bot_api_file_url=self.emu.base_file_url,
+            database=str(self.tmp_path / "bot.sqlite3"),
+            **self.overrides,
+        )
+        self.app = build_application(self.settings, repo=self.repo)
+        if self.start:
+            await self.start_app()
+        return self
+
+    async def start_app(self) -> None:
+        await self.app.initialize()
+        if self.app.post_init:
+            await self.app.post_init(self.app)
+        await self.app.updater.start_polling(poll_interval=0, timeout=1)
+        await self.app.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            if self.app is not None and self.app.running:
+                await self.app.updater.stop()
+                await self.app.stop()
+                if self.app.post_stop:
+                    await self.app.post_stop(self.app)
+                await self.app.shutdown()
+        finally:
+            if self.repo is not None and self.given_repo is None:
+                await self.repo.close()
+            await self.emu.stop()
+
+    # --- helpers ---------------------------------------------------------------------------------
+    def texts(self, chat_id: int) -> list[str]:
+        return [m.get("text") or m.get("caption") or "" for m in self.emu.messages(chat_id)]
+
+    def all_text(self, chat_id: int) -> str:
+        return "\n".join(self.texts(chat_id))
+
+    async def wait_for(self, chat_id: int, predicate: Any, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Wait until some message to the chat satisfies `predicate(text)`; returns all messages."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            messages = self.emu.messages(chat_id)
+            if any(predicate(m.get("text") or m.get("caption") or "") for m in messages):
+                return messages
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"no matching message to {chat_id}; got {self.texts(chat_id)!r}"[:3000])
+            await asyncio.sleep(0.02)
+
+    async def ask(self, chat_id: int, user_id: int, text: str, **kw: Any) -> list[str]:
+        """Send a message and return the texts of the new messages once the bot is idle."""
+        before = len(self.emu.messages(chat_id))
+        self.emu.send_text(chat_id, user_id, text, **kw)
+        await self.emu.wait_idle(quiet=max(0.3, self.settings.merge_window + 0.2), timeout=20)
+        return self.texts(chat_id)[before:]
+
+    async def press(self, chat_id: int, user_id: int, message_id: int, data: str) -> list[str]:
+        before = len(self.emu.messages(chat_id))
+        self.emu.press_button(chat_id, user_id, message_id, data)
+        await self.emu.wait_idle(quiet=0.3, timeout=20)
+        return self.texts(chat_id)[before:]
+
+    async def submit(self, chat_id: int, user_id: int, text: str, **kw: Any) -> dict[str, Any]:
+        """Send a report and return the bot's last summary message (the one with the buttons)."""
+        self.emu.send_text(chat_id, user_id, text, **kw)
+        return await self.summary_message(chat_id)
+
+    async def summary_message(self, chat_id: int, after: int = 0, timeout: float = 15.0) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            for m in self.emu.messages(chat_id)[after:]:
+                if any("full:" in b.get("callback_data", "") for b in buttons(m)):
+                    return m
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"no summary to {chat_id}; got {self.texts(chat_id)!r}"[:3000])
+            await asyncio.sleep(0.02)
+
+    def report_ids(self, chat_id: int) -> list[int]:
+        ids = []
+        for m in self.emu.messages(chat_id):
+            for b in buttons(m):
+                found = re.fullmatch(r"docx:(\d+)", b.get("callback_data", ""))
+                if found:
+                    ids.append(int(found.group(1)))
+        return ids
+
+
+def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+    markup = message.get("reply_markup") or {}
+    return [b for row in markup.get("inline_keyboard", []) for b in row]
