@@ -1,0 +1,175 @@
+"""Schema versions: a database made by schema v1 is upgraded on open with its data intact."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from storage import NewReport, Repository
+from storage.folding import lookup_key, text_sha256
+from storage.schema import SCHEMA_VERSION, V1_DDL
+
+SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
+
+# v1 shipped: its DDL must never change (append a migration instead).
+V1_DDL_SHA256 = "71aba4f50dd29cedbc2fec4ef2f1c302f5361e6740811a21899308609b0af39b"
+
+
+def test_v1_ddl_is_frozen() -> None:
+    assert hashlib.sha256(V1_DDL.encode()).hexdigest() == V1_DDL_SHA256
+
+
+def make_v1_database(path: Path) -> dict[str, int]:
+    """A database exactly as schema v1 wrote it, with a summarised and a pending report."""
+    raw = sqlite3.connect(path)
+    raw.executescript(V1_DDL)
+    raw.execute("PRAGMA user_version = 1")
+    text0 = SEEDS[0].read_text(encoding="utf-8")
+    text1 = SEEDS[1].read_text(encoding="utf-8")
+    insert = (
+        "INSERT INTO reports (scope, chat_id, user_id, sha256, received_at, source_kind, title, text, state) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+    done = raw.execute(
+        insert,
+        (-10, -10, 5, text_sha256(text0), "2024-01-02T03:04:05.000000Z", "text", None, text0, "summarised"),
+    ).lastrowid
+    pending = raw.execute(
+        insert,
+        (
+            -10,
+            -10,
+            5,
+            text_sha256(text1),
+            "2024-01-03T03:04:05.000000Z",
+            "url",
+            "Bình Gia",
+            text1,
+            "received",
+        ),
+    ).lastrowid
+    old_summary = {
+        "unit": "huyện Gia Lộc",
+        "date": "2023-10-05",
+        "period": "9 tháng năm 2023",
+        "title": "Hội nghị lần thứ 24",
+        "tasks": [{"text": "Cấp nước sạch cho bản Khuổi Luông"}],
+        "shortcomings": [{"text": "Tiến độ xây dựng nông thôn mới chậm"}],
+        "engine": "extractive",
+        "engine_version": "0.1",
+    }
+    summary_id = raw.execute(
+        "INSERT INTO summaries (report_id, engine, engine_version, summary_json, created_at) VALUES (?,?,?,?,?)",
+        (
+            done,
+            "extractive",
+            "0.1",
+            json.dumps(old_summary, ensure_ascii=False),
+            "2024-01-02T03:05:00.000000Z",
+        ),
+    ).lastrowid
+    raw.execute(
+        "UPDATE reports SET summary_id = ?, unit = ?, unit_key = ?, meeting_date = ?, period = ?, period_key = ? "
+        "WHERE id = ?",
+        (
+            summary_id,
+            "huyện Gia Lộc",
+            lookup_key("huyện Gia Lộc"),
+            "2023-10-05",
+            "9 tháng năm 2023",
+            lookup_key("9 tháng năm 2023"),
+            done,
+        ),
+    )
+    raw.execute(
+        "INSERT INTO users VALUES (5, 'admin', 'Chị Lan', 'huyện Gia Lộc', 'vi', '2024-01-01T00:00:00.000000Z')"
+    )
+    raw.execute("INSERT INTO chat_scopes VALUES (-11, -10)")
+    raw.execute(
+        "INSERT INTO subscriptions VALUES (-10, 'weekly', 0, '07:30', 'Asia/Ho_Chi_Minh', 1, '2024-01-01T00:00:00.000000Z')"
+    )
+    raw.commit()
+    raw.close()
+    return {"done": done, "pending": pending}
+
+
+async def test_v1_database_upgrades_with_data_intact(tmp_path: Path) -> None:
+    path = tmp_path / "v1.sqlite3"
+    ids = make_v1_database(path)
+
+    async with await Repository.open(path) as repo:
+        with sqlite3.connect(path) as raw:
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        done = await repo.get_report(-10, ids["done"])
+        assert done is not None and done.summary is not None
+        assert done.text == SEEDS[0].read_text(encoding="utf-8")
+        assert done.unit == "huyện Gia Lộc" and done.meeting_date == date(2023, 10, 5)
+        assert done.title == "Hội nghị lần thứ 24"  # summary title, backfilled
+        assert [t.text for t in done.summary.tasks] == ["Cấp nước sạch cho bản Khuổi Luông"]
+        assert [r.id for r in await repo.pending_reports()] == [ids["pending"]]
+        assert [r.id for r in await repo.by_unit(-10, "gia loc")] == [ids["done"]]
+        # the index was backfilled: report text, summary items and titles are searchable
+        assert [h.report_id for h in (await repo.search(-10, "giai phong mat bang")).hits]
+        assert [h.report_id for h in (await repo.search(-10, "khuoi luong")).hits] == [ids["done"]]
+        assert (await repo.search(-10, "binh gia")).hits[0].report_id == ids["pending"]
+        assert (await repo.search(-11, "khuoi luong")).total == 0
+        # other tables
+        user = await repo.get_user(5)
+        assert user is not None and user.role == "admin" and user.default_unit == "huyện Gia Lộc"
+        assert await repo.scope_of_chat(-11) == -10
+        sub = await repo.get_subscription(-10)
+        assert sub is not None and sub.active and not sub.skip_empty and sub.time_of_day == "07:30"
+        # what v2 added works, and the old sha256 still detects duplicates
+        assert await repo.claim_delivery(-10, "weekly:2024-01-08")
+        _, created = await repo.add_report(
+            NewReport(scope=-10, chat_id=-10, text=SEEDS[0].read_text(encoding="utf-8"))
+        )
+        assert not created
+        new, created = await repo.add_report(
+            NewReport(scope=-10, chat_id=-10, text=SEEDS[2].read_text(encoding="utf-8"))
+        )
+        assert created and (await repo.search(-10, "Chi Lăng")).hits[0].report_id == new.id
+        assert await repo.delete_report(-10, ids["done"])
+        assert (await repo.search(-10, "khuoi luong")).total == 0
+
+    # reopening an up-to-date database changes nothing
+    async with await Repository.open(path) as repo:
+        assert len(await repo.latest(-10, 10)) == 2
+
+
+async def test_newer_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.sqlite3"
+    with sqlite3.connect(path) as raw:
+        raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(RuntimeError, match="newer"):
+        await Repository.open(path)
+
+
+async def test_failed_migration_leaves_the_old_version(tmp_path: Path) -> None:
+    path = tmp_path / "broken.sqlite3"
+    make_v1_database(path)
+    with sqlite3.connect(path) as raw:  # a column v2 wants to add already exists: v2 fails
+        raw.execute("ALTER TABLE reports ADD COLUMN items_text TEXT")
+    with pytest.raises(sqlite3.OperationalError):
+        await Repository.open(path)
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert raw.execute("SELECT count(*) FROM sqlite_master WHERE name = 'deliveries'").fetchone()[0] == 0
+
+
+async def test_two_openers_migrate_once(tmp_path: Path) -> None:
+    path = tmp_path / "race.sqlite3"
+    a, b = await asyncio.gather(Repository.open(path), Repository.open(path))
+    try:
+        stored, _ = await a.add_report(NewReport(scope=1, chat_id=1, text="Hội nghị giao ban"))
+        assert (await b.get_report(1, stored.id)) is not None
+        assert (await b.search(1, "giao ban")).total == 1
+    finally:
+        await a.close()
+        await b.close()
