@@ -381,3 +381,16 @@ def test_model_loads_once_across_threads(models: dict[str, Path], monkeypatch: p
         thread.join()
     assert calls == [str(models["t5"])]
     assert engine._loaded is not None
+
+
+def test_timeout_stops_real_generation(models: dict[str, Path], fake_pipeline: None) -> None:
+    """On timeout the running generate() is stopped, so the worker is free for the next report."""
+    engine = TransformersEngine(models["t5"], timeout=0.3, max_new_tokens=5000, batch_size=1)
+    engine.load()
+    engine._loaded.model.generation_config.eos_token_id = None  # type: ignore[union-attr]  # never ends alone
+    summary = engine.summarise(REPORT)
+    assert {i.engine for i in _items(summary)} == {"extractive"}
+    assert "0.3 giây" in summary.warnings[-1]
+    started = time.monotonic()
+    assert engine._worker.submit(lambda: "free").result(timeout=2) == "free"
+    assert time.monotonic() - started < 1.0
