@@ -1,0 +1,32 @@
+"""`python -m bot`: with BOT_TOKEN the real bot (long polling); without, local mode — the Bot API
+emulator on 127.0.0.1 and a terminal chat, so the bot can be tried without Telegram."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from telegram import Update
+
+from bot.config import load_settings
+from bot.logs import configure_logging
+
+
+def main() -> int:
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    settings = load_settings()
+    if settings.bot_token:
+        from bot.app import build_application
+
+        configure_logging(settings)
+        application = build_application(settings)
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        return 0
+    from bot.local_chat import run_local
+
+    configure_logging(settings, level="WARNING")
+    return asyncio.run(run_local(settings))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
