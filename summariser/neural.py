@@ -237,7 +237,7 @@ class TransformersEngine:
 
     def __init__(
         self,
-        model: str | Path,
+        model: str | Path | None = None,
         device: str = "cpu",
         timeout: float = 60.0,
         max_new_tokens: int = 64,
@@ -246,7 +246,9 @@ class TransformersEngine:
     ) -> None:
         ref = str(model).strip() if model is not None else ""
         if not ref:
-            raise ValueError("the transformers engine needs a model: a local directory or a Hugging Face id")
+            raise ValueError(
+                "the transformers engine needs a model (BOT_MODEL): a local directory or a Hugging Face id"
+            )
         looks_local = isinstance(model, Path) or ref.startswith(("/", ".", "~"))
         if looks_local and not Path(ref).expanduser().is_dir():
             raise ValueError(f"model directory not found: {ref}")

@@ -340,6 +340,8 @@ def test_loading_errors_are_clean(tmp_path: Path) -> None:
         TransformersEngine(tmp_path / "missing")
     with pytest.raises(ValueError, match="needs a model"):
         get_engine("transformers", model="")
+    with pytest.raises(ValueError, match="BOT_MODEL"):
+        get_engine("transformers", device="cpu")  # how the bot calls it when BOT_MODEL is unset
     empty = TransformersEngine(tmp_path)
     with pytest.raises(ModelLoadError) as info:
         empty.summarise(REPORT)
