@@ -1,0 +1,215 @@
+"""Paced sending: at most `rate` messages/s overall and one message per `per_chat_interval` per chat.
+
+python-telegram-bot's AIORateLimiter paces groups and the overall rate but not private chats, and
+on a 429 it pauses every request. Here each chat has its own next-allowed time and its own
+retries, so a chat that is slow, rate-limited or failing only delays itself; the overall cap is a
+sliding window shared by all chats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from telegram import LinkPreviewOptions, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+@dataclass
+class Outgoing:
+    """One message: HTML text, or a photo (PNG bytes or a Telegram file_id) with a caption."""
+
+    text: str | None = None
+    photo: bytes | str | None = None
+    caption: str | None = None
+
+
+class Status(StrEnum):
+    DELIVERED = "delivered"  # every part sent
+    FORBIDDEN = "forbidden"  # the chat blocked the bot / the bot left / the chat is gone
+    FAILED = "failed"  # gave up after retries (or a permanent error)
+
+
+@dataclass
+class SendResult:
+    status: Status
+    sent: int = 0  # parts that reached Telegram
+    error: str | None = None
+    messages: list[Message] = field(default_factory=list)
+
+
+class SlidingWindowLimiter:
+    """At most `rate` grants in any `period`-second window, and grants at least
+    `period / rate / 2` apart so a backlog drains smoothly instead of in bursts.
+
+    Grants are FIFO (asyncio.Lock wakes waiters in order). Lateness of one grant is absorbed by the
+    window rather than passed on, so the achieved rate stays at the cap under load.
+    """
+
+    def __init__(
+        self,
+        rate: float = 30.0,
+        period: float = 1.0,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if rate <= 0 or period <= 0:
+            raise ValueError("rate and period must be positive")
+        self.rate = rate
+        self.period = period
+        self._slots = max(1, int(rate * period))
+        self._min_gap = period / rate / 2
+        self._grants: collections.deque[float] = collections.deque(maxlen=self._slots)
+        self._lock = asyncio.Lock()
+        self._clock = clock
+        self._sleep = sleep
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = self._clock()
+                wait = 0.0
+                if len(self._grants) == self._slots:
+                    wait = self._grants[0] + self.period - now
+                if self._grants:
+                    wait = max(wait, self._grants[-1] + self._min_gap - now)
+                if wait <= 0:
+                    break
+                await self._sleep(wait)
+            self._grants.append(self._clock())
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class PacedSender:
+    """Sends a chat's messages in order under the global and per-chat caps, with retries.
+
+    - 429 (RetryAfter): that chat waits `retry_after`, then the part is sent again.
+    - 403 Forbidden or "chat not found": Status.FORBIDDEN at once (the caller deactivates).
+    - network errors, timeouts, 5xx: retried with exponential backoff, then Status.FAILED.
+    - other 400s: permanent, Status.FAILED without retrying.
+    """
+
+    def __init__(
+        self,
+        bot: Any,
+        *,
+        rate: float = 30.0,
+        per_chat_interval: float = 1.0,
+        max_attempts: int = 4,
+        backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        max_retry_after: float = 600.0,
+        max_rate_limited: int = 5,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.bot = bot
+        self.limiter = SlidingWindowLimiter(rate, 1.0, clock=clock, sleep=sleep)
+        self.per_chat_interval = per_chat_interval
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.max_retry_after = max_retry_after
+        self.max_rate_limited = max_rate_limited
+        self._clock = clock
+        self._sleep = sleep
+        self._chat_next: dict[int, float] = {}
+        self.sent_total = 0
+
+    def _hold(self, chat_id: int, seconds: float) -> None:
+        self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), self._clock() + seconds)
+        if len(self._chat_next) > 50_000:  # forget chats whose turn has long come
+            now = self._clock()
+            self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+
+    async def _turn(self, chat_id: int) -> None:
+        """Wait for this chat's next slot first (holding nothing), then for a global grant."""
+        while (wait := self._chat_next.get(chat_id, 0.0) - self._clock()) > 0:
+            await self._sleep(wait)
+        await self.limiter.acquire()
+        # Claim the chat's slot now, so a concurrent sender to the same chat queues behind us.
+        self._hold(chat_id, self.per_chat_interval)
+
+    async def _call(self, chat_id: int, part: Outgoing) -> Message:
+        if part.photo is not None:
+            return await self.bot.send_photo(
+                chat_id=chat_id, photo=part.photo, caption=part.caption, parse_mode=ParseMode.HTML
+            )
+        return await self.bot.send_message(
+            chat_id=chat_id,
+            text=part.text or "",
+            parse_mode=ParseMode.HTML,
+            link_preview_options=_NO_PREVIEW,
+        )
+
+    async def send(
+        self, chat_id: int, parts: Sequence[Outgoing], result: SendResult | None = None
+    ) -> SendResult:
+        """Send `parts` in order; stops at the first part that cannot be sent. Pass `result` to
+        see progress (`result.sent`) even if the task is cancelled half-way."""
+        result = result if result is not None else SendResult(status=Status.DELIVERED)
+        for part in parts:
+            attempts = limited = 0
+            while True:
+                await self._turn(chat_id)
+                try:
+                    message = await self._call(chat_id, part)
+                except RetryAfter as exc:
+                    wait = _seconds(exc.retry_after)
+                    limited += 1
+                    if limited > self.max_rate_limited or wait > self.max_retry_after:
+                        result.status, result.error = Status.FAILED, f"rate limited: {exc}"
+                        break
+                    log.info("chat %s: 429, retrying in %.1f s", chat_id, wait)
+                    self._hold(chat_id, wait)
+                    continue
+                except Forbidden as exc:
+                    result.status, result.error = Status.FORBIDDEN, str(exc)
+                    break
+                except BadRequest as exc:  # before NetworkError: BadRequest subclasses it
+                    gone = "chat not found" in str(exc).lower()
+                    result.status, result.error = (Status.FORBIDDEN if gone else Status.FAILED), str(exc)
+                    break
+                except NetworkError as exc:  # includes TimedOut and 5xx answers
+                    attempts += 1
+                    if attempts >= self.max_attempts:
+                        result.status, result.error = Status.FAILED, f"{type(exc).__name__}: {exc}"
+                        break
+                    delay = min(self.max_backoff, self.backoff * 2 ** (attempts - 1))
+                    log.info("chat %s: %s, retry %d in %.1f s", chat_id, exc, attempts, delay)
+                    self._hold(chat_id, delay)
+                    continue
+                except TelegramError as exc:
+                    result.status, result.error = Status.FAILED, f"{type(exc).__name__}: {exc}"
+                    break
+                result.sent += 1
+                result.messages.append(message)
+                self.sent_total += 1
+                # Count the per-chat interval from the answer, so the next message arrives at least
+                # `per_chat_interval` after this one did, whatever the round-trip time.
+                self._hold(chat_id, self.per_chat_interval)
+                break
+            if result.status is not Status.DELIVERED:
+                log.warning(
+                    "chat %s: %s after %d part(s): %s", chat_id, result.status, result.sent, result.error
+                )
+                return result
+        return result

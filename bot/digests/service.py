@@ -1,0 +1,292 @@
+"""The digest service: who is due, building each digest once, and delivering it exactly once.
+
+Exactly once rests on the deliveries log: a chat's digest for a period is claimed
+(`claim_delivery`) right before it is sent and marked sent right after; a claim that cannot be
+honoured (nothing reached the chat) is released so a later run may retry. Chats are claimed one at
+a time as workers reach them, so stopping half-way through a fan-out leaves the rest unclaimed
+for the next run, and nothing claimed is sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.digests.content import build_digest
+from bot.digests.delivery import Outgoing, PacedSender, SendResult, Status
+from bot.digests.messages import chart_caption, render_digest
+from bot.digests.schedule import Due, Slot, latest_due
+from storage import Repository, StoredReport, Subscription
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class PreparedDigest:
+    """A digest rendered once and sent to every chat that shares its scope and window."""
+
+    messages: list[str]
+    chart: bytes | None = None
+    caption: str | None = None
+    empty: bool = False
+    chart_file_id: str | None = None  # after the first upload, later chats reuse the file
+
+    def parts(self) -> list[Outgoing]:
+        out = [Outgoing(text=m) for m in self.messages]
+        if self.chart is not None:
+            out.append(Outgoing(photo=self.chart_file_id or self.chart, caption=self.caption))
+        return out
+
+
+def prepare(
+    reports: list[StoredReport],
+    *,
+    scope: int,
+    start: datetime,
+    end: datetime,
+    tz: ZoneInfo,
+    cadence: str | None,
+    with_chart: bool = True,
+) -> PreparedDigest:
+    """Build and render (CPU work: callers run it in a thread)."""
+    digest = build_digest(reports, start=start, end=end, scope=scope)
+    prepared = PreparedDigest(messages=render_digest(digest, tz, cadence), empty=digest.empty)
+    if with_chart and digest.chart is not None:
+        from bot.digests.chart import render_chart
+
+        try:
+            prepared.chart = render_chart(digest.chart)
+            prepared.caption = chart_caption(digest)
+        except Exception:  # a chart is a bonus: never lose the digest over it
+            log.exception("chart for scope %s failed", scope)
+    return prepared
+
+
+DigestCache = dict[tuple[int, datetime, datetime, str, str], "asyncio.Future[PreparedDigest]"]
+
+
+@dataclass
+class FanOutReport:
+    """What one run did, by outcome ("sent", "already", "empty", "forbidden", "failed", ...)."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    not_started: int = 0
+
+    def __getitem__(self, key: str) -> int:
+        return self.outcomes[key]
+
+
+class DigestService:
+    def __init__(
+        self,
+        repo: Repository,
+        sender: PacedSender,
+        *,
+        now: Callable[[], datetime] = utc_now,
+        grace: timedelta = timedelta(hours=24),
+        workers: int = 64,
+        keep_going: Callable[[], bool] | None = None,
+        on_schedule_change: Callable[[set[Slot]], None] | None = None,
+    ) -> None:
+        self.repo = repo
+        self.sender = sender
+        self.now = now
+        self.grace = grace
+        self.workers = workers
+        self._keep_going = keep_going
+        self._on_schedule_change = on_schedule_change
+        self._stopped = False
+        self._executor: ThreadPoolExecutor | None = None
+        self._failures: Counter[tuple[int, str]] = Counter()
+        self.max_failed_runs = 3  # a chat that failed this often for one period is left alone
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Finish the digests being sent, start no new ones."""
+        self._stopped = True
+
+    def running(self) -> bool:
+        return not self._stopped and (self._keep_going is None or self._keep_going())
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    async def _in_thread(self, func: Callable[[], PreparedDigest]) -> PreparedDigest:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="digest")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, func)
+
+    # --- the schedule ---------------------------------------------------------------------------
+    async def slots(self) -> set[Slot]:
+        return {Slot.of(sub) for sub in await self.repo.active_subscriptions()}
+
+    async def rebuild_schedule(self) -> set[Slot]:
+        """One job per distinct (cadence, day, time, zone) among active subscriptions."""
+        slots = await self.slots()
+        if self._on_schedule_change is not None:
+            self._on_schedule_change(slots)
+        log.info("digest schedule: %d subscription slot(s)", len(slots))
+        return slots
+
+    async def run_slot(self, slot: Slot) -> FanOutReport:
+        """A slot's cron job fired: every active subscription in it gets the latest occurrence."""
+        now = self.now()
+        occurrence = slot.latest(now)
+        dues = []
+        for sub in await self.repo.active_subscriptions():
+            if Slot.of(sub) != slot:
+                continue
+            due = latest_due(sub, now)
+            if due is not None and due.occurrence == occurrence:
+                dues.append(due)
+        log.info("digest slot %s: %d subscriber(s) due", slot.key, len(dues))
+        return await self.fan_out(dues)
+
+    async def catch_up(self) -> FanOutReport:
+        """At start-up (and periodically): send the latest digest a subscriber missed if it is
+        still within the grace window; log and skip older ones."""
+        now = self.now()
+        dues: list[Due] = []
+        skipped = 0
+        for sub in await self.repo.active_subscriptions():
+            due = latest_due(sub, now)
+            if due is None or self._failures[(sub.chat_id, due.key)] >= self.max_failed_runs:
+                continue
+            if await self.repo.get_delivery(sub.chat_id, due.key) is not None:
+                continue
+            if now - due.occurrence > self.grace:
+                skipped += 1
+                log.info(
+                    "digest %s for chat %s missed by %s (grace %s): skipped",
+                    due.key,
+                    sub.chat_id,
+                    now - due.occurrence,
+                    self.grace,
+                )
+                continue
+            dues.append(due)
+        if dues:
+            log.info("digest catch-up: %d missed digest(s) within the grace window", len(dues))
+        report = await self.fan_out(dues)
+        report.outcomes["skipped_grace"] += skipped
+        return report
+
+    # --- fan-out ---------------------------------------------------------------------------------
+    async def fan_out(self, dues: list[Due]) -> FanOutReport:
+        """Deliver to many chats at once: `workers` chats in flight, each paced on its own."""
+        report = FanOutReport()
+        queue = list(reversed(dues))
+        cache: DigestCache = {}
+
+        async def worker() -> None:
+            while queue and self.running():
+                due = queue.pop()
+                report.outcomes[await self.deliver(due, cache)] += 1
+
+        await asyncio.gather(*(worker() for _ in range(min(self.workers, len(dues)))))
+        report.not_started = len(queue)
+        if dues:
+            log.info("digest fan-out: %s, not started %d", dict(report.outcomes), report.not_started)
+        return report
+
+    async def _prepared(self, scope: int, due: Due, cache: DigestCache) -> PreparedDigest:
+        """The digest for (scope, window): built once per run by its own task, which a worker
+        being cancelled does not cancel (others may be waiting for it)."""
+        start, end = due.window
+        key = (scope, start, end, due.sub.timezone, due.sub.cadence)
+        task = cache.get(key)
+        if task is None:
+            tz = ZoneInfo(due.sub.timezone)
+            task = cache[key] = asyncio.ensure_future(self.build(scope, start, end, tz, due.sub.cadence))
+        return await asyncio.shield(task)
+
+    async def build(
+        self, scope: int, start: datetime, end: datetime, tz: ZoneInfo, cadence: str | None
+    ) -> PreparedDigest:
+        reports = await self.repo.received_between(scope, start, end)
+        job = lambda: prepare(reports, scope=scope, start=start, end=end, tz=tz, cadence=cadence)  # noqa: E731
+        return job() if not reports else await self._in_thread(job)
+
+    async def _may_receive(self, chat_id: int) -> bool:
+        user = await self.repo.get_user(chat_id)
+        return user is None or user.role not in ("blocked", "pending")
+
+    async def deliver(
+        self,
+        due: Due,
+        cache: DigestCache | None = None,
+    ) -> str:
+        """One chat's digest for one period, at most once; returns the outcome's name."""
+        chat, key = due.sub.chat_id, due.key
+        if not await self._may_receive(chat):
+            log.info("digest %s for chat %s: chat no longer allowed, not sent", key, chat)
+            return "not_allowed"
+        if not await self.repo.claim_delivery(chat, key):
+            return "already"
+        result = SendResult(status=Status.DELIVERED)
+        try:
+            scope = await self.repo.scope_of_chat(chat)
+            prepared = await self._prepared(scope, due, cache if cache is not None else {})
+            if prepared.empty and due.sub.skip_empty:
+                await self.repo.mark_delivered(chat, key)
+                return "empty_skipped"
+            await self.sender.send(chat, prepared.parts(), result)
+        except asyncio.CancelledError:
+            await self._settle(chat, key, result, cancelled=True)
+            raise
+        except Exception:
+            log.exception("digest %s for chat %s failed", key, chat)
+            result.status = Status.FAILED
+            await self._settle(chat, key, result)
+            return "failed"
+        if prepared.chart is not None and prepared.chart_file_id is None:
+            for message in result.messages:
+                if message.photo:
+                    prepared.chart_file_id = message.photo[-1].file_id
+        return await self._settle(chat, key, result)
+
+    async def _settle(self, chat: int, key: str, result: SendResult, *, cancelled: bool = False) -> str:
+        """Record the outcome: sent (even partly: never send a part twice) or released."""
+        if result.status is Status.FORBIDDEN:
+            log.warning("chat %s refuses messages (%s): subscription deactivated", chat, result.error)
+            await self.repo.deactivate_subscription(chat)
+        if result.sent > 0:
+            await self.repo.mark_delivered(chat, key)
+            if cancelled or result.status is not Status.DELIVERED:
+                log.warning("digest %s for chat %s sent only in part (%d message(s))", chat, key, result.sent)
+            return "sent" if result.status is Status.DELIVERED and not cancelled else "partial"
+        await self.repo.release_delivery(chat, key)
+        if cancelled:
+            return "cancelled"
+        if result.status is Status.FAILED:
+            self._failures[(chat, key)] += 1
+            log.error("digest %s for chat %s not delivered: %s (claim released)", key, chat, result.error)
+            return "failed"
+        return "forbidden"
+
+    # --- on demand --------------------------------------------------------------------------------
+    async def send_now(
+        self, chat_id: int, scope: int, *, days: int = 7, tz: ZoneInfo | None = None
+    ) -> SendResult:
+        """/digest: the last `days` days up to now, sent to the chat (not recorded as a period)."""
+        end = self.now()
+        start = end - timedelta(days=days)
+        prepared = await self.build(scope, start, end, tz or ZoneInfo("Asia/Ho_Chi_Minh"), None)
+        return await self.sender.send(chat_id, prepared.parts())
+
+    def subscription_changed(self, sub: Subscription) -> None:
+        """Forget failure counts for the chat (new settings deserve a new try)."""
+        for k in [k for k in self._failures if k[0] == sub.chat_id]:
+            del self._failures[k]
