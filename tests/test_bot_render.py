@@ -1,0 +1,167 @@
+"""Rendering: escaping, figures in bold, splitting on item boundaries, snippets, the .docx export."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, date, datetime
+from html.parser import HTMLParser
+
+import docx
+
+from bot.export_docx import build_docx
+from bot.render import (
+    SECTION_MISSING,
+    bold_figures,
+    esc,
+    marked_snippet,
+    render_summary,
+    split_html,
+    split_plain,
+)
+from storage.models import StoredReport
+from summariser.models import Figure, Item, Summary
+
+
+class _Balance(HTMLParser):
+    """Checks that tags are balanced (what Telegram requires of every message)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.ok = True
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack.pop() != tag:
+            self.ok = False
+
+
+def balanced(text: str) -> bool:
+    parser = _Balance()
+    parser.feed(text)
+    parser.close()
+    return parser.ok and not parser.stack
+
+
+def make_report(summary: Summary | None, text: str = "Nội dung báo cáo.", **kw: object) -> StoredReport:
+    fields: dict[str, object] = {
+        "id": 7,
+        "scope": 1,
+        "chat_id": 1,
+        "user_id": 1,
+        "sha256": "x",
+        "received_at": datetime(2024, 7, 1, tzinfo=UTC),
+        "source_kind": "text",
+        "text": text,
+        "state": "summarised" if summary else "received",
+        "summary": summary,
+    }
+    fields.update(kw)
+    return StoredReport(**fields)  # type: ignore[arg-type]
+
+
+def test_bold_figures_bolds_exact_substrings_after_escaping() -> None:
+    out = bold_figures("Thu ngân sách <đạt> 77,9% dự toán & 13/18 xã; năm 2013", ["77,9%", "13/18", "13"])
+    assert out == "Thu ngân sách &lt;đạt&gt; <b>77,9%</b> dự toán &amp; <b>13/18</b> xã; năm 2013"
+
+
+def test_bold_figures_does_not_bold_inside_longer_numbers() -> None:
+    assert bold_figures("đạt 113 và 13", ["13"]) == "đạt 113 và <b>13</b>"
+
+
+def test_summary_sections_escaped_and_missing_section_stated() -> None:
+    summary = Summary(
+        unit="huyện <Gia Lộc>",
+        meeting="Hội nghị lần thứ 24",
+        date=date(2023, 10, 5),
+        period="9 tháng năm 2023",
+        results=[Item(text="Tổng thu ngân sách đạt 1.234 tỷ đồng <script>alert(1)</script>")],
+        tasks=[Item(text="Đẩy nhanh giải phóng mặt bằng & tái định cư")],
+        figures=[Figure(text="1.234 tỷ đồng", section="results")],
+    )
+    [message] = render_summary(make_report(summary))
+    assert "<script>" not in message
+    assert "&lt;script&gt;" in message
+    assert "huyện &lt;Gia Lộc&gt;" in message
+    assert "<b>1.234 tỷ đồng</b>" in message
+    assert "&amp; tái định cư" in message
+    for heading in ("Kết quả nổi bật", "Hạn chế, tồn tại", "Nhiệm vụ thời gian tới"):
+        assert f"<b>{heading}</b>" in message
+    assert SECTION_MISSING["shortcomings"] in message
+    assert "05/10/2023" in message and "#7" in message and "9 tháng năm 2023" in message
+    assert balanced(message)
+
+
+def test_long_summary_split_on_item_boundaries() -> None:
+    items = [Item(text=f"Mục số {i}: " + "nội dung dài có số liệu 12,5% " * 20) for i in range(60)]
+    summary = Summary(unit="tỉnh Hải Dương", results=items, figures=[Figure(text="12,5%")])
+    messages = render_summary(make_report(summary))
+    assert len(messages) > 1
+    joined = "\n".join(messages)
+    for i in range(60):
+        # every item whole, in one message
+        assert sum(f"Mục số {i}:" in m for m in messages) == 1
+    for m in messages:
+        assert len(m) <= 4096
+        assert balanced(m)
+        # a message never starts or ends in the middle of an item
+        assert all(line.startswith(("•", "📋", "Đơn vị", "Nguồn", "Mã", "<b>", "")) for line in m.split("\n"))
+    assert joined.count("<b>12,5%</b>") == 60 * 20
+
+
+def test_block_longer_than_limit_is_split_with_tags_balanced() -> None:
+    block = "• " + " ".join(f"<b>{i}%</b> chỉ tiêu &amp; kết quả" for i in range(800))
+    pieces = split_html([block], 500)
+    assert len(pieces) > 5
+    for p in pieces:
+        assert len(p) <= 500
+        assert balanced(p)
+        assert not re.search(r"&[a-z]*$", p)  # no entity cut in two
+    text = re.sub(r"<[^>]+>", "", "".join(pieces))
+    assert text.count("chỉ tiêu") == 800
+
+
+def test_split_plain_pages_keep_all_text() -> None:
+    text = "\n".join(f"Dòng {i} " + "chữ " * (i % 50) for i in range(500))
+    pages = split_plain(text, 1000)
+    assert all(len(p) <= 1000 for p in pages)
+    assert "".join(pages).replace("\n", "") == text.replace("\n", "")
+
+
+def test_marked_snippet_bold_after_escaping_and_closed() -> None:
+    assert marked_snippet("a <x> \x02giải phóng\x03 & \x02mặt") == "a &lt;x&gt; <b>giải phóng</b> &amp; <b>mặt</b>"
+
+
+def test_render_without_summary_says_so() -> None:
+    [message] = render_summary(make_report(None))
+    assert "Chưa có bản tóm tắt" in message
+    assert esc("<") == "&lt;"
+
+
+def test_docx_export_has_title_header_and_three_sections() -> None:
+    summary = Summary(
+        unit="huyện Gia Lộc",
+        meeting="Hội nghị Ban Chấp hành lần thứ 24",
+        date=date(2023, 10, 5),
+        period="9 tháng năm 2023",
+        results=[Item(text="Giá trị sản xuất tăng 8,2% so với cùng kỳ")],
+        shortcomings=[Item(text="Giải phóng mặt bằng còn chậm")],
+        figures=[Figure(text="8,2%")],
+    )
+    data = build_docx(make_report(summary))
+    document = docx.Document(io.BytesIO(data))
+    paragraphs = [p.text for p in document.paragraphs]
+    body = "\n".join(paragraphs)
+    assert "BÁO CÁO TÓM TẮT" in body
+    assert "I. KẾT QUẢ NỔI BẬT" in body and "II. HẠN CHẾ, TỒN TẠI" in body and "III. NHIỆM VỤ THỜI GIAN TỚI" in body
+    assert "Giá trị sản xuất tăng 8,2% so với cùng kỳ" in body
+    assert SECTION_MISSING["tasks"] in body
+    assert "#7" in body
+    header_cells = [c.text for c in document.tables[0].rows[0].cells]
+    assert header_cells[0] == "HUYỆN GIA LỘC" and "Ngày 05 tháng 10 năm 2023" in header_cells[1]
+    bold_runs = [r.text for p in document.paragraphs for r in p.runs if r.bold]
+    assert "8,2%" in bold_runs
+    assert document.styles["Normal"].font.name == "Times New Roman"
