@@ -207,6 +207,7 @@ class BotAPIEmulator:
         self._users: dict[int, dict[str, Any]] = {}
         self._stored: dict[tuple[int | str, int], dict[str, Any]] = {}  # every message, by (chat, id)
         self._sent: list[dict[str, Any]] = []  # records of bot-sent messages: {"message", "_method", ...}
+        self._sent_by_chat: dict[int | str, list[dict[str, Any]]] = {}  # same records, per chat
         self._files: dict[str, tuple[str, bytes, str | None]] = {}  # file_id -> (file_name, bytes, mime)
         self._file_paths: dict[str, str] = {}  # file_path -> file_id
         self._faults: list[dict[str, Any]] = []
@@ -349,15 +350,17 @@ class BotAPIEmulator:
 
     # ------------------------------------------------------------------ what the bot did
     def messages(self, chat_id: int | None = None) -> list[dict[str, Any]]:
-        """Messages the bot sent (deleted ones excluded), edits applied, each with "_method"."""
-        result = []
-        for record in self._sent:
-            message = record["message"]
-            if record.get("_deleted") or (chat_id is not None and message["chat"]["id"] != chat_id):
-                continue
-            result.append({**json.loads(json.dumps(message)), "_method": record["_method"],
-                           "_raw_text": record.get("_raw_text"), "_parse_mode": record.get("_parse_mode")})
-        return result
+        """Messages the bot sent (deleted ones excluded), edits applied.
+
+        Each is a copy of the Message JSON plus "_method" (sendMessage/sendDocument/sendPhoto),
+        "_raw_text" (the text or caption as the bot sent it, e.g. with HTML tags), "_parse_mode" and
+        "_sent_at" (time.monotonic() when the emulator received the send).
+        """
+        records = self._sent if chat_id is None else self._sent_by_chat.get(chat_id, [])
+        return [{**json.loads(json.dumps(record["message"])), "_method": record["_method"],
+                 "_raw_text": record.get("_raw_text"), "_parse_mode": record.get("_parse_mode"),
+                 "_sent_at": record["_sent_at"]}
+                for record in records if not record.get("_deleted")]
 
     def documents(self, chat_id: int | None = None) -> list[tuple[str, bytes]]:
         result = []
@@ -375,11 +378,12 @@ class BotAPIEmulator:
         """Wait until the bot has sent at least ``count`` messages to ``chat_id``; TimeoutError otherwise."""
         deadline = time.monotonic() + timeout
         while True:
-            found = self.messages(chat_id)
-            if len(found) >= count:
-                return found
+            sent = sum(1 for r in self._sent_by_chat.get(chat_id, []) if not r.get("_deleted"))
+            if sent >= count:  # counted without copying: many waiters wake on every call in benchmarks
+                return self.messages(chat_id)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                found = self.messages(chat_id)
                 raise TimeoutError(
                     f"expected {count} message(s) to chat {chat_id}, got {len(found)}: "
                     f"{[m.get('text') or m.get('caption') for m in found]}; "
@@ -626,7 +630,9 @@ class BotAPIEmulator:
 
     def _record(self, message: dict[str, Any], method: str, **extra: Any) -> dict[str, Any]:
         self._stored[(message["chat"]["id"], message["message_id"])] = message
-        self._sent.append({"message": message, "_method": method, **extra})
+        record = {"message": message, "_method": method, "_sent_at": time.monotonic(), **extra}
+        self._sent.append(record)
+        self._sent_by_chat.setdefault(message["chat"]["id"], []).append(record)
         return message
 
     def _set_text(self, message: dict[str, Any], text: Any, parse_mode: Any, key: str, limit: int) -> None:
@@ -657,7 +663,7 @@ class BotAPIEmulator:
         message = self._stored.get((chat_id, int(message_id))) if chat_id is not None and message_id else None
         if message is None:
             raise _BadRequest("message to edit not found")
-        record = next((r for r in self._sent if r["message"] is message), None)
+        record = next((r for r in self._sent_by_chat.get(chat_id, []) if r["message"] is message), None)
         if record is None:
             raise _BadRequest("message can't be edited")
         return message, record

@@ -334,3 +334,26 @@ async def test_clean_quick_shutdown(emu: BotAPIEmulator) -> None:
     _, last_params = [c for c in emu.calls if c[0] == "getUpdates"][-1]
     assert last_params.get("timeout") == 0
 
+
+
+async def test_injection_from_another_thread_wakes_the_long_poll(emu: BotAPIEmulator) -> None:
+    """Local mode reads the terminal in a thread; an update injected there must wake getUpdates."""
+    loop = asyncio.get_running_loop()
+    base = f"{emu.base_url}{TOKEN}"
+    async with httpx.AsyncClient(timeout=10) as client:
+        poll = asyncio.create_task(client.post(f"{base}/getUpdates", data={"timeout": "5"}))
+        await asyncio.sleep(0.2)
+        started = time.monotonic()
+        await loop.run_in_executor(None, emu.send_text, CHAT, USER, "từ luồng khác")
+        response = await poll
+    assert time.monotonic() - started < 1
+    assert [u["message"]["text"] for u in response.json()["result"]] == ["từ luồng khác"]
+
+
+async def test_wait_for_messages_times_out_with_what_was_sent(emu: BotAPIEmulator) -> None:
+    async with httpx.AsyncClient() as client:
+        await client.post(f"{emu.base_url}{TOKEN}/sendMessage", data={"chat_id": str(CHAT), "text": "một"})
+    [only] = await emu.wait_for_messages(CHAT, 1, timeout=0.5)
+    assert only["_sent_at"] <= time.monotonic()
+    with pytest.raises(TimeoutError, match="got 1"):
+        await emu.wait_for_messages(CHAT, 2, timeout=0.3)
