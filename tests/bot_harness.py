@@ -140,3 +140,19 @@ class BotHarness:
 def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
     markup = message.get("reply_markup") or {}
     return [b for row in markup.get("inline_keyboard", []) for b in row]
+
+
+async def store_report(h: BotHarness, scope: int, text: str, *, user_id: int | None = None,
+                       summarise: bool = True) -> Any:
+    """Put a report straight into the repository (summarised by the app's engine unless told not to)."""
+    from storage import NewReport
+    from summariser import clean_text
+
+    assert h.repo is not None
+    cleaned = clean_text(text)
+    report, _ = await h.repo.add_report(
+        NewReport(scope=scope, chat_id=scope, user_id=user_id if user_id is not None else scope, text=cleaned)
+    )
+    if summarise:
+        await h.repo.save_summary(report.id, h.app.bot_data["engine"].summarise(cleaned))
+    return await h.repo.get_report(scope, report.id)

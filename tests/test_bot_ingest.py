@@ -1,0 +1,218 @@
+"""Text ingest end to end over the emulator: summary reply, merging, forwards, duplicates,
+non-reports, summariser failure, concurrency, 429 retry, start-up completion of pending reports."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+from storage import NewReport, Repository
+from summariser import clean_text
+from tests.bot_harness import OTHER, USER, BotHarness, buttons, plain, seed_text
+
+HEADINGS = ("Kết quả nổi bật", "Hạn chế, tồn tại", "Nhiệm vụ thời gian tới")
+
+
+async def test_text_report_gets_summary_with_three_sections(tmp_path: Path) -> None:
+    async with BotHarness(tmp_path) as h:
+        message = await h.submit(USER, USER, seed_text(0))
+        raw = message["_raw_text"]
+        for heading in HEADINGS:
+            assert f"<b>{heading}</b>" in raw
+        assert message["_parse_mode"] == "HTML"
+        labels = [b["text"] for b in buttons(message)]
+        assert labels == ["Toàn văn", "Xuất Word", "Xóa"]
+        [report] = await h.repo.latest(USER, 10)
+        assert report.state == "summarised"
+        assert report.text == clean_text(seed_text(0))  # stored as cleaned text
+        assert report.user_id == USER and report.chat_id == USER and report.source_kind == "text"
+        assert f"#{report.id}" in message["text"]
+
+
+async def test_long_report_in_three_consecutive_messages_is_one_report(tmp_path: Path) -> None:
+    text = seed_text(1)
+    lines = text.split("\n")
+    third = len(lines) // 3
+    parts = ["\n".join(lines[:third]), "\n".join(lines[third : 2 * third]), "\n".join(lines[2 * third :])]
+    async with BotHarness(tmp_path, merge_window=0.5) as h:
+        for part in parts:
+            h.emu.send_text(USER, USER, part)
+            await asyncio.sleep(0.1)
+        await h.summary_message(USER)
+        await h.emu.wait_idle(quiet=0.8)
+        reports = await h.repo.latest(USER, 10)
+        assert len(reports) == 1
+        assert reports[0].text == clean_text("\n".join(parts))
+        assert len(h.report_ids(USER)) == 1  # one summary, not three
+
+
+async def test_messages_apart_in_time_are_separate(tmp_path: Path) -> None:
+    async with BotHarness(tmp_path, merge_window=0.2) as h:
+        await h.submit(USER, USER, seed_text(0))
+        await h.emu.wait_idle(quiet=0.4)
+        count = len(h.emu.messages(USER))
+        h.emu.send_text(USER, USER, seed_text(2))
+        await h.summary_message(USER, after=count)
+        assert len(await h.repo.latest(USER, 10)) == 2
+
+
+async def test_two_senders_in_a_group_are_not_merged(tmp_path: Path) -> None:
+    group = -100500
+    async with BotHarness(tmp_path, merge_window=0.4) as h:
+        h.emu.send_text(group, USER, seed_text(0), chat_type="group")
+        h.emu.send_text(group, OTHER, seed_text(3), chat_type="group")
+        await h.emu.wait_idle(quiet=0.8)
+        reports = await h.repo.latest(group, 10)
+        assert sorted(r.user_id for r in reports) == [USER, OTHER]
+        assert all(r.scope == group for r in reports)
+
+
+async def test_forward_origin_is_kept(tmp_path: Path) -> None:
+    origin = {"type": "channel", "chat": {"id": -1009, "type": "channel", "title": "Cổng TTĐT huyện Gia Lộc"},
+              "message_id": 77}
+    async with BotHarness(tmp_path) as h:
+        message = await h.submit(USER, USER, seed_text(0), forward_origin=origin)
+        [report] = await h.repo.latest(USER, 1)
+        assert report.source_kind == "forward"
+        assert report.forward_origin == "Cổng TTĐT huyện Gia Lộc"
+        assert "tin chuyển tiếp từ Cổng TTĐT huyện Gia Lộc" in message["text"]
+
+
+async def test_forward_from_user_keeps_name(tmp_path: Path) -> None:
+    origin = {"type": "user", "sender_user": {"id": 55, "is_bot": False, "first_name": "Trần", "last_name": "Văn B"}}
+    async with BotHarness(tmp_path) as h:
+        await h.submit(USER, USER, seed_text(2), forward_origin=origin)
+        [report] = await h.repo.latest(USER, 1)
+        assert report.forward_origin == "Trần Văn B"
+
+
+async def test_duplicate_gets_existing_summary_and_id(tmp_path: Path) -> None:
+    async with BotHarness(tmp_path) as h:
+        await h.submit(USER, USER, seed_text(0))
+        await h.emu.wait_idle(quiet=0.4)
+        count = len(h.emu.messages(USER))
+        h.emu.send_text(USER, USER, "  " + seed_text(0) + "\n")  # same text after cleaning
+        second = await h.summary_message(USER, after=count)
+        [report] = await h.repo.latest(USER, 10)
+        new_texts = h.texts(USER)[count:]
+        assert any("đã được gửi trước đây" in t and f"#{report.id}" in t for t in new_texts)
+        assert f"#{report.id}" in second["text"]
+
+
+async def test_not_a_report_gets_polite_answer_and_nothing_stored(tmp_path: Path) -> None:
+    async with BotHarness(tmp_path) as h:
+        replies = await h.ask(USER, USER, "Xin chào anh, chúc buổi sáng tốt lành!")
+        assert len(replies) == 1
+        assert "Bot nhận báo cáo hội nghị" in replies[0]
+        replies = await h.ask(USER, USER, "Hello, this is an English message about the weather today.")
+        assert "Bot nhận báo cáo hội nghị" in replies[-1]
+        assert await h.repo.latest(USER, 10) == []
+
+
+class _FailingEngine:
+    name = "failing"
+    version = "0"
+
+    def summarise(self, text: str, *, title: str | None = None) -> object:
+        raise RuntimeError("engine exploded")
+
+
+async def test_summary_failure_marks_report_failed_and_tells_user(tmp_path: Path) -> None:
+    async with BotHarness(tmp_path) as h:
+        h.app.bot_data["engine"] = _FailingEngine()
+        replies = await h.ask(USER, USER, seed_text(0))
+        [report] = await h.repo.latest(USER, 10)
+        assert report.state == "failed" and "engine exploded" in (report.error or "")
+        assert any("chưa tóm tắt được" in r and f"#{report.id}" in r for r in replies)
+
+
+class _GatedEngine:
+    """Summarises normally, but holds the first call until released (a slow model)."""
+
+    name = "gated"
+    version = "0"
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def summarise(self, text: str, *, title: str | None = None) -> object:
+        self.entered.set()
+        assert self.release.wait(10)
+        return self.inner.summarise(text, title=title)  # type: ignore[attr-defined]
+
+
+async def test_other_users_answered_while_a_report_is_summarised(tmp_path: Path) -> None:
+    async with BotHarness(tmp_path) as h:
+        gated = _GatedEngine(h.app.bot_data["engine"])
+        h.app.bot_data["engine"] = gated
+        h.emu.send_text(USER, USER, seed_text(0))
+        while not gated.entered.is_set():
+            await asyncio.sleep(0.02)
+        # the summariser is busy in its executor thread; another user is still served
+        h.emu.send_text(OTHER, OTHER, "/help")
+        await h.emu.wait_for_messages(OTHER, 1, timeout=5)
+        assert "Tra cứu" in h.texts(OTHER)[0]
+        assert h.report_ids(USER) == []
+        # the report was stored before summarising
+        [pending] = await h.repo.latest(USER, 1)
+        assert pending.state == "received"
+        gated.release.set()
+        await h.summary_message(USER)
+
+
+async def test_429_is_retried_and_reply_arrives_once(tmp_path: Path) -> None:
+    async with BotHarness(tmp_path) as h:
+        h.emu.fail_next("sendMessage", 429, retry_after=1, chat_id=USER)
+        await h.submit(USER, USER, seed_text(0))
+        await h.emu.wait_idle(quiet=0.5)
+        sends = [p for m, p in h.emu.calls if m == "sendMessage" and str(p.get("chat_id")) == str(USER)]
+        summaries = [m for m in h.emu.messages(USER) if buttons(m)]
+        assert len(summaries) == 1
+        assert len(sends) == len(h.emu.messages(USER)) + 1  # one refused attempt, retried once
+
+
+async def test_pending_reports_completed_at_start_up(tmp_path: Path) -> None:
+    repo = await Repository.open(tmp_path / "bot.sqlite3")
+    try:
+        report, _ = await repo.add_report(
+            NewReport(scope=USER, chat_id=USER, user_id=USER, text=clean_text(seed_text(3)))
+        )
+        assert report.state == "received"  # "crash" here: stored, never summarised
+        async with BotHarness(tmp_path, repo=repo) as h:
+            message = await h.summary_message(USER)
+            assert f"#{report.id}" in message["text"]
+            assert any("khởi động lại" in t for t in h.texts(USER))
+            done = await repo.get_report(USER, report.id)
+            assert done is not None and done.state == "summarised" and done.summary is not None
+            assert await repo.pending_reports() == []
+    finally:
+        await repo.close()
+
+
+async def test_markup_inside_report_is_escaped(tmp_path: Path) -> None:
+    hostile = (
+        "<b>Ban Chấp hành</b> & <script>alert('x')</script> <a href='http://evil'>bấm</a> </i>\n" + seed_text(2)
+    )
+    async with BotHarness(tmp_path) as h:
+        message = await h.submit(USER, USER, hostile)
+        # the emulator refuses malformed HTML, so the summary arriving at all means it was escaped
+        [report] = await h.repo.latest(USER, 1)
+        page = await h.press(USER, USER, message["message_id"], f"full:{report.id}:0")
+        visible = "\n".join(page)
+        assert "<script>alert('x')</script>" in visible  # shown literally, as text
+        assert "<a href='http://evil'>bấm</a>" in visible
+        raw = h.emu.messages(USER)[-1]["_raw_text"]
+        assert "&lt;script&gt;" in raw and "<script>" not in raw
+
+
+async def test_five_megabytes_of_text_answered_clearly(tmp_path: Path) -> None:
+    huge = ("Huyện Gia Lộc đạt nhiều kết quả quan trọng trong phát triển kinh tế. " * 80_000)[:5_000_000]
+    async with BotHarness(tmp_path) as h:
+        h.emu.send_text(USER, USER, huge)
+        messages = await h.wait_for(USER, lambda t: "quá dài" in t)
+        assert len(messages) == 1
+        assert await h.repo.latest(USER, 10) == []
+        assert plain(messages[0]["text"]).startswith("Báo cáo quá dài")
