@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator
@@ -29,8 +30,10 @@ _VIETNAMESE = set(
     "àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ"
     "ÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴĐ"
 )
-_PUNCTUATION = set("“”‘’–—…•·«»°§©®€№±×÷²³½¼¾")
-_TEXT_CONTROLS = set("\t\n\r\f\v")
+_VIETNAMESE_RE = re.compile(f"[{''.join(sorted(_VIETNAMESE))}]")
+_PUNCTUATION_RE = re.compile("[“”‘’–—…•·«»°§©®€№±×÷²³½¼¾]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # C0/C1 controls except \t \n \v \f \r
 
 
 class ExtractError(Exception):
@@ -92,8 +95,9 @@ def _too_long(max_chars: int) -> ExtractError:
 # ---------------------------------------------------------------------------------------------- .txt
 def _read_txt(content: bytes, max_chars: int) -> str:
     text = _decode(content)
-    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in _TEXT_CONTROLS)
-    if controls > max(2, len(text) // 200):
+    if len(text) > 2 * max_chars:  # NFC at most halves a text (base + combining mark): fail before it
+        raise _too_long(max_chars)
+    if len(_CONTROLS.findall(text)) > max(2, len(text) // 200):
         raise ExtractError("Tệp .txt chứa dữ liệu nhị phân, không phải văn bản.", "binary data in .txt")
     return text
 
@@ -146,12 +150,12 @@ def _utf16_without_bom(content: bytes) -> str | None:
 
 def _looks_vietnamese(text: str) -> bool:
     """After cp1258 decoding, real Vietnamese gives Vietnamese letters; binary gives symbol soup."""
-    non_ascii = [ch for ch in text if ord(ch) > 127]
+    non_ascii = len(_NON_ASCII.findall(text))
     if not non_ascii:
         return False
-    vietnamese = sum(1 for ch in non_ascii if ch in _VIETNAMESE)
-    expected = vietnamese + sum(1 for ch in non_ascii if ch in _PUNCTUATION)
-    return vietnamese > 0 and expected / len(non_ascii) >= 0.9
+    vietnamese = len(_VIETNAMESE_RE.findall(text))
+    expected = vietnamese + len(_PUNCTUATION_RE.findall(text))
+    return vietnamese > 0 and expected / non_ascii >= 0.9
 
 
 # ---------------------------------------------------------------------------------------------- .docx
