@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import logging
 from dataclasses import dataclass, field
 from functools import partial
@@ -31,6 +30,8 @@ from telegram.ext import Application, ContextTypes
 
 from bot.access import Caller, authorise
 from bot.config import Settings
+from bot.extract import MAX_FILE_BYTES, ExtractError, extract_document
+from bot.fetch import FetchError, fetch_article, find_url
 from bot.render import esc, fmt_int, render_summary
 from bot.replies import report_keyboard, safe_chat_action, send_html
 from storage import NewReport, Repository, StoredReport
@@ -279,14 +280,6 @@ class Ingestor:
         return done
 
 
-def _find_url(text: str) -> str | None:
-    if importlib.util.find_spec("bot.fetch") is None:  # TEMP until bot-io lands bot/fetch.py
-        return None
-    from bot.fetch import find_url
-
-    return find_url(text)
-
-
 def get_ingestor(context: ContextTypes.DEFAULT_TYPE) -> Ingestor:
     return context.bot_data["ingest"]
 
@@ -308,7 +301,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ingest = get_ingestor(context)
     private = message.chat.type == ChatType.PRIVATE
     key = _sender_key(message, caller.user_id)
-    url = _find_url(message.text)
+    url = find_url(message.text)
     if url and not ingest.has_batch(key) and message.forward_origin is None:
         ingest.spawn(handle_url(ingest, caller, url, private))
         return
@@ -318,8 +311,6 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def handle_url(ingest: Ingestor, caller: Caller, url: str, private: bool) -> None:
-    from bot.fetch import FetchError, fetch_article
-
     bot = ingest.app.bot
     await safe_chat_action(bot, caller.chat_id, ChatAction.TYPING)
     try:
@@ -339,8 +330,6 @@ async def handle_url(ingest: Ingestor, caller: Caller, url: str, private: bool) 
 async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A file: size-checked before download, text extracted off the loop, then one report (or a piece
     of one when several files come as an album)."""
-    from bot.extract import MAX_FILE_BYTES, ExtractError, extract_document
-
     message = update.effective_message
     if message is None or message.document is None:
         return
