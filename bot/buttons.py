@@ -14,6 +14,7 @@ from bot.access import Caller, authorise
 from bot.commands import (
     ADMIN_ONLY,
     NO_DELETE_RIGHT,
+    SEARCH_PAGE,
     ask_delete,
     get_report,
     may_delete,
@@ -117,7 +118,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if remembered is None or remembered[0] != caller.scope:
             await _answer(query, "Kết quả tìm kiếm đã hết hạn; vui lòng tìm lại bằng /search.", alert=True)
             return
-        text, keyboard = await search_page(context, caller, remembered[1], int(args[1]))
+        offset = min(int(args[1]), 10_000) * SEARCH_PAGE
+        text, keyboard = await search_page(context, caller, remembered[1], offset)
         await _answer(query)
         if query.message is not None:
             await edit_html(query.message, text, keyboard)  # type: ignore[arg-type]

@@ -103,7 +103,8 @@ class BotHarness:
         """Send a message and return the texts of the new messages once the bot is idle."""
         before = len(self.emu.messages(chat_id))
         self.emu.send_text(chat_id, user_id, text, **kw)
-        await self.emu.wait_idle(quiet=max(0.3, self.settings.merge_window + 0.2), timeout=20)
+        quiet = 0.3 if text.startswith("/") else max(0.3, self.settings.merge_window + 0.2)
+        await self.emu.wait_idle(quiet=quiet, timeout=20)
         return self.texts(chat_id)[before:]
 
     async def press(self, chat_id: int, user_id: int, message_id: int, data: str) -> list[str]:
