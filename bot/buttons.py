@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
@@ -66,8 +66,17 @@ async def _full_text(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, c
     text = f"<b>Toàn văn báo cáo #{report.id}</b> — trang {page + 1}/{len(pages)}\n\n{pages[page]}"
     keyboard = pager_keyboard(f"fp:{report.id}:", page, len(pages))
     await _answer(query)
-    if edit and query.message is not None:
-        await edit_html(query.message, text, keyboard)  # type: ignore[arg-type]
+    if edit and isinstance(query.message, Message):
+        await edit_html(query.message, text, keyboard)
+    else:
+        await send_html(context.bot, caller.chat_id, text, keyboard)
+
+
+async def _show(context: ContextTypes.DEFAULT_TYPE, caller: Caller, query: CallbackQuery, text: str,
+                keyboard: InlineKeyboardMarkup | None = None) -> None:
+    """Replace the pressed message; a message the bot can no longer edit gets a new one instead."""
+    if isinstance(query.message, Message):
+        await edit_html(query.message, text, keyboard)
     else:
         await send_html(context.bot, caller.chat_id, text, keyboard)
 
@@ -104,14 +113,13 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await ask_delete(context.bot, caller.chat_id, report)
         elif action == "delno":
             await _answer(query, "Đã hủy.")
-            if query.message is not None:
-                await edit_html(query.message, f"Đã hủy; báo cáo <code>#{report.id}</code> vẫn được giữ.")  # type: ignore[arg-type]
+            await _show(context, caller, query, f"Đã hủy; báo cáo <code>#{report.id}</code> vẫn được giữ.")
         else:
             repo: Repository = context.bot_data["repo"]
             deleted = await repo.delete_report(caller.scope, report.id)
             await _answer(query, "Đã xóa." if deleted else GONE)
-            if query.message is not None and deleted:
-                await edit_html(query.message, f"Đã xóa báo cáo <code>#{report.id}</code>.")  # type: ignore[arg-type]
+            if deleted:
+                await _show(context, caller, query, f"Đã xóa báo cáo <code>#{report.id}</code>.")
         return
     if action == "s" and len(args) == 2 and args[1].isdigit():
         remembered = recall_search(context, args[0])
@@ -121,8 +129,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         offset = min(int(args[1]), 10_000) * SEARCH_PAGE
         text, keyboard = await search_page(context, caller, remembered[1], offset)
         await _answer(query)
-        if query.message is not None:
-            await edit_html(query.message, text, keyboard)  # type: ignore[arg-type]
+        await _show(context, caller, query, text, keyboard)
         return
     if action in ("appr", "blk") and len(numbers) == 1:
         if not caller.is_admin:
@@ -130,8 +137,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         result = await set_user_role(context, caller, numbers[0], "member" if action == "appr" else "blocked")
         await _answer(query)
-        if query.message is not None:
-            await edit_html(query.message, result)  # type: ignore[arg-type]
+        await _show(context, caller, query, result)
         return
     await _answer(query, "Nút này không còn hiệu lực.", alert=True)
     log.info("unknown callback data %r", esc(query.data))
