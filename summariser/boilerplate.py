@@ -1,0 +1,139 @@
+"""Web-page furniture around a crawled report: widgets, counters, menus, captions, bylines.
+
+Removal works line by line (a page keeps its furniture on lines of its own) and, for a few
+unmistakable widgets and counters, inside lines too (text crawled without line breaks).
+Removed pieces are replaced by a line break, never glued, so no two numbers can merge.
+"""
+
+from __future__ import annotations
+
+import re
+
+from summariser.normalise import UPPER
+
+_WORD = re.compile(r"\w+")
+
+# Widgets and counters that can sit inside a line of crawled text.
+_INLINE = re.compile(
+    r"A\s?-\s?A\s?A\s?\+(?:\s*\|)?"
+    r"|(?:Tăng|Giảm) tương phản"
+    r"|(?:Cỡ chữ|Kích thước chữ|Font chữ)\s*:?(?:\s*[-+]?\s*A[-+]?)*"
+    r"|Ý kiến bạn đọc\s*\(\d+\)"
+    r"|Bình luận\s*\(\d+\)"
+    r"|(?:Đang online|Đang truy cập|Hôm nay|Hôm qua|Trong tuần|Tuần này|Trong tháng|Tháng này|Tất cả|"
+    r"Tổng(?: số)? lượt truy cập|Lượt truy cập|Lượt xem|Số lượt xem|Tổng truy cập)\s*:\s*[\d.,]+"
+    r"|Thống kê truy cập"
+)
+
+# Whole lines that are navigation or page furniture.
+_MENU_LINES = {
+    "thông tin tuyên truyền", "thông tin tổng hợp", "liên kết website", "liên kết web", "trang chủ",
+    "giới thiệu", "tin tức", "tin tức - sự kiện", "tin tức sự kiện", "văn bản", "văn bản pháp quy",
+    "liên hệ", "sơ đồ cổng", "sơ đồ site", "hỏi đáp", "lịch công tác", "thư viện ảnh", "video",
+    "chia sẻ", "in bài", "in bài viết", "bản in", "gửi email", "gửi bài", "lưu bài", "quay lại",
+    "về đầu trang", "đầu trang", "xem thêm", "đọc thêm", "bình luận", "gửi ý kiến", "gửi bình luận",
+    "facebook", "zalo", "twitter", "email", "print", "tweet", "like", "share", "thống kê truy cập",
+    "tìm kiếm", "đăng nhập", "đăng ký", "menu", "tin mới", "tin nổi bật", "tin xem nhiều", "|",
+}
+# From one of these lines on, the page lists other articles or comments: cut the rest.
+_TAIL_START = re.compile(
+    r"^(?:Tin liên quan|Bài liên quan|Bài viết liên quan|Các tin khác|Tin khác|Các bài khác|"
+    r"Tin cùng chuyên mục|Tin cùng danh mục|Xem thêm các tin|Ý kiến bạn đọc|Viết bình luận|"
+    r"Gửi ý kiến của bạn|Tags?|Từ khóa)\b.{0,40}$",
+    re.IGNORECASE,
+)
+_PUBLISHED = re.compile(
+    r"^(?:(?:Thứ\s+\w+|Chủ nhật),?\s*)?(?:Ngày đăng|Đăng ngày|Cập nhật(?: lúc)?|Ngày cập nhật|"
+    r"Ngày xuất bản|Đăng lúc)?\s*:?\s*\d{1,2}[/-]\d{1,2}[/-]\d{4}(?:\s*[|,-]?\s*\d{1,2}[:h]\d{2}(?::\d{2})?"
+    r"(?:\s*(?:AM|PM|GMT[+\d]*))?)?$"
+    r"|^(?:Thứ\s+\w+|Chủ nhật),?\s*(?:ngày\s*)?\d{1,2}[/-]\d{1,2}[/-]\d{4}\b.{0,20}$"
+    r"|^(?:Cập nhật|Ngày đăng|Đăng ngày|Ngày cập nhật|Lượt xem|Lượt đọc|Số lượt xem)\s*:.{0,40}$"
+    r"|^\d{1,2}:\d{2}(?::\d{2})?\s*(?:\||,|-)?\s*\d{1,2}/\d{1,2}/\d{4}$",
+    re.IGNORECASE,
+)
+_BREADCRUMB = re.compile(r"^[^.;]{0,80}(?:\s[>»›]\s|\s/\s)[^.;]{0,80}$")
+_CREDIT = re.compile(
+    r"^\(?(?:Tin|Bài|Ảnh|Tin và ảnh|Tin, ảnh|Tin,ảnh|Bài và ảnh|Bài, ảnh|Tin/ảnh|Bài/ảnh|Nguồn|Theo|"
+    r"Video|Clip|Thực hiện|Nhóm PV|PV|Phóng viên)\s*[:：].{0,80}$",
+    re.IGNORECASE,
+)
+_PHOTO = re.compile(r"^\(?Ảnh\s*[:：]|\((?:Ảnh|Nguồn)\s*[:：][^)]*\)\s*\.?$|\|\s*$", re.IGNORECASE)
+_CAPTION_SUBJECT = re.compile(
+    r"^(?:Đồng chí|Các đồng chí|Đ/c|Đại biểu|Các đại biểu|Quang cảnh|Toàn cảnh|Lãnh đạo|Ông|Bà|"
+    r"Bí thư|Phó Bí thư|Chủ tịch|Phó Chủ tịch|Các đơn vị|Đoàn|Thường trực|Ban Thường vụ|Ảnh)\b"
+)
+_CAPTION_VERB = re.compile(
+    r"\b(?:dự|tham dự|phát biểu|chủ trì|chủ tọa|trao|tặng|chụp ảnh|kết luận|biểu quyết|khai mạc|"
+    r"bế mạc|bấm nút|điều hành|tại hội nghị|tại kỳ họp|tại buổi)\b",
+    re.IGNORECASE,
+)
+_CAPTION_CONTENT = re.compile(r"[:;]|\b(?:đề nghị|yêu cầu|nhấn mạnh|đạt|tăng|giảm|nhiệm vụ)\b")
+_DATELINE = re.compile(rf"^(?:\([^()\n]{{2,40}}\)|(?:[{UPPER}][{UPPER}.]+\s?){{1,4}})\s*[-–—]\s+(?=\w)")
+
+
+def _words(line: str) -> list[str]:
+    return _WORD.findall(line)
+
+
+def _is_upper_line(line: str) -> bool:
+    letters = [c for c in line if c.isalpha()]
+    return len(letters) >= 4 and all(c.isupper() for c in letters)
+
+
+def _is_byline(line: str) -> bool:
+    """Credit lines at the end: "THANH MAI - THANH CƯƠNG", "Tin, ảnh: X", "Đức Nguyên-Hiệp Thương, TTV"."""
+    if _CREDIT.match(line):
+        return True
+    words = _words(line)
+    if not words or len(words) > 8 or line.endswith((".", "!", "?", ":", ";", "…")):
+        return False
+    if any(ch.isdigit() for ch in line):
+        return False
+    if _is_upper_line(line):
+        return True
+    # Every word capitalised (names, an acronym of the newsroom), short: a signature.
+    return all(w[0].isupper() for w in words) and (len(words) <= 4 or "-" in line or "," in line)
+
+
+def _is_caption(line: str, neighbours: str) -> bool:
+    """Photo captions: a short line repeated in the text, or people attending/speaking."""
+    words = _words(line)
+    if not words or len(words) > 30:
+        return False
+    if _PHOTO.search(line):
+        return True
+    body = line.rstrip(" .|")
+    if len(words) >= 4 and body and body in neighbours:
+        return True
+    if len(words) > 25 or body.count(". ") or _CAPTION_CONTENT.search(line):
+        return False
+    return bool(_CAPTION_SUBJECT.match(line) and _CAPTION_VERB.search(line))
+
+
+def strip_boilerplate(text: str) -> str:
+    """Remove page furniture from normalised text (one paragraph per line)."""
+    text = _INLINE.sub("\n", text)
+    raw = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    kept: list[str] = []
+    for i, line in enumerate(raw):
+        if i > 0 and _TAIL_START.match(line):
+            break
+        low = line.lower().strip(" .:|")
+        if low in _MENU_LINES or _PUBLISHED.match(line):
+            continue
+        if _BREADCRUMB.match(line) and len(_words(line)) <= 12:
+            continue
+        context = " ".join(raw[max(0, i - 2): i] + raw[i + 1: i + 3])
+        if _is_caption(line, context):
+            continue
+        kept.append(line.strip(" |"))
+    # Bylines and credits at the end.
+    while kept and (_is_byline(kept[-1]) or kept[-1].lower().strip(" .:|") in _MENU_LINES):
+        kept.pop()
+    # A dateline before the lead ("BẮC GIANG – Ngày 18/7, ...", "(BGĐT) - ...").
+    for i, line in enumerate(kept[:4]):
+        m = _DATELINE.match(line)
+        if m and len(line) > m.end() + 20:
+            kept[i] = line[m.end():]
+            break
+    return "\n".join(kept)

@@ -1,0 +1,197 @@
+"""Item compression: a clause cut down to its idea, still a slice of the report.
+
+Only the ends of a clause are trimmed (connectors, a speaker and the addressees of a request,
+"tiếp tục tập trung lãnh đạo, chỉ đạo" filler) and an over-long clause is cut at a comma, so the
+item text stays a verbatim slice and every number in it is the report's.
+"""
+
+from __future__ import annotations
+
+import re
+
+from summariser import cues
+from summariser.figures import NUMBER, find_figures
+from summariser.segment import Piece, sub_piece
+
+MAX_WORDS = 40  # hard limit; inner references go from TARGET_WORDS on
+TARGET_WORDS = 35
+_STOP = set(
+    """của và các những được đã đang sẽ trong cho với là có theo về tại từ đến này đó một như để thì mà nên
+    cũng còn vẫn nhất hơn rất bị do vào ra trên dưới khi""".split()
+)
+# Words that say nothing specific in a report: a clause made only of them is not a result.
+_GENERIC = set(
+    """lãnh đạo chỉ đạo thực hiện triển khai tổ chức nhiệm vụ mục tiêu chỉ tiêu kế hoạch đề ra giải pháp chương
+    trình nghị quyết chỉ thị kết luận văn bản trung ương tw tỉnh huyện xã thị trấn phường thành phố cấp ủy chính
+    quyền đảng bộ ban chấp hành thường vụ các cấp ngành đơn vị địa phương tập thể bám sát đạt kết quả tích cực
+    năm tháng đầu cuối quý công tác phát triển kinh tế xã hội quốc phòng an ninh hệ thống chính trị xây dựng
+    tình hình địa bàn toàn tiếp tục tập trung hoàn thành tốt hiệu quả trọng tâm quan trọng nội dung ngay hiện
+    nay đồng bộ quyết liệt sát sao chặt chẽ kịp thời nghiêm túc cơ bản nhiều cao nữa vượt mức cả nhiệm kỳ
+    đồng thời các lĩnh vực kt xh kt-xh qp an cơ sở đảng ủy huyện ủy tỉnh ủy ubnd hđnd mttq đoàn thể chính
+    sách tổ cơ quan nhà nước đảm bảo bảo đảm yêu cầu tiến độ công việc hoạt động nhân dân đề đã giao quy định
+    lần này hội nghị báo cáo nêu rõ cho biết""".split()
+)
+_WORD = re.compile(r"\w+(?:-\w+)*")
+_PURPOSE_CUT = re.compile(r"\s(?:nhằm|để)\s")
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def specificity(text: str) -> int:
+    """Number of words that say something specific (not generic, not a function word, not a name)."""
+    count = 0
+    for i, w in enumerate(words(text)):
+        low = w.lower()
+        if low in _STOP or low in _GENERIC or any(ch.isdigit() for ch in w):
+            continue
+        if (i and w[0].isupper()) or (len(w) > 1 and w.isupper()):
+            continue  # names of places and people, acronyms
+        count += 1
+    return count
+
+
+def has_number(text: str) -> bool:
+    return bool(NUMBER.search(text))
+
+
+def has_figure(text: str) -> bool:
+    """A measured figure (not a year or a date): "8,44 tiêu chí/xã", "77,9%", "13/18"."""
+    return bool(find_figures(text))
+
+
+def trim_lead(p: Piece, *, task: bool) -> Piece:
+    """Drop connectors and filler at the start ("Theo đó, sẽ tiếp tục tập trung lãnh đạo, chỉ đạo")."""
+    for _ in range(6):
+        m = cues.LEAD_CONNECTOR.match(p.text)
+        if m and m.end() < len(p.text) - 10:
+            p = sub_piece(p, m.end(), len(p.text))
+            continue
+        m = cues.LEAD_FILLER.match(p.text)
+        if m and task:
+            rest = p.text[m.end():]
+            # Only drop "tập trung", "chỉ đạo"... when another verb follows: keep "tập trung nguồn lực".
+            if cues.ACTION.match(rest) or m.group(0).strip(" ,").lower() in ("sẽ", "và", "cần", "phải", "cần phải"):
+                p = sub_piece(p, m.end(), len(p.text))
+                continue
+        break
+    return p
+
+
+def drop_addressee(p: Piece) -> Piece:
+    """ "đồng chí X đề nghị các cấp, các ngành cần phát huy ..." -> "phát huy ..."."""
+    text = p.text
+    m = cues.DIRECTIVE.search(text)
+    start = 0
+    if m and cues.ACTION.match(cues.LEAD_CONNECTOR.sub("", text[: m.start()]).lstrip()):
+        return p  # "Tăng cường ..., phấn đấu hoàn thành ...": the clause is the task itself
+    if m and m.start() < len(text) * 0.7:
+        start = m.end()
+    else:
+        # "Cấp ủy, chính quyền các cấp cần xác định ...": an addressee then "cần".
+        need = re.search(r"\s(?:cần phải|cần|phải)\s", text[:120])
+        if not need or cues.ACTION.search(text[: need.start()]):
+            return p
+        return sub_piece(p, need.end(), len(text))
+    rest = text[start:]
+    need = re.search(r"\s(?:cần phải|cần|phải)\s", rest[:160])
+    if need and not cues.ACTION.search(rest[: need.start()]):
+        return sub_piece(p, start + need.end(), len(text))
+    for a in cues.ACTION.finditer(rest):
+        before = rest[: a.start()]
+        if re.search(r"(?:các|những|của)\s*$", before):
+            continue  # "các tổ chức chính trị - xã hội" is an addressee
+        if len(words(before)) > 25:
+            break
+        return sub_piece(p, start + a.start(), len(text))
+    return sub_piece(p, start, len(text)) if len(rest.split()) >= 3 else p
+
+
+def trim_tail(p: Piece) -> Piece:
+    end = len(p.text.rstrip(" ;,:.…-–"))
+    while end and p.text[:end].endswith(("...", "…")):
+        end = len(p.text[:end].rstrip(" .…;,"))
+    return sub_piece(p, 0, end)
+
+
+# Inner parts that can go when a clause is too long: document references, attributions, places.
+_DROPPABLE = [
+    re.compile(r",?\s*(?:số \S+,?\s*)?ngày \d{1,2}/\d{1,2}/\d{4} của [^,;]{1,60}?(?= về |,|;|$)"),
+    re.compile(r",?\s(?:theo (?:chỉ đạo|quy định|kế hoạch|hướng dẫn|tinh thần) của|của Ban Thường vụ|của Ban Chấp hành)"
+               r" [^,;]{1,50}$"),
+    re.compile(
+        r",?(?:\s*,?\s*của (?:Trung ương|TW|T\.Ư|tỉnh|huyện|thành phố|xã|thị xã|Tỉnh ủy|Huyện ủy|Thành ủy|"
+        r"HĐND|UBND|Chính phủ|Quốc hội|pháp luật|cấp trên))+(?=[\s,;]|$)"
+    ),
+    re.compile(r"\s(?:trên|tại) địa bàn(?: (?:toàn )?(?:huyện|tỉnh|xã|thành phố|thị xã|phường|thị trấn))?(?=[\s,;]|$)"),
+    re.compile(r"\s\([^()]{1,80}\)"),
+]
+
+
+def shorten(p: Piece) -> list[Piece]:
+    """At most ~35 words: drop references and attributions inside, then cut at a comma."""
+    kept = [p]
+    for pattern in _DROPPABLE:
+        if sum(len(words(k.text)) for k in kept) <= TARGET_WORDS:
+            break
+        out: list[Piece] = []
+        for k in kept:
+            prev = 0
+            for m in pattern.finditer(k.text):
+                if m.start() > prev:
+                    out.append(sub_piece(k, prev, m.start()))
+                prev = m.end()
+            out.append(sub_piece(k, prev, len(k.text)))
+        kept = [k for k in out if k.text.strip(" ,;")]
+        kept = [_strip_marks(k) for k in kept]
+    total = 0
+    for i, k in enumerate(kept):
+        n = len(words(k.text))
+        if total + n > MAX_WORDS:
+            room = MAX_WORDS - total
+            if room < 4:
+                return kept[:i] if i else [cap_length(k)]
+            return [*kept[:i], cap_length(k, room, min_keep=min(12, max(3, room // 2)))]
+        total += n
+    return kept
+
+
+_SPLIT_AT = re.compile(r"(?:,|\svà)\s+(?=" + cues.ACTION.pattern[2:] + ")", re.IGNORECASE)
+
+
+def split_long(p: Piece) -> list[Piece]:
+    """A clause over the limit that joins two tasks ("..., nhất là ... và xây dựng ...") becomes two."""
+    n = len(words(p.text))
+    if n <= MAX_WORDS:
+        return [p]
+    best = None
+    for m in _SPLIT_AT.finditer(p.text):
+        left = len(words(p.text[: m.start()]))
+        if left >= 8 and n - left >= 8 and (best is None or abs(left - n / 2) < abs(best[0] - n / 2)):
+            best = (left, m)
+    if best is None:
+        return [p]
+    m = best[1]
+    return [*split_long(trim_tail(sub_piece(p, 0, m.start()))), *split_long(sub_piece(p, m.end(), len(p.text)))]
+
+
+def _strip_marks(p: Piece) -> Piece:
+    text = p.text
+    start = len(text) - len(text.lstrip(" ,;"))
+    return sub_piece(p, start, len(text.rstrip(" ,;")))
+
+
+def cap_length(p: Piece, limit_words: int = MAX_WORDS, min_keep: int = 12) -> Piece:
+    """At most `limit_words` words: cut at a purpose clause or the last comma that keeps the idea."""
+    ws = list(_WORD.finditer(p.text))
+    if len(ws) <= limit_words:
+        return p
+    limit = ws[limit_words - 1].end()
+    for m in _PURPOSE_CUT.finditer(p.text, 0, limit):
+        if len(words(p.text[: m.start()])) >= min_keep:
+            return trim_tail(sub_piece(p, 0, m.start()))
+    cut = p.text.rfind(",", 0, limit)
+    if cut > 0 and len(words(p.text[:cut])) >= min_keep:
+        return trim_tail(sub_piece(p, 0, cut))
+    return trim_tail(sub_piece(p, 0, limit))

@@ -1,0 +1,249 @@
+"""Who met, where, when, about which period: read from the title and the lead, never guessed.
+
+The unit is taken only where the text names it next to an organ ("Huyện ủy Bình Gia", "Đảng bộ
+huyện Gia Lộc", "UBND xã Mỹ Thạnh") or in the lead; a guest's province in the attendance list or a
+town named in passing is not the unit. The year of a date written without one ("Sáng 9/10") comes
+from the periods the report itself names ("3 tháng cuối năm 2019").
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from summariser.normalise import LOWER, UPPER
+
+_LEVEL = r"(?:huyện|tỉnh|thành phố|TP\.?|Tp\.?|thị xã|quận|xã|phường|thị trấn)"
+_NAME_WORD = rf"(?:[{UPPER}][{LOWER}]*(?:-[{UPPER}][{LOWER}]*)?|\d{{1,2}}(?!\d|/|,\d))"
+_NOT_NAME = {
+    "Ban", "Đảng", "Huyện", "Tỉnh", "UBND", "HĐND", "Ủy", "Khóa", "Lần", "Kỳ", "Nhiệm", "Sáng", "Chiều",
+    "Tối", "Ngày", "Tại", "Trong", "Về", "Đồng", "Chủ", "Bí", "Phó", "Thường", "Các", "MTTQ", "Mặt", "Công",
+    "Năm", "Tháng", "Quý", "Đại", "Nghị", "Kế", "Báo", "Chương", "Trung", "TW", "T.Ư", "Trưởng", "Tổ",
+    "Đoàn", "Phòng", "Văn", "Quyết", "Thông", "Theo", "Sau", "Qua", "Để", "Với", "Và",
+}
+_NOT_NAME_PAIRS = {"Hội nghị", "Hội đồng", "Chi bộ", "Thành ủy", "Chi hội"}
+_PLACE = re.compile(rf"\b({_LEVEL})\s+((?:{_NAME_WORD})(?:\s(?:{_NAME_WORD})){{0,3}})")
+_ORGAN_PLACE = re.compile(
+    rf"\b(Huyện ủy|Tỉnh ủy|Thành ủy|Thị ủy|Quận ủy)\s+((?:{_NAME_WORD})(?:\s(?:{_NAME_WORD})){{0,3}})"
+    rf"|\b(?:Đảng bộ|Đảng ủy|UBND|Ủy ban nhân dân|HĐND|Hội đồng nhân dân|MTTQ|Ủy ban MTTQ(?: Việt Nam)?)\s+"
+    rf"({_LEVEL})\s+((?:{_NAME_WORD})(?:\s(?:{_NAME_WORD})){{0,3}})"
+)
+_ORGAN_LEVEL = {"Huyện ủy": "huyện", "Tỉnh ủy": "tỉnh", "Thành ủy": "TP", "Thị ủy": "thị xã", "Quận ủy": "quận"}
+_GUEST = re.compile(r"(?:Chủ tịch|Bí thư|Phó|Ủy viên|Giám đốc|Trưởng|Chánh|Tỉnh ủy viên|Đại diện|lãnh đạo)\b[^,;.]*$")
+
+_BODY = re.compile(
+    rf"\b(Ban Chấp hành Đảng bộ\s+{_LEVEL}|Ban Chấp hành Đảng bộ|"
+    r"(?:Ban Thường vụ|BTV)\s+(?:Huyện ủy|Tỉnh ủy|Thành ủy|Thị ủy|Quận ủy|Đảng ủy(?:\s(?:xã|phường|thị trấn))?)|"
+    r"Thường trực\s+(?:Huyện ủy|Tỉnh ủy|Thành ủy|Thị ủy|Quận ủy|HĐND(?:\s(?:huyện|tỉnh|xã|thành phố|thị xã|quận|phường|thị trấn))?)|"
+    rf"(?:UBND|Ủy ban nhân dân)\s+{_LEVEL}|(?:HĐND|Hội đồng nhân dân)\s+{_LEVEL}|"
+    r"Đảng ủy\s+(?:xã|phường|thị trấn|khối)|Huyện ủy|Tỉnh ủy|Thành ủy|Thị ủy|Quận ủy)"
+)
+
+_ORDINAL_WORD = r"(?:một|hai|ba|bốn|tư|năm|lăm|sáu|bảy|bẩy|tám|chín|mười|mươi|mốt|nhất)\b"
+_ORDINAL_WORDS = rf"{_ORDINAL_WORD}(?:\s{_ORDINAL_WORD}){{0,3}}"
+_MEETING_NO = re.compile(rf"\b(lần thứ|kỳ họp thứ|Kỳ họp thứ|phiên họp thứ)\s+(\d+|{_ORDINAL_WORDS})", re.IGNORECASE)
+_TERM = re.compile(r"\bkhóa\s+([IVXLC]{1,7}|\d{1,2})\b", re.IGNORECASE)
+_MEETING_KIND = re.compile(
+    r"\b(?:hội nghị|Hội nghị)\s+((?:định kỳ|thường kỳ|giao ban|sơ kết|tổng kết|chuyên đề|trực tuyến|mở rộng)"
+    r"(?:\s\((?:mở rộng)\))?(?:\s(?:mở rộng|tháng|quý|năm|định kỳ))?)"
+    r"|\btổ chức\s+((?:sơ kết|tổng kết|giao ban)[^,;.]{0,60}?)(?=\s(?:và|,)|[,;.]|$)"
+)
+
+_TIME_WORD = r"(?:[Ss]áng|[Cc]hiều|[Tt]ối|[Tt]rưa|[Đđ]êm)"
+_DATE = re.compile(
+    rf"(?:(?P<tod>{_TIME_WORD})(?:\s+nay)?(?:,?\s*(?:thứ|Thứ)\s+\w+)?,?\s*)?(?P<ngay>[Nn]gày\s*)?"
+    r"(?P<d>\d{1,2})\s?[/.-]\s?(?P<m>\d{1,2})(?:\s?[/.-]\s?(?P<y>\d{4}))?(?![\d/])"
+    r"|(?:(?P<tod2>" + _TIME_WORD + r")\s+)?[Nn]gày\s+(?P<d2>\d{1,2})\s+tháng\s+(?P<m2>\d{1,2})(?:\s+năm\s+(?P<y2>\d{4}))?"
+)
+_NOT_MEETING_DATE = re.compile(r"(?:đến|tới|từ|tính đến|trước|sau|số|của|hết|kể từ|ban hành|\d-[A-ZĐ/]+)\s*$",
+                               re.IGNORECASE)
+_MEETING_WORD = re.compile(
+    r"hội nghị|kỳ họp|phiên họp|cuộc họp|\bhọp\b|tổ chức|diễn ra|khai mạc|sơ kết|tổng kết|giao ban|làm việc",
+    re.IGNORECASE,
+)
+
+_PERIOD_MONTHS = re.compile(
+    r"\b(\d{1,2})\s+tháng(?!\s+(?:cuối|còn lại|tới|qua))(\s+đầu\s+năm|\s+năm)?(?:\s+(\d{4}))?(?!\s*(?:tuổi|/))"
+)
+_PERIOD_QUARTER = re.compile(r"\b[Qq]uý\s+(I{1,3}|IV|[1-4])(?!\w)(?:\s*(?:/|năm)\s*(\d{4}))?")
+_PERIOD_MONTH = re.compile(r"(?<![\d/])\btháng\s+(\d{1,2})(?![\d])(?:\s*/\s*(\d{4})|\s+năm\s+(\d{4}))?(?!\s*/\s*\d{1,2}\b)")
+_PERIOD_YEAR = re.compile(r"\b(?:[Nn]ăm|cả năm|Cả năm)\s+(\d{4})(?!\s*[-–]\s*\d{4})")
+_FORWARD_BEFORE = re.compile(
+    r"(?:triển khai(?: các)? nhiệm vụ|nhiệm vụ(?: công tác)?(?:, giải pháp)? trọng tâm|phương hướng(?:, nhiệm vụ)?|"
+    r"dự kiến|kế hoạch|chương trình công tác|cuối|tới|đến|giai đoạn|nhiệm kỳ|trước|sau|từ)\s*(?:các\s*|trong\s*)?$",
+    re.IGNORECASE,
+)
+_YEAR_RANGE_BEFORE = re.compile(r"(?:giai đoạn|nhiệm kỳ|đến|từ|trước|sau|đến hết|tới)\s*(?:năm\s*)?$", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class Meta:
+    unit: str | None = None
+    body: str | None = None
+    meeting: str | None = None
+    date: date | None = None
+    period: str | None = None
+
+
+def _place(level: str, name: str) -> str | None:
+    words = name.split()
+    for i in range(len(words) - 1):
+        if f"{words[i]} {words[i + 1]}" in _NOT_NAME_PAIRS:
+            words = words[:i]
+            break
+    for i, w in enumerate(words):
+        if w in _NOT_NAME:
+            words = words[:i]
+            break
+    if not words:
+        return None
+    level = level.rstrip(".")
+    level = "TP" if level in ("TP", "Tp", "thành phố") else level
+    return f"{level} {' '.join(words)}"
+
+
+def find_unit(lead: str, content: list[str]) -> str | None:
+    """The unit named with the organ in the lead, else in the lead, else with an organ in the body."""
+    for texts, plain in (([lead], False), ([lead], True), (content, False)):
+        for text in texts:
+            for m in (_PLACE if plain else _ORGAN_PLACE).finditer(text):
+                if _GUEST.search(text[max(0, m.start() - 80): m.start()]):
+                    continue
+                if plain:
+                    place = _place(m.group(1), m.group(2))
+                elif m.group(1):
+                    place = _place(_ORGAN_LEVEL[m.group(1)], m.group(2))
+                else:
+                    place = _place(m.group(3), m.group(4))
+                if place:
+                    return place
+    return None
+
+
+def find_body(lead: str) -> str | None:
+    """The organ that met: the one named after "Hội nghị", else the first in the lead."""
+    after = re.search(r"(?:Hội nghị|hội nghị|Kỳ họp|kỳ họp)(?:\s+(?:lần thứ \S+|thường kỳ|định kỳ))?\s+(?:của\s+)?", lead)
+    candidates = []
+    for m in _BODY.finditer(lead):
+        candidates.append((0 if after and m.start() == after.end() else 1, m.start(), m.group(1)))
+    if not candidates:
+        return None
+    body = min(candidates)[2]
+    body = re.sub(r"^BTV\b", "Ban Thường vụ", body)
+    body = re.sub(r"^Ủy ban nhân dân\b", "UBND", body)
+    body = re.sub(r"^Hội đồng nhân dân\b", "HĐND", body)
+    return re.sub(r"\s+", " ", body)
+
+
+def find_meeting(lead: str, body: str | None) -> str | None:
+    """ "Hội nghị lần thứ 24, khóa XXVI", "Kỳ họp thứ 7, khóa XVI", "Hội nghị định kỳ (mở rộng)"."""
+    m = _MEETING_NO.search(lead)
+    term = _TERM.search(lead)
+    if m:
+        number = m.group(2).strip()
+        kind = m.group(1).lower()
+        if kind.startswith("kỳ họp"):
+            out = f"Kỳ họp thứ {number}"
+        elif kind.startswith("phiên"):
+            out = f"Phiên họp thứ {number}"
+        else:
+            out = f"Hội nghị {body + ' ' if body else ''}lần thứ {number}"
+        return out + (f", khóa {term.group(1)}" if term else "")
+    k = _MEETING_KIND.search(lead)
+    if k:
+        if k.group(1):
+            return f"Hội nghị {k.group(1)}" + (f" {body}" if body else "")
+        return f"Hội nghị {k.group(2).strip()}"
+    if re.search(r"\bhội nghị\b", lead, re.IGNORECASE) and body:
+        return f"Hội nghị {body}"
+    return None
+
+
+def _year_votes(lead: str, text: str) -> Counter[int]:
+    votes: Counter[int] = Counter()
+    for weight, part in ((3, lead), (1, text)):
+        for m in _PERIOD_YEAR.finditer(part):
+            if not _YEAR_RANGE_BEFORE.search(part[max(0, m.start() - 15): m.start()]):
+                votes[int(m.group(1))] += weight
+        for m in re.finditer(r"(?<![\d/])(?:tháng\s+\d{1,2}|[Qq]uý\s+[IV1-4]+)\s*/\s*(\d{4})", part):
+            votes[int(m.group(1))] += weight
+    return votes
+
+
+def infer_year(lead: str, text: str) -> int | None:
+    """The year the report is about: the most named one in its periods (lead counts triple)."""
+    votes = _year_votes(lead, text)
+    if not votes:
+        return None
+    best = max(votes.values())
+    return max(y for y, v in votes.items() if v == best)
+
+
+def find_date(lead_sentences: list[str], year: int | None, period: str | None, text: str) -> date | None:
+    """The meeting date: a date with "Sáng/Chiều/Ngày" in a sentence about the meeting."""
+    for sentence in lead_sentences:
+        if not _MEETING_WORD.search(sentence):
+            continue
+        for m in _DATE.finditer(sentence):
+            tod = m.group("tod") or m.group("tod2")
+            has_day_word = bool(m.group("ngay")) or m.group("d2") is not None
+            if not (tod or has_day_word):
+                continue
+            if _NOT_MEETING_DATE.search(sentence[max(0, m.start() - 25): m.start()]):
+                continue
+            d = int(m.group("d") or m.group("d2"))
+            mo = int(m.group("m") or m.group("m2"))
+            y_text = m.group("y") or m.group("y2")
+            y = int(y_text) if y_text else _year_for(mo, year, period, text)
+            if y is None:
+                continue
+            try:
+                return date(y, mo, d)
+            except ValueError:
+                continue
+    return None
+
+
+def _year_for(month: int, year: int | None, period: str | None, text: str) -> int | None:
+    """A year-end review held in January/February is dated the year after the one it reviews."""
+    if year is None:
+        return None
+    if month <= 2 and period in (f"năm {year}", f"12 tháng năm {year}") and f"năm {year + 1}" in text:
+        return year + 1
+    return year
+
+
+def find_period(lead: str, text: str, year: int | None) -> str | None:
+    """The period reviewed: lead before body; months and quarters before a whole year."""
+    for part in (lead, text):
+        found: list[tuple[int, int, str]] = []
+        for m in _PERIOD_MONTHS.finditer(part):
+            n = int(m.group(1))
+            if not 1 <= n <= 11 or _forward(part, m.start()):
+                continue
+            y = m.group(3) or (str(year) if year else None)
+            found.append((0, m.start(), f"{n} tháng đầu năm {y}" if y else f"{n} tháng đầu năm"))
+        for m in _PERIOD_QUARTER.finditer(part):
+            if _forward(part, m.start()):
+                continue
+            y = m.group(2) or (str(year) if year else None)
+            found.append((1, m.start(), f"quý {m.group(1)}/{y}" if y else f"quý {m.group(1)}"))
+        for m in _PERIOD_MONTH.finditer(part):
+            mo = int(m.group(1))
+            if not 1 <= mo <= 12 or _forward(part, m.start()):
+                continue
+            y = m.group(2) or m.group(3) or (str(year) if year else None)
+            found.append((2, m.start(), f"tháng {mo}/{y}" if y else f"tháng {mo}"))
+        if found:
+            return min(found)[2]
+    for part in (lead, text):
+        for m in _PERIOD_YEAR.finditer(part):
+            if not _YEAR_RANGE_BEFORE.search(part[max(0, m.start() - 15): m.start()]) and not _forward(part, m.start()):
+                return f"năm {m.group(1)}"
+    return f"năm {year}" if year else None
+
+
+def _forward(text: str, at: int) -> bool:
+    return bool(_FORWARD_BEFORE.search(text[max(0, at - 40): at]))

@@ -1,0 +1,75 @@
+"""Input normalisation: one canonical spelling so rules and search see the same text.
+
+Reports arrive from web pages, Word files and copy-paste: NFC and NFD mixed, old and new tone
+placement ("uỷ"/"ủy", "hoà"/"hòa"), non-breaking spaces, and crawled text whose sentences and
+paragraphs run together ("đơn vị,tiếp tục"). Digits are never touched, so any number in the
+normalised text is written exactly as in the input.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Old-style tone placement on the second vowel of a final "oa", "oe", "uy" -> new style on the first
+# vowel ("hoà" -> "hòa", "khoẻ" -> "khỏe", "uỷ" -> "ủy"). Only at the end of a syllable: "hoàn",
+# "khuỷu" are right in both styles; "quý" keeps its mark ("qu" is a consonant).
+_TONE_MOVES: dict[str, str] = {}
+for _base, _marked, _moved in (
+    ("o", "àáảãạ", "òóỏõọ"),
+    ("O", "àáảãạ", "ÒÓỎÕỌ"),
+    ("o", "èéẻẽẹ", "òóỏõọ"),
+    ("O", "èéẻẽẹ", "ÒÓỎÕỌ"),
+    ("u", "ỳýỷỹỵ", "ùúủũụ"),
+    ("U", "ỳýỷỹỵ", "ÙÚỦŨỤ"),
+):
+    _plain = {"à": "a", "è": "e", "ỳ": "y"}[_marked[0]]
+    for _m, _n in zip(_marked, _moved, strict=True):
+        _TONE_MOVES[_base + _m] = _n + _plain
+        _TONE_MOVES[_base + _m.upper()] = _n + _plain.upper()
+_TONE_RE = re.compile(
+    r"(?<![qQ\w])(?:[bcdđghklmnprstvxBCDĐGHKLMNPRSTVX]{0,3})("
+    + "|".join(sorted(_TONE_MOVES, key=len, reverse=True))
+    + r")(?!\w)"
+)
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LATIN = [chr(c) for c in (*range(0x41, 0x7B), *range(0xC0, 0x250), *range(0x1E00, 0x1F00))]
+UPPER = "".join(c for c in _LATIN if c.isalpha() and c.isupper())  # for regex classes: [{UPPER}]
+LOWER = "".join(c for c in _LATIN if c.isalpha() and c.islower())
+_LOWER, _UPPER = LOWER, UPPER
+# "đơn vị,tiếp tục" / "tốt;đẩy mạnh" -> a space after the mark (never between digits: "12,5").
+_GLUED_COMMA = re.compile(rf"(?<=[{_LOWER}{_UPPER}])([,;:])(?=[{_LOWER}{_UPPER}])")
+# "thực hiện tốt.Đẩy nhanh": a full stop between a lower-case word and a capital starts a sentence
+# ("T.Ư", "TP.HCM", "Tp.Hồ" have a capital or a one-letter word before the stop and are kept).
+_GLUED_STOP = re.compile(rf"(?<=[{_LOWER}]{{2}})([.!?…])(?=[{_UPPER}][{_LOWER}])")
+
+
+def _fix_tone(match: re.Match[str]) -> str:
+    whole = match.group(0)
+    pair = match.group(1)
+    return whole[: len(whole) - len(pair)] + _TONE_MOVES[pair]
+
+
+def fix_tone_placement(text: str) -> str:
+    """Move old-style tone marks ("uỷ", "hoà", "khoẻ") to the new-style vowel ("ủy", "hòa", "khỏe")."""
+    return _TONE_RE.sub(_fix_tone, text)
+
+
+def normalise(text: str) -> str:
+    """NFC, one tone placement, single spaces, one paragraph per line, glued punctuation split."""
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+    text = _CONTROL.sub(" ", text)
+    text = fix_tone_placement(text)
+    lines = []
+    for raw in text.split("\n"):
+        line = _SPACES.sub(" ", raw).strip()
+        if not line:
+            continue
+        line = _GLUED_COMMA.sub(r"\1 ", line)
+        line = _GLUED_STOP.sub(r"\1 ", line)
+        lines.append(line)
+    return "\n".join(lines)

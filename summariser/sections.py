@@ -1,0 +1,289 @@
+"""Sectioning: which sentences and clauses are results, shortcomings, tasks, or procedure.
+
+A small state machine walks the report in order. Cues at sentence level switch the section
+("Bên cạnh những kết quả đạt được ... vẫn còn", "nhiệm vụ trọng tâm ... thời gian tới", a leader's
+"đề nghị"); a list after ":" takes the section of the last cue before the colon; inside results a
+clause that says something is late, low or missing is a shortcoming. Procedure (attendance,
+chairing, discussion, votes, awards) yields nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from summariser import compress, cues
+from summariser.models import Section
+from summariser.segment import Piece, paragraphs, sentences, split_at, strip_bullet, sub_piece, top_level_marks
+
+_TERMINAL = (".", "!", "?", "…", ";", ":", '"', "”", ")")
+
+
+@dataclass(slots=True)
+class Draft:
+    """An item before it becomes a model: its section, the spans shown, and the whole clause."""
+
+    section: Section
+    spans: list[Piece]
+    clause: Piece
+    sentence: int
+    prefix: Piece | None = None  # the shortcoming noun of a list of bare topics ("khó khăn, vướng mắc")
+
+    @property
+    def text(self) -> str:
+        body = " ".join(p.text for p in self.spans)
+        return f"{self.prefix.text}: {body}" if self.prefix else body
+
+    @property
+    def sources(self) -> list[Piece]:
+        return ([self.prefix] if self.prefix else []) + self.spans
+
+
+@dataclass(slots=True)
+class Layout:
+    title: Piece | None = None
+    lead: list[Piece] = field(default_factory=list)
+    content: list[Piece] = field(default_factory=list)
+    drafts: list[Draft] = field(default_factory=list)
+    text: str = ""
+
+
+def looks_like_heading(p: Piece, max_words: int = 15) -> bool:
+    text = p.text
+    return (
+        len(compress.words(text)) <= max_words
+        and not text.endswith(_TERMINAL)
+        and ";" not in text
+        and not re.match(r"^(?:Ngày|Sáng|Chiều|Tối|Trưa|Hôm)\b", text)
+    )
+
+
+def _short_noun_cues(text: str) -> list[re.Match[str]]:
+    """Shortcoming nouns that announce shortcomings (not "tháo gỡ khó khăn", "hạn chế tối đa")."""
+    concessive = re.match(r"^(?:Mặc dù|Dù|Tuy|Trong bối cảnh|Trong điều kiện|Trước)\b[^,]*,", text)
+    out = []
+    for m in cues.SHORT_NOUN.finditer(text):
+        if concessive and m.start() < concessive.end():
+            continue
+        if _guarded(text, m.start(), cues.SHORT_NOUN_GUARD):
+            continue
+        if cues.SHORT_NOUN_VERB_AFTER.match(text[m.end():]):
+            continue
+        out.append(m)
+    return out
+
+
+def _guarded(text: str, at: int, guard: re.Pattern[str]) -> bool:
+    """True when the words just before `at` turn the cue into an action ("tháo gỡ những khó khăn, ")."""
+    before = text[max(0, at - 60): at]
+    for _ in range(3):
+        if guard.search(before):
+            return True
+        # Coordinated nouns may sit between: "tháo gỡ những khó khăn, vướng mắc".
+        m = re.search(r"(?:\S+\s){0,2}\S+\s*(?:,|và)\s*$", before)
+        if not m or m.start() == 0:
+            return False
+        before = before[: m.start()]
+    return False
+
+
+def negative(text: str) -> bool:
+    """The clause says something is late, low, missing or difficult."""
+    for m in cues.NEGATIVE.finditer(text):
+        if _guarded(text, m.start(), cues.NEGATIVE_GUARD) or _guarded(text, m.start(), cues.SHORT_NOUN_GUARD):
+            continue
+        if cues.SHORT_NOUN_VERB_AFTER.match(text[m.end():]) and m.group(0).lower() == "hạn chế":
+            continue
+        return True
+    return False
+
+
+def _request(text: str) -> re.Match[str] | None:
+    return cues.REQUEST.search(text)
+
+
+def _task_cue(text: str) -> re.Match[str] | None:
+    m = _request(text) or cues.FORWARD.search(text)
+    if m:
+        return m
+    m = cues.TASK_NOUN.search(text)
+    if m and re.search(r"\bđã\b", text[: m.start()]):
+        return None  # "đã tập trung chỉ đạo thực hiện các nhiệm vụ, giải pháp": done, not to do
+    return m
+
+
+def last_cue_section(head: str) -> tuple[Section | None, re.Match[str] | None]:
+    """The section announced by the last cue in a list head, and that cue."""
+    found: list[tuple[int, Section, re.Match[str]]] = []
+    for pattern in (cues.FORWARD, cues.TASK_NOUN, cues.REQUEST):
+        found += [(m.end(), "tasks", m) for m in pattern.finditer(head)]
+    found += [(m.end(), "shortcomings", m) for m in _short_noun_cues(head)]
+    found += [(m.end(), "results", m) for m in cues.RESULT_CUE.finditer(head)]
+    if not found:
+        return None, None
+    _, section, m = max(found, key=lambda f: f[0])
+    return section, m
+
+
+def sentence_section(text: str, state: Section) -> Section:
+    """Section of a sentence without a list: explicit cues first, then the running state."""
+    if _task_cue(text):
+        return "tasks"
+    if cues.CONTRAST_START.match(text) and (negative(text) or _short_noun_cues(text)):
+        return "shortcomings"
+    if _short_noun_cues(text):
+        return "shortcomings"
+    if _result_start(text):
+        return "results"
+    if state == "shortcomings" and not negative(text):
+        return "results"
+    return state
+
+
+def _result_start(text: str) -> bool:
+    return bool(
+        re.match(r"^(?:Trong|Qua|Sau|Tính đến|Đến nay|Từ đầu năm)\b[^,]{0,12}\b(?:\d+|những|các) (?:tháng|năm|quý)(?! cuối)(?! tới)",
+                 text, re.IGNORECASE)
+        or re.match(r"^(?:Về kết quả|Kết quả(?: đạt được)?|Năm \d{4},)", text)
+        or re.search(r"kết quả (?:đạt được|tích cực|quan trọng|nổi bật|khả quan)", text, re.IGNORECASE)
+    )
+
+
+def _find_list(s: Piece) -> tuple[Piece, Piece] | None:
+    """The head and the list of "head: A; B; C" (or "head: One sentence."), if the head announces it."""
+    for c in top_level_marks(s.text, ":"):
+        head, rest = s.text[:c], s.text[c + 1:]
+        if len(compress.words(rest)) < 2:
+            continue
+        if cues.LIST_INTRO.search(head.rstrip(" ,")) or (";" in rest and len(compress.words(head)) >= 4):
+            return sub_piece(s, 0, c), sub_piece(s, c + 1, len(s.text))
+    return None
+
+
+def _cue_phrase(head: Piece, cue: re.Match[str]) -> Piece:
+    """The shortcoming cue with its coordinated nouns: "khó khăn, vướng mắc"."""
+    start, end = cue.start(), cue.end()
+    while True:
+        back = re.search(r"(\w+(?: \w+)?)\s*(?:,|và)\s*$", head.text[:start])
+        if not back or not cues.SHORT_NOUN.fullmatch(back.group(1)):
+            break
+        start = back.start(1)
+    while True:
+        m = re.match(r",?\s*(?:và\s+)?", head.text[end:])
+        nxt = cues.SHORT_NOUN.match(head.text, end + (m.end() if m else 0))
+        if not nxt:
+            break
+        end = nxt.end()
+    return sub_piece(head, start, end)
+
+
+def layout(text: str) -> Layout:
+    """Walk the cleaned text and collect item drafts by section."""
+    out = Layout(text=text)
+    pars = paragraphs(text)
+    if pars and looks_like_heading(pars[0], max_words=40) and len(pars) > 1:
+        out.title = pars[0]
+        pars = pars[1:]
+    state: Section = "results"
+    attendance = False
+    index = 0
+    for par in pars:
+        if looks_like_heading(par) and len(pars) > 1:
+            head_section, _ = last_cue_section(par.text)
+            if head_section:
+                state = head_section
+            continue
+        for sent in sentences(par):
+            index += 1
+            if len(out.lead) < 4:
+                out.lead.append(sent)
+            out.content.append(sent)
+            text = sent.text
+            if len(compress.words(text)) < 3:
+                continue
+            if attendance and cues.TITLE_START.match(text):
+                continue
+            attendance = bool(cues.ATTENDANCE.search(text))
+            state = _sentence(out, sent, index, state)
+    return out
+
+
+def _sentence(out: Layout, sent: Piece, index: int, state: Section) -> Section:
+    text = sent.text
+    listed = _find_list(sent)
+    request = _request(text)
+    procedural = bool(cues.PROCEDURAL.search(text)) and not (request and cues.REQUEST_STRICT.search(text))
+    if procedural and not listed:
+        return state
+    if cues.FRAMING.match(text) and not compress.has_figure(text) and not listed:
+        return sentence_section(text, state)  # states no fact, but may announce the next section
+    if listed:
+        head, rest = listed
+        head_clauses = split_at(head, top_level_marks(head.text, ";"))
+        list_section, cue = last_cue_section(head.text)
+        if list_section is None:
+            list_section = state if procedural else sentence_section(head.text, state)
+        if not procedural:
+            before_section = sentence_section(head.text, state)
+            for clause in head_clauses[:-1]:
+                _clause(out, clause, before_section, index)
+        topic_prefix = None
+        if list_section == "shortcomings" and cue is not None and cue.re is cues.SHORT_NOUN:
+            topic_prefix = _cue_phrase(head, cue)
+        for clause in split_at(rest, top_level_marks(rest.text, ";")):
+            _clause(out, clause, list_section, index, topic_prefix=topic_prefix)
+        return list_section
+    section = sentence_section(text, state)
+    for clause in split_at(sent, top_level_marks(text, ";")):
+        _clause(out, clause, section, index)
+    return section
+
+
+def _clause(out: Layout, clause: Piece, section: Section, index: int, *, topic_prefix: Piece | None = None) -> None:
+    clause = compress.trim_tail(strip_bullet(clause))
+    text = clause.text
+    if len(compress.words(text)) < 2:
+        return
+    prev = out.drafts[-1] if out.drafts else None
+    if prev and prev.sentence == index and cues.CONTINUATION.match(text) and len(prev.spans) == 1:
+        # "...đạt 65 tỷ đồng; lũy kế 8 tháng đạt 253 tỷ đồng": one idea, one continuous slice.
+        start = prev.spans[0].start
+        merged = compress.trim_tail(Piece(start, clause.end, out.text[start: clause.end]))
+        if len(compress.words(merged.text)) <= compress.MAX_WORDS + 10:
+            prev.spans = [merged]
+            prev.clause = Piece(prev.clause.start, clause.end, out.text[prev.clause.start: clause.end])
+            return
+    if section == "tasks" and cues.TASK_INTRO.search(text):
+        return  # "... đề ra một số nhiệm vụ trọng tâm trong 3 tháng cuối năm": announces, does not state
+    if cues.FRAMING.match(text) and not compress.has_figure(text):
+        return
+    if section == "results" and negative(text):
+        section = "shortcomings"
+    core = clause
+    if section == "tasks":
+        if _request(text) or re.search(r"\s(?:cần|phải)\s", text[:120]):
+            core = compress.drop_addressee(core)
+        core = compress.trim_lead(core, task=True)
+    else:
+        core = compress.trim_lead(core, task=False)
+    core = compress.trim_tail(core)
+    if cues.FRAMING.match(core.text) and not compress.has_figure(core.text):
+        return
+    if cues.PROCEDURAL.search(core.text) and not compress.has_figure(core.text) and section != "tasks":
+        return
+    n_words = len(compress.words(core.text))
+    if n_words < 2 or (n_words < 3 and not compress.has_number(core.text)):
+        return
+    if section in ("results", "shortcomings") and topic_prefix is None and not compress.has_figure(core.text):
+        if compress.specificity(core.text) < 2:
+            return
+    prefix = None
+    if topic_prefix is not None and not negative(core.text) and not cues.SHORT_NOUN.search(core.text):
+        prefix = topic_prefix
+    for part in compress.split_long(core):
+        spans = compress.shorten(part)
+        if spans:
+            out.drafts.append(Draft(section, spans, clause, index, prefix))
+        prefix = None
+
+

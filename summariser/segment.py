@@ -1,0 +1,129 @@
+"""Paragraphs, sentences and clauses as character spans of the cleaned text.
+
+Every piece keeps its (start, end) offsets so an item can be traced back to where it came from.
+Sentence ends are found without line breaks too (crawled text runs paragraphs together).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from summariser.normalise import UPPER
+
+# Words whose trailing full stop does not end a sentence.
+_ABBREVIATIONS = {
+    "tp", "t.ư", "tw", "ts", "ths", "th.s", "pgs", "gs", "bs", "ks", "ls", "p", "q", "tt", "v.v", "st",
+    "mr", "ms", "đ/c", "đc", "th", "nxb", "vd", "tr", "no",
+}
+_SENTENCE_END = re.compile(rf"([.!?…]+)([\"”’)\]]*)\s+(?=[\"“‘(\[]?[{UPPER}\d])")
+_BULLET = re.compile(r"^(?:[-–—+•*·●▪►✓]\s*|\(?\d{1,2}[.)]\s+|\(?[a-zđ][.)]\s+|[IVXLC]{1,5}[.)]\s+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A span of the cleaned text."""
+
+    start: int
+    end: int
+    text: str
+
+
+def paragraphs(text: str) -> list[Piece]:
+    """One paragraph per line of the cleaned text."""
+    out: list[Piece] = []
+    pos = 0
+    for line in text.split("\n"):
+        if line.strip():
+            lead = len(line) - len(line.lstrip())
+            body = line.strip()
+            out.append(Piece(pos + lead, pos + lead + len(body), body))
+        pos += len(line) + 1
+    return out
+
+
+def _ends_sentence(text: str, stop_at: int) -> bool:
+    """False when the full stop at `stop_at` closes an abbreviation ("TP.", "T.Ư.")."""
+    if text[stop_at] != ".":
+        return True
+    start = stop_at
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    word = text[start:stop_at].lower().strip("(\"“")
+    if word in _ABBREVIATIONS:
+        return False
+    return not (len(word) == 1 and word.isalpha())
+
+
+def sentences(par: Piece) -> list[Piece]:
+    """Split a paragraph at sentence ends followed by a capital (or a digit)."""
+    out: list[Piece] = []
+    text = par.text
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        if not _ends_sentence(text, m.start(1)):
+            continue
+        end = m.end(2)
+        if text[start:end].strip():
+            out.append(_piece(par, start, end))
+        start = m.end()
+    if text[start:].strip():
+        out.append(_piece(par, start, len(text)))
+    return out
+
+
+def _piece(par: Piece, start: int, end: int) -> Piece:
+    chunk = par.text[start:end]
+    lead = len(chunk) - len(chunk.lstrip())
+    trail = len(chunk) - len(chunk.rstrip())
+    s, e = start + lead, end - trail
+    return Piece(par.start + s, par.start + e, par.text[s:e])
+
+
+def sub_piece(p: Piece, start: int, end: int) -> Piece:
+    """The part [start, end) of a piece (offsets relative to the piece), trimmed of spaces."""
+    chunk = p.text[start:end]
+    lead = len(chunk) - len(chunk.lstrip())
+    trail = len(chunk) - len(chunk.rstrip())
+    s, e = start + lead, max(start + lead, end - trail)
+    return Piece(p.start + s, p.start + e, p.text[s:e])
+
+
+def top_level_marks(text: str, marks: str) -> list[int]:
+    """Positions of the marks that are not inside brackets or quotes."""
+    depth = 0
+    quoted = False
+    out = []
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]" and depth:
+            depth -= 1
+        elif ch == "“":
+            quoted = True
+        elif ch == "”":
+            quoted = False
+        elif ch == "\"":
+            quoted = not quoted
+        elif ch in marks and not depth and not quoted:
+            if ch == ":" and (i + 1 >= len(text) or not text[i + 1].isspace()):
+                continue  # "14:30", "Ảnh:X"
+            out.append(i)
+    return out
+
+
+def split_at(p: Piece, cuts: list[int]) -> list[Piece]:
+    """Pieces between the cut positions (the marks themselves are dropped)."""
+    out = []
+    prev = 0
+    for c in [*cuts, len(p.text)]:
+        part = sub_piece(p, prev, c)
+        if part.text:
+            out.append(part)
+        prev = c + 1
+    return out
+
+
+def strip_bullet(p: Piece) -> Piece:
+    m = _BULLET.match(p.text)
+    return sub_piece(p, m.end(), len(p.text)) if m else p
