@@ -102,10 +102,18 @@ def drop_addressee(p: Piece) -> Piece:
         before = rest[: a.start()]
         if re.search(r"(?:các|những|của)\s*$", before):
             continue  # "các tổ chức chính trị - xã hội" is an addressee
+        if _ADDRESSEE_AFTER.match(rest[a.end():]) and a.group(0).lower() in ("chỉ đạo", "tập trung", "giao", "yêu cầu"):
+            continue  # "tập trung chỉ đạo các cấp, ngành ... rà soát": the task comes after the addressees
         if len(words(before)) > 25:
             break
         return sub_piece(p, start + a.start(), len(text))
     return sub_piece(p, start, len(text)) if len(rest.split()) >= 3 else p
+
+
+_ADDRESSEE_AFTER = re.compile(
+    r"\s+(?:cho\s+)?(?:các cấp|các ngành|các cơ quan|các đơn vị|các địa phương|các xã|các phòng|cấp ủy|chính quyền|"
+    r"UBND|Ủy ban|HĐND|MTTQ|Ban|Thường trực|Đảng ủy|Văn phòng|Phòng|các|toàn)\b", re.IGNORECASE
+)
 
 
 def trim_tail(p: Piece) -> Piece:
@@ -117,7 +125,7 @@ def trim_tail(p: Piece) -> Piece:
 
 # Inner parts that can go when a clause is too long: document references, attributions, places.
 _DROPPABLE = [
-    re.compile(r",?\s*(?:số \S+,?\s*)?ngày \d{1,2}/\d{1,2}/\d{4} của [^,;]{1,60}?(?= về |,|;|$)"),
+    re.compile(r",?\s*ngày \d{1,2}/\d{1,2}/\d{4} của [^,;]{1,60}?(?= về |,|;|$)"),
     re.compile(r",?\s(?:theo (?:chỉ đạo|quy định|kế hoạch|hướng dẫn|tinh thần) của|của Ban Thường vụ|của Ban Chấp hành)"
                r" [^,;]{1,50}$"),
     re.compile(
@@ -129,8 +137,8 @@ _DROPPABLE = [
 ]
 
 
-def shorten(p: Piece) -> list[Piece]:
-    """At most ~35 words: drop references and attributions inside, then cut at a comma."""
+def drop_inner(p: Piece) -> list[Piece]:
+    """Drop document references, attributions and places inside a long clause (kept parts in order)."""
     kept = [p]
     for pattern in _DROPPABLE:
         if sum(len(words(k.text)) for k in kept) <= TARGET_WORDS:
@@ -143,8 +151,11 @@ def shorten(p: Piece) -> list[Piece]:
                     out.append(sub_piece(k, prev, m.start()))
                 prev = m.end()
             out.append(sub_piece(k, prev, len(k.text)))
-        kept = [k for k in out if k.text.strip(" ,;")]
-        kept = [_strip_marks(k) for k in kept]
+        kept = [_strip_marks(k) for k in out if k.text.strip(" ,;")]
+    return kept
+
+
+def _cap_pieces(kept: list[Piece]) -> list[Piece]:
     total = 0
     for i, k in enumerate(kept):
         n = len(words(k.text))
@@ -157,23 +168,34 @@ def shorten(p: Piece) -> list[Piece]:
     return kept
 
 
-_SPLIT_AT = re.compile(r"(?:,|\svà)\s+(?=" + cues.ACTION.pattern[2:] + ")", re.IGNORECASE)
+_SPLIT_AT = re.compile(r"(,|\svà)\s+(?=" + cues.ACTION.pattern[2:] + ")", re.IGNORECASE)
 
 
-def split_long(p: Piece) -> list[Piece]:
-    """A clause over the limit that joins two tasks ("..., nhất là ... và xây dựng ...") becomes two."""
-    n = len(words(p.text))
+def shorten(p: Piece) -> list[list[Piece]]:
+    """One or more items of at most ~35-40 words, each a list of slices of `p`.
+
+    Inner references go first; a clause still too long that joins two tasks with "và" or a comma
+    ("..., nhất là ... và xây dựng Trụ sở ...") becomes two items; else it is cut at a comma.
+    """
+    kept = drop_inner(p)
+    n = sum(len(words(k.text)) for k in kept)
     if n <= MAX_WORDS:
-        return [p]
-    best = None
+        return [kept]
+    total = len(words(p.text))
+    best: tuple[float, re.Match[str]] | None = None
     for m in _SPLIT_AT.finditer(p.text):
         left = len(words(p.text[: m.start()]))
-        if left >= 8 and n - left >= 8 and (best is None or abs(left - n / 2) < abs(best[0] - n / 2)):
-            best = (left, m)
+        if left < 8 or total - left < 8:
+            continue
+        cost = abs(left - total / 2) + (0 if m.group(1).strip() == "và" else 5)
+        if best is None or cost < best[0]:
+            best = (cost, m)
     if best is None:
-        return [p]
+        return [_cap_pieces(kept)]
     m = best[1]
-    return [*split_long(trim_tail(sub_piece(p, 0, m.start()))), *split_long(sub_piece(p, m.end(), len(p.text)))]
+    left_part = trim_tail(sub_piece(p, 0, m.start()))
+    right_part = sub_piece(p, m.end(), len(p.text))
+    return [*shorten(left_part), *shorten(right_part)]
 
 
 def _strip_marks(p: Piece) -> Piece:

@@ -16,6 +16,7 @@ from summariser import compress, cues
 from summariser.models import Section
 from summariser.segment import Piece, paragraphs, sentences, split_at, strip_bullet, sub_piece, top_level_marks
 
+SHORT_CLAUSE = 9  # syllables: a list element this short is a sub-point of the one before
 _TERMINAL = (".", "!", "?", "…", ";", ":", '"', "”", ")")
 
 
@@ -28,6 +29,7 @@ class Draft:
     clause: Piece
     sentence: int
     prefix: Piece | None = None  # the shortcoming noun of a list of bare topics ("khó khăn, vướng mắc")
+    merged: bool = False
 
     @property
     def text(self) -> str:
@@ -234,18 +236,23 @@ def _sentence(out: Layout, sent: Piece, index: int, state: Section) -> Section:
             _clause(out, clause, list_section, index, topic_prefix=topic_prefix)
         return list_section
     section = sentence_section(text, state)
-    for clause in split_at(sent, top_level_marks(text, ";")):
-        _clause(out, clause, section, index)
+    for i, clause in enumerate(split_at(sent, top_level_marks(text, ";"))):
+        _clause(out, clause, section, index, first=i == 0)
     return section
 
 
-def _clause(out: Layout, clause: Piece, section: Section, index: int, *, topic_prefix: Piece | None = None) -> None:
+def _clause(out: Layout, clause: Piece, section: Section, index: int, *, topic_prefix: Piece | None = None,
+            first: bool = False) -> None:
     clause = compress.trim_tail(strip_bullet(clause))
     text = clause.text
     if len(compress.words(text)) < 2:
         return
     prev = out.drafts[-1] if out.drafts else None
-    if prev and prev.sentence == index and cues.CONTINUATION.match(text) and len(prev.spans) == 1:
+    continues = prev is not None and (
+        (prev.sentence == index and cues.CONTINUATION.match(text))
+        or (prev.sentence == index - 1 and first and re.match(r"^(?:Trong đó|Riêng)\b", text))
+    )
+    if prev and continues and len(prev.spans) == 1 and prev.prefix is None:
         # "...đạt 65 tỷ đồng; lũy kế 8 tháng đạt 253 tỷ đồng": one idea, one continuous slice.
         start = prev.spans[0].start
         merged = compress.trim_tail(Piece(start, clause.end, out.text[start: clause.end]))
@@ -280,10 +287,21 @@ def _clause(out: Layout, clause: Piece, section: Section, index: int, *, topic_p
     prefix = None
     if topic_prefix is not None and not negative(core.text) and not cues.SHORT_NOUN.search(core.text):
         prefix = topic_prefix
-    for part in compress.split_long(core):
-        spans = compress.shorten(part)
-        if spans:
-            out.drafts.append(Draft(section, spans, clause, index, prefix))
+    parts = [spans for spans in compress.shorten(core) if spans]
+    if (
+        len(parts) == 1 and len(parts[0]) == 1 and prefix is None and prev is not None
+        and prev.sentence == index and prev.section == section and prev.prefix is None and not prev.merged
+        and len(prev.spans) == 1 and len(compress.words(core.text)) <= SHORT_CLAUSE
+        and len(compress.words(prev.text)) <= 24
+    ):
+        # A short sub-point ("...; bảo vệ bí mật nhà nước") stays with the point before it.
+        start = prev.spans[0].start
+        prev.spans = [Piece(start, core.end, out.text[start: core.end])]
+        prev.clause = Piece(prev.clause.start, clause.end, out.text[prev.clause.start: clause.end])
+        prev.merged = True
+        return
+    for spans in parts:
+        out.drafts.append(Draft(section, spans, clause, index, prefix))
         prefix = None
 
 
