@@ -118,6 +118,7 @@ class PacedSender:
         max_backoff: float = 30.0,
         max_retry_after: float = 600.0,
         max_rate_limited: int = 5,
+        settle_timeout: float = 10.0,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -129,6 +130,7 @@ class PacedSender:
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
         self.max_rate_limited = max_rate_limited
+        self.settle_timeout = settle_timeout
         self._clock = clock
         self._sleep = sleep
         self._chat_next: dict[int, float] = {}
@@ -160,6 +162,24 @@ class PacedSender:
             link_preview_options=_NO_PREVIEW,
         )
 
+    async def _call_accounted(self, chat_id: int, part: Outgoing, result: SendResult) -> Message:
+        """The API call, shielded: if we are cancelled while a request is in flight, wait (briefly)
+        for its answer and count the part as sent if it arrived, then let the cancellation go on.
+        Otherwise a stop at the wrong moment would release a claim for a message already sent."""
+        call = asyncio.ensure_future(self._call(chat_id, part))
+        try:
+            return await asyncio.shield(call)
+        except asyncio.CancelledError:
+            if not call.done():
+                await asyncio.wait({call}, timeout=self.settle_timeout)
+            if call.done() and not call.cancelled() and call.exception() is None:
+                result.sent += 1
+                result.messages.append(call.result())
+                self.sent_total += 1
+            else:
+                call.cancel()
+            raise
+
     async def send(
         self, chat_id: int, parts: Sequence[Outgoing], result: SendResult | None = None
     ) -> SendResult:
@@ -171,7 +191,7 @@ class PacedSender:
             while True:
                 await self._turn(chat_id)
                 try:
-                    message = await self._call(chat_id, part)
+                    message = await self._call_accounted(chat_id, part, result)
                 except RetryAfter as exc:
                     wait = _seconds(exc.retry_after)
                     limited += 1

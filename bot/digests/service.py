@@ -108,6 +108,7 @@ class DigestService:
         self._stopped = False
         self._executor: ThreadPoolExecutor | None = None
         self._failures: Counter[tuple[int, str]] = Counter()
+        self._inflight: set[tuple[int, str]] = set()
         self.max_failed_runs = 3  # a chat that failed this often for one period is left alone
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -164,7 +165,16 @@ class DigestService:
             due = latest_due(sub, now)
             if due is None or self._failures[(sub.chat_id, due.key)] >= self.max_failed_runs:
                 continue
-            if await self.repo.get_delivery(sub.chat_id, due.key) is not None:
+            delivery = await self.repo.get_delivery(sub.chat_id, due.key)
+            if delivery is not None:
+                if delivery.state == "claimed" and (sub.chat_id, due.key) not in self._inflight:
+                    # Claimed by a process that died before confirming: the digest may or may not
+                    # have reached the chat. Never risk sending it twice.
+                    log.warning(
+                        "digest %s for chat %s was claimed but never confirmed: not resent",
+                        due.key,
+                        sub.chat_id,
+                    )
                 continue
             if now - due.occurrence > self.grace:
                 skipped += 1
@@ -195,7 +205,18 @@ class DigestService:
                 due = queue.pop()
                 report.outcomes[await self.deliver(due, cache)] += 1
 
-        await asyncio.gather(*(worker() for _ in range(min(self.workers, len(dues)))))
+        tasks = [asyncio.ensure_future(worker()) for _ in range(min(self.workers, len(dues)))]
+        try:
+            if tasks:
+                await asyncio.wait(tasks)
+        except asyncio.CancelledError:
+            # Stopped from outside: every chat in flight settles its claim before we go.
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks)
+            raise
+        for task in tasks:
+            task.result()  # a bug in a worker should not pass silently
         report.not_started = len(queue)
         if dues:
             log.info("digest fan-out: %s, not started %d", dict(report.outcomes), report.not_started)
@@ -233,8 +254,24 @@ class DigestService:
         if not await self._may_receive(chat):
             log.info("digest %s for chat %s: chat no longer allowed, not sent", key, chat)
             return "not_allowed"
-        if not await self.repo.claim_delivery(chat, key):
+        claim = asyncio.ensure_future(self.repo.claim_delivery(chat, key))
+        try:
+            claimed = await asyncio.shield(claim)
+        except asyncio.CancelledError:  # stopped mid-claim: undo our claim, nothing was sent
+            await asyncio.wait({claim})
+            if not claim.cancelled() and claim.exception() is None and claim.result():
+                await self.repo.release_delivery(chat, key)
+            raise
+        if not claimed:
             return "already"
+        self._inflight.add((chat, key))
+        try:
+            return await self._send_claimed(due, cache)
+        finally:
+            self._inflight.discard((chat, key))
+
+    async def _send_claimed(self, due: Due, cache: DigestCache | None) -> str:
+        chat, key = due.sub.chat_id, due.key
         result = SendResult(status=Status.DELIVERED)
         try:
             scope = await self.repo.scope_of_chat(chat)
@@ -265,7 +302,7 @@ class DigestService:
         if result.sent > 0:
             await self.repo.mark_delivered(chat, key)
             if cancelled or result.status is not Status.DELIVERED:
-                log.warning("digest %s for chat %s sent only in part (%d message(s))", chat, key, result.sent)
+                log.warning("digest %s for chat %s sent only in part (%d message(s))", key, chat, result.sent)
             return "sent" if result.status is Status.DELIVERED and not cancelled else "partial"
         await self.repo.release_delivery(chat, key)
         if cancelled:
