@@ -67,6 +67,7 @@ _CAPTION_VERB = re.compile(
     r"bế mạc|bấm nút|điều hành|tại hội nghị|tại kỳ họp|tại buổi)\b",
     re.IGNORECASE,
 )
+_SCENE = re.compile(r"^(?:Quang cảnh|Toàn cảnh|Một góc|Các đại biểu|Đại biểu|Ảnh minh họa|Hình ảnh)\b[^.;:]*\.?$")
 _CAPTION_CONTENT = re.compile(r"[:;]|\b(?:đề nghị|yêu cầu|nhấn mạnh|đạt|tăng|giảm|nhiệm vụ)\b")
 _DATELINE = re.compile(rf"^(?:\([^()\n]{{2,40}}\)|(?:[{UPPER}][{UPPER}.]+\s?){{1,4}})\s*[-–—]\s+(?=\w)")
 
@@ -107,6 +108,8 @@ def _is_caption(line: str, neighbours: str) -> bool:
         return True
     if len(words) > 25 or body.count(". ") or _CAPTION_CONTENT.search(line):
         return False
+    if len(words) <= 12 and _SCENE.match(line):
+        return True
     return bool(_CAPTION_SUBJECT.match(line) and _CAPTION_VERB.search(line))
 
 

@@ -27,10 +27,10 @@ _GENERIC = set(
     năm tháng đầu cuối quý công tác phát triển kinh tế xã hội quốc phòng an ninh hệ thống chính trị xây dựng
     tình hình địa bàn toàn tiếp tục tập trung hoàn thành tốt hiệu quả trọng tâm quan trọng nội dung ngay hiện
     nay đồng bộ quyết liệt sát sao chặt chẽ kịp thời nghiêm túc cơ bản nhiều cao nữa vượt mức cả nhiệm kỳ
-    đồng thời các lĩnh vực kt xh kt-xh qp an cơ sở đảng ủy huyện ủy tỉnh ủy ubnd hđnd mttq đoàn thể chính
+    đồng thời các lĩnh vực kt xh kt-xh cơ sở đảng ủy huyện ủy tỉnh ủy ubnd hđnd mttq đoàn thể chính
     sách tổ cơ quan nhà nước đảm bảo bảo đảm yêu cầu tiến độ công việc hoạt động nhân dân đề đã giao quy định
     lần này hội nghị báo cáo nêu rõ cho biết""".split()
-)
+) - {"an"}  # "an sinh" is specific; "an ninh" stays generic through "ninh"
 _WORD = re.compile(r"\w+(?:-\w+)*")
 _PURPOSE_CUT = re.compile(r"\s(?:nhằm|để)\s")
 
@@ -65,6 +65,10 @@ def trim_lead(p: Piece, *, task: bool) -> Piece:
     """Drop connectors and filler at the start ("Theo đó, sẽ tiếp tục tập trung lãnh đạo, chỉ đạo")."""
     for _ in range(6):
         m = cues.LEAD_CONNECTOR.match(p.text)
+        if m and m.end() < len(p.text) - 10:
+            p = sub_piece(p, m.end(), len(p.text))
+            continue
+        m = cues.TASK_SUBJECT.match(p.text) if task else None
         if m and m.end() < len(p.text) - 10:
             p = sub_piece(p, m.end(), len(p.text))
             continue
@@ -129,8 +133,16 @@ _DROPPABLE = [
     re.compile(r",?\s(?:theo (?:chỉ đạo|quy định|kế hoạch|hướng dẫn|tinh thần) của|của Ban Thường vụ|của Ban Chấp hành)"
                r" [^,;]{1,50}$"),
     re.compile(
+        r",?\s*của (?:Ban Thường vụ|Ban Chấp hành|Thường trực|BTV|BCH) (?:Tỉnh ủy|Huyện ủy|Thành ủy|Thị ủy|Quận ủy|"
+        r"Đảng ủy|T\.Ư|Trung ương|Đảng bộ (?:tỉnh|huyện|xã|thành phố|thị xã))(?=[\s,;]|$)"
+    ),
+    re.compile(
         r",?(?:\s*,?\s*của (?:Trung ương|TW|T\.Ư|tỉnh|huyện|thành phố|xã|thị xã|Tỉnh ủy|Huyện ủy|Thành ủy|"
         r"HĐND|UBND|Chính phủ|Quốc hội|pháp luật|cấp trên))+(?=[\s,;]|$)"
+    ),
+    re.compile(
+        r"(?:^|\s)(?:về|để) (?:việc )?(?:thực hiện|triển khai) (?:Nghị quyết|Kết luận|Chỉ thị|Quyết định|Kế hoạch|"
+        r"Chương trình|Đề án|Thông báo|Hướng dẫn|Quy định)(?: số)? \d+[-/][\w/.-]+(?=[\s,;]|$)"
     ),
     re.compile(r"\s(?:trên|tại) địa bàn(?: (?:toàn )?(?:huyện|tỉnh|xã|thành phố|thị xã|phường|thị trấn))?(?=[\s,;]|$)"),
     re.compile(r"\s\([^()]{1,80}\)"),
@@ -168,7 +180,8 @@ def _cap_pieces(kept: list[Piece]) -> list[Piece]:
     return kept
 
 
-_SPLIT_AT = re.compile(r"(,|\svà)\s+(?=" + cues.ACTION.pattern[2:] + ")", re.IGNORECASE)
+_SPLIT_AT = re.compile(r"(\svà)\s+(?=" + cues.ACTION.pattern[2:] + ")", re.IGNORECASE)
+_PURPOSE = re.compile(r"\s(?:nhằm|để)\s")
 
 
 def shorten(p: Piece) -> list[list[Piece]]:
@@ -181,13 +194,21 @@ def shorten(p: Piece) -> list[list[Piece]]:
     n = sum(len(words(k.text)) for k in kept)
     if n <= MAX_WORDS:
         return [kept]
+    # "... không có khả năng tự phục hồi để phát triển ...": the purpose goes before the idea is split.
+    seen = 0
+    for i, k in enumerate(kept):
+        for m in _PURPOSE.finditer(k.text):
+            before = seen + len(words(k.text[: m.start()]))
+            if 15 <= before <= MAX_WORDS:
+                return [[*kept[:i], trim_tail(sub_piece(k, 0, m.start()))]]
+        seen += len(words(k.text))
     total = len(words(p.text))
     best: tuple[float, re.Match[str]] | None = None
     for m in _SPLIT_AT.finditer(p.text):
         left = len(words(p.text[: m.start()]))
         if left < 8 or total - left < 8:
             continue
-        cost = abs(left - total / 2) + (0 if m.group(1).strip() == "và" else 5)
+        cost = abs(left - total / 2)
         if best is None or cost < best[0]:
             best = (cost, m)
     if best is None:

@@ -21,8 +21,8 @@ FORWARD = re.compile(
 )
 # A leader's or the body's request: what the next period must do.
 REQUEST = re.compile(
-    r"(?<!theo )(?<!đáp ứng )(?<!đúng )(?<!với )(?<!các )(?<!những )"
-    r"\b(?:đề nghị|yêu cầu|phấn đấu|nhấn mạnh|lưu ý|chỉ đạo các cấp|"
+    r"(?<!theo )(?<!đáp ứng )(?<!đúng )(?<!với )(?<!các )(?<!những )(?<!đạt )(?<!chưa )(?<!về )(?<!đủ )(?<!mọi )"
+    r"\b(?:(?:đề nghị|yêu cầu)(?!\s*(?:[,.;:)]|$|của|đề ra|đặt ra|nhiệm vụ\b))|phấn đấu|nhấn mạnh|lưu ý|chỉ đạo các cấp|"
     r"đề ra (?:một số|các|những) (?:nhiệm vụ|giải pháp|chỉ tiêu)|"
     r"giao (?:cho )?(?=(?:Ban|UBND|Ủy ban|Thường trực|Đảng ủy|các|cơ quan|Văn phòng|Phòng|HĐND|MTTQ|Huyện ủy|Tỉnh ủy|ngành))"
     r")",
@@ -31,7 +31,7 @@ REQUEST = re.compile(
 # Verbs after which the addressees of a task come, then the task ("yêu cầu các cấp ... tăng cường").
 DIRECTIVE = re.compile(
     r"(?<!theo )(?<!đáp ứng )(?<!đúng )(?<!với )(?<!các )(?<!những )"
-    r"\b(?:đề nghị|yêu cầu|nhấn mạnh|lưu ý|chỉ đạo(?= các cấp)|"
+    r"\b(?:(?:đề nghị|yêu cầu)(?!\s*(?:[,.;:)]|$|của|đề ra|đặt ra|nhiệm vụ\b))|nhấn mạnh|lưu ý|chỉ đạo(?= các cấp)|"
     r"xác định(?= (?:từ nay|thời gian tới|trong (?:thời gian|những tháng|năm)|(?:các |những |một số )?nhiệm vụ))|"
     r"giao (?:cho )?(?=(?:Ban|UBND|Ủy ban|Thường trực|Đảng ủy|các|cơ quan|Văn phòng|Phòng|HĐND|MTTQ|Huyện ủy|Tỉnh ủy|ngành)))",
     I,
@@ -60,7 +60,8 @@ NEGATIVE = re.compile(
     r"\bchưa\b(?! (?:từng|bao giờ))|còn chậm|chậm tiến độ|chậm so với|\bchậm\b|còn thấp|còn hạn chế|"
     r"còn nhiều|còn khó khăn|vẫn còn|vẫn xảy ra|còn xảy ra|còn tồn tại|còn để xảy ra|gặp khó khăn|"
     r"không đạt|không đảm bảo|không bảo đảm|\bthiếu\b|yếu kém|(?<!chủ )\byếu\b(?! tố)|bất cập|vướng mắc|"
-    r"diễn biến phức tạp|còn phức tạp|tiềm ẩn|giảm so với cùng kỳ|hạn chế|tồn tại|khó khăn|sai phạm|vi phạm",
+    r"diễn biến phức tạp|còn phức tạp|tiềm ẩn|giảm so với cùng kỳ|hạn chế|tồn tại|khó khăn|sai phạm|vi phạm|"
+    r"đạt thấp|thấp hơn|chỉ đạt|mới chỉ đạt|còn cao|kém hiệu quả|trái phép|chưa cao|ô nhiễm|quá tải",
     I,
 )
 NEGATIVE_GUARD = re.compile(
@@ -82,9 +83,9 @@ PROCEDURAL = re.compile(
     r"|\bcó sự tham dự\b"
     r"|\b(?:đã |đã long trọng )?tổ chức (?:hội nghị|kỳ họp|phiên họp|cuộc họp|sơ kết|tổng kết|buổi|lễ|giao ban|họp)"
     r"|\b(?:khai mạc|bế mạc)\b"
-    r"|^(?:Hội nghị|Kỳ họp|Phiên họp|Cuộc họp)(?: lần này| cũng| đã| tập trung| dành thời gian| được)*"
+    r"|^(?:Hội nghị|Kỳ họp|Phiên họp|Cuộc họp)(?: lần này| cũng| đã| tập trung| dành thời gian| được| dự kiến| sẽ)*"
     r" (?:xem xét|thảo luận|nghe|thông qua|biểu quyết|cho ý kiến|đánh giá|bàn|tiến hành|diễn ra|kết thúc|"
-    r"quán triệt|tổ chức|đã|bế mạc|khai mạc|nhằm|là dịp)"
+    r"quán triệt|tổ chức|đã|bế mạc|khai mạc|nhằm|là dịp|thống nhất|nhất trí|kết luận|ban hành|quyết định)"
     r"|(?:các )?đại biểu(?: tham dự| dự hội nghị| dự họp| HĐND)?(?: đã)?(?: tập trung)?(?: cùng)?"
     r" (?:nghe|thảo luận|trao đổi|tham luận|đóng góp|phát biểu|làm rõ|phân tích|tham gia|cho ý kiến|thống nhất)"
     r"|^(?:Tại (?:hội nghị|kỳ họp|phiên họp|buổi|cuộc họp)|Trong khuôn khổ|Cũng tại|Trước đó|Kết thúc hội nghị|"
@@ -95,6 +96,11 @@ PROCEDURAL = re.compile(
     r"|\bnghe (?:báo cáo|tờ trình|các báo cáo|dự thảo)|\bcho ý kiến (?:vào|về|đối với)"
     r"|\b(?:ghi nhận|đánh giá cao|biểu dương|khen ngợi|chúc mừng|cảm ơn|hoan nghênh|tiếp thu)\b"
     r"|^(?:Đây là|Đó là|Đây cũng là)\b",
+    I,
+)
+# Procedure even when a request is in it: the chair asking the delegates to debate.
+PROCEDURAL_STRONG = re.compile(
+    r"(?:đề nghị|yêu cầu|mong muốn|kêu gọi) (?:các |quý )?(?:vị )?đại biểu|\b(?:trao|tặng|trao tặng) (?:\S+ ){0,3}(?:bằng khen|giấy khen|huân chương)",
     I,
 )
 ATTENDANCE = re.compile(r"^(?:Dự|Tham dự|Đến dự|Cùng dự|Về dự)\b|\b(?:tham dự|dự) (?:hội nghị|kỳ họp)", I)
@@ -146,6 +152,14 @@ LEAD_CONNECTOR = re.compile(
     r"(?:Trong|Tính đến|Đến|Từ|Sau|Qua) (?:\d+ )?(?:tháng|năm|quý|thời gian|những tháng|các tháng|giai đoạn|dịp|kỳ|"
     r"đầu năm|nay)[^,;:]{0,40}?|Năm \d{4}|Thời gian tới|Qua thảo luận|Bên cạnh những kết quả đạt được)"
     r"\s*,\s*|^Cụ thể\s+",
+    I,
+)
+# The subject before a task ("huyện tập trung ...", "UBND tỉnh phấn đấu ...").
+TASK_SUBJECT = re.compile(
+    r"^(?:toàn |cả )?(?:huyện|tỉnh|xã|thị xã|thành phố|phường|thị trấn|quận|"
+    r"(?:UBND|Ủy ban nhân dân|HĐND|Đảng ủy|Ban Thường vụ|Thường trực)(?: (?:huyện|tỉnh|xã|thị xã|thành phố|phường|thị trấn|quận|Huyện ủy|Tỉnh ủy|Thành ủy|Thị ủy))?|"
+    r"Huyện ủy|Tỉnh ủy|Thành ủy|Thị ủy|Quận ủy|Đảng bộ(?: (?:huyện|tỉnh|xã|thị xã|thành phố))?|các cấp, các ngành|các cấp ủy, chính quyền)"
+    r"\s+(?=(?:sẽ |cần |phải |tiếp tục |tập trung |phấn đấu |chủ động )*(?:" + ACTION.pattern[2:] + r"))",
     I,
 )
 LEAD_FILLER = re.compile(

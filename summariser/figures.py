@@ -26,7 +26,8 @@ _MEASURE = (
     r"phòng học|tiêu chí|nhiệm vụ|chỉ tiêu|sản phẩm|cơ sở|hợp tác xã|HTX|căn|nhà|ngôi nhà|hồ sơ|đơn|vụ|"
     r"ca|cây|tuyến|cuộc|lớp học|giường bệnh|bác sĩ|thẻ|suất|phần quà|xuất|tổ hợp tác|trang trại|gia trại|"
     r"mô hình|câu lạc bộ|đoàn|văn bản|thủ tục|điểm|giờ|đơn vị|cơ quan|cán bộ|hội viên|đoàn viên|"
-    r"thành viên|nghị quyết|tờ trình|báo cáo|chương trình|ý kiến|kiến nghị|cử tri)"
+    r"thành viên|nghị quyết|tờ trình|báo cáo|chương trình|ý kiến|kiến nghị|cử tri|thanh niên|tân binh|"
+    r"gia đình|hộ gia đình|hộ nghèo|hộ cận nghèo|trẻ em|bệnh nhân|lượt khách|khách|phương tiện|sự kiện)"
 )
 _UNIT = re.compile(
     rf"(?:\s?%|\s?{_MULTIPLIER}(?:\s{_MEASURE})?|\s?{_MEASURE})(?:\s?/\s?(?:xã|người|hộ|năm|tháng|ha|km|lao động))?(?!\w)"
@@ -52,6 +53,9 @@ _LABEL_TRAILING = re.compile(
     re.IGNORECASE,
 )
 _LEAD_FILLER = re.compile(r"^(?:và|,|;|\(|đồng thời|trong đó|riêng|cụ thể|qua đó|kết quả)\s*,?\s*", re.IGNORECASE)
+
+
+_RANGE_BEFORE = re.compile(r"(?<![\d.,/])\d+(?:,\d+)?\s?[-–]\s?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +132,10 @@ def find_figures(text: str) -> list[Found]:
                 continue
             elif not (_COUNT_VERB.search(before) and re.match(rf"\s[{LOWER}]", after)):
                 continue
+        rng = _RANGE_BEFORE.search(text[:start])
+        if rng and unit is not None:
+            start = rng.start()  # "từ 7 - 7,5%": the range is the figure
+            value = None
         am = _APPROX.search(text[:start])
         if am and am.group(0).strip().lower() in _APPROX_SHOWN:
             start = am.start()

@@ -46,10 +46,10 @@ _ORDINAL_WORDS = rf"{_ORDINAL_WORD}(?:\s{_ORDINAL_WORD}){{0,3}}"
 _MEETING_NO = re.compile(rf"\b(lần thứ|kỳ họp thứ|Kỳ họp thứ|phiên họp thứ)\s+(\d+|{_ORDINAL_WORDS})", re.IGNORECASE)
 _TERM = re.compile(r"\bkhóa\s+([IVXLC]{1,7}|\d{1,2})\b", re.IGNORECASE)
 _MEETING_KIND = re.compile(
-    r"\b(?:hội nghị|Hội nghị)\s+((?:định kỳ|thường kỳ|giao ban|sơ kết|tổng kết|chuyên đề|trực tuyến|mở rộng)"
-    r"(?:\s\((?:mở rộng)\))?(?:\s(?:mở rộng|tháng|quý|năm|định kỳ))?)"
-    r"|\btổ chức\s+((?:sơ kết|tổng kết|giao ban)[^,;.]{0,60}?)(?=\s(?:và|,)|[,;.]|$)"
+    r"\b((?:[Hh]ội nghị|[Pp]hiên họp|[Cc]uộc họp))\s+((?:định kỳ|thường kỳ|thường lệ|giao ban|chuyên đề|trực tuyến|mở rộng)"
+    r"(?:\s\((?:mở rộng)\))?(?:\s(?:mở rộng|định kỳ))?)"
 )
+_REVIEW_KIND = re.compile(r"\b(sơ kết|tổng kết)\b", re.IGNORECASE)
 
 _TIME_WORD = r"(?:[Ss]áng|[Cc]hiều|[Tt]ối|[Tt]rưa|[Đđ]êm)"
 _DATE = re.compile(
@@ -127,7 +127,13 @@ def find_body(lead: str) -> str | None:
     after = re.search(r"(?:Hội nghị|hội nghị|Kỳ họp|kỳ họp)(?:\s+(?:lần thứ \S+|thường kỳ|định kỳ))?\s+(?:của\s+)?", lead)
     candidates = []
     for m in _BODY.finditer(lead):
-        candidates.append((0 if after and m.start() == after.end() else 1, m.start(), m.group(1)))
+        if after and m.start() == after.end():
+            rank = 0
+        elif re.match(r"[^.;]{0,40}?\b(?:đã |long trọng )?(?:tổ chức|họp|khai mạc|tiến hành)\b", lead[m.end():]):
+            rank = 1  # the subject of "tổ chức hội nghị"
+        else:
+            rank = 2
+        candidates.append((rank, m.start(), m.group(1)))
     if not candidates:
         return None
     body = min(candidates)[2]
@@ -137,7 +143,7 @@ def find_body(lead: str) -> str | None:
     return re.sub(r"\s+", " ", body)
 
 
-def find_meeting(lead: str, body: str | None) -> str | None:
+def find_meeting(lead: str, body: str | None, period: str | None = None) -> str | None:
     """ "Hội nghị lần thứ 24, khóa XXVI", "Kỳ họp thứ 7, khóa XVI", "Hội nghị định kỳ (mở rộng)"."""
     m = _MEETING_NO.search(lead)
     term = _TERM.search(lead)
@@ -153,9 +159,10 @@ def find_meeting(lead: str, body: str | None) -> str | None:
         return out + (f", khóa {term.group(1)}" if term else "")
     k = _MEETING_KIND.search(lead)
     if k:
-        if k.group(1):
-            return f"Hội nghị {k.group(1)}" + (f" {body}" if body else "")
-        return f"Hội nghị {k.group(2).strip()}"
+        return f"{k.group(1).capitalize()} {k.group(2)}" + (f" {body}" if body else "")
+    review = _REVIEW_KIND.search(lead)
+    if review and period:
+        return f"Hội nghị {review.group(1).lower()} {period}"
     if re.search(r"\bhội nghị\b", lead, re.IGNORECASE) and body:
         return f"Hội nghị {body}"
     return None

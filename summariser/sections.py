@@ -16,7 +16,7 @@ from summariser import compress, cues
 from summariser.models import Section
 from summariser.segment import Piece, paragraphs, sentences, split_at, strip_bullet, sub_piece, top_level_marks
 
-SHORT_CLAUSE = 9  # syllables: a list element this short is a sub-point of the one before
+SHORT_CLAUSE = 10  # syllables: a list element this short is a sub-point of the one before
 _TERMINAL = (".", "!", "?", "…", ";", ":", '"', "”", ")")
 
 
@@ -215,7 +215,11 @@ def _sentence(out: Layout, sent: Piece, index: int, state: Section) -> Section:
     listed = _find_list(sent)
     request = _request(text)
     procedural = bool(cues.PROCEDURAL.search(text)) and not (request and cues.REQUEST_STRICT.search(text))
+    procedural = procedural or bool(cues.PROCEDURAL_STRONG.search(text))
     if procedural and not listed:
+        # Late in the report, "Hội nghị thống nhất các nhiệm vụ năm 2014." opens the tasks.
+        if out.drafts and last_cue_section(text)[0] == "tasks":
+            return "tasks"
         return state
     if cues.FRAMING.match(text) and not compress.has_figure(text) and not listed:
         return sentence_section(text, state)  # states no fact, but may announce the next section
@@ -292,7 +296,8 @@ def _clause(out: Layout, clause: Piece, section: Section, index: int, *, topic_p
         len(parts) == 1 and len(parts[0]) == 1 and prefix is None and prev is not None
         and prev.sentence == index and prev.section == section and prev.prefix is None and not prev.merged
         and len(prev.spans) == 1 and len(compress.words(core.text)) <= SHORT_CLAUSE
-        and len(compress.words(prev.text)) <= 24
+        and len(compress.words(prev.text)) + len(compress.words(core.text)) <= compress.TARGET_WORDS
+        and not (compress.has_figure(core.text) and compress.has_figure(prev.text) and not cues.ACTION.match(core.text))
     ):
         # A short sub-point ("...; bảo vệ bí mật nhà nước") stays with the point before it.
         start = prev.spans[0].start
