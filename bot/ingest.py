@@ -24,7 +24,7 @@ from telegram import (
     MessageOriginUser,
     Update,
 )
-from telegram.constants import ChatAction, ChatType
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
@@ -33,7 +33,7 @@ from bot.config import Settings
 from bot.extract import MAX_FILE_BYTES, ExtractError, extract_document
 from bot.fetch import FetchError, fetch_article, find_url
 from bot.render import esc, fmt_int, render_summary
-from bot.replies import report_keyboard, safe_chat_action, send_html
+from bot.replies import report_keyboard, send_html, typing
 from storage import NewReport, Repository, StoredReport
 from storage.models import SourceKind
 from summariser import Rejection, check_report, clean_text
@@ -238,10 +238,12 @@ class Ingestor:
         """Summarise a stored report off the event loop, save it and send the summary."""
         bot = self.app.bot
         engine = self.app.bot_data["engine"]
-        await safe_chat_action(bot, chat_id, ChatAction.TYPING)
         loop = asyncio.get_running_loop()
         try:
-            summary = await loop.run_in_executor(None, partial(engine.summarise, report.text, title=report.title))
+            async with typing(bot, chat_id):
+                summary = await loop.run_in_executor(
+                    None, partial(engine.summarise, report.text, title=report.title)
+                )
         except Exception as exc:
             log.exception("summarising report %s failed", report.id)
             await self.repo.mark_failed(report.id, f"{type(exc).__name__}: {exc}"[:500])
@@ -312,9 +314,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def handle_url(ingest: Ingestor, caller: Caller, url: str, private: bool) -> None:
     bot = ingest.app.bot
-    await safe_chat_action(bot, caller.chat_id, ChatAction.TYPING)
     try:
-        title, text = await fetch_article(url, allow_private=ingest.settings.fetch_private_urls)
+        async with typing(bot, caller.chat_id):
+            title, text = await fetch_article(url, allow_private=ingest.settings.fetch_private_urls)
     except FetchError as exc:
         await send_html(bot, caller.chat_id, f"Không lấy được nội dung từ đường link: {esc(exc.vi)}")
         return
@@ -357,19 +359,17 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             f"Tệp «{esc(name)}» quá lớn ({mb} MB); bot chỉ nhận tệp tối đa 20 MB.",
         )
         return
-    await safe_chat_action(context.bot, caller.chat_id, ChatAction.TYPING)
     try:
-        file = await context.bot.get_file(doc.file_id)
-        content = bytes(await file.download_as_bytearray())
+        async with typing(context.bot, caller.chat_id):
+            file = await context.bot.get_file(doc.file_id)
+            content = bytes(await file.download_as_bytearray())
+            text = await asyncio.get_running_loop().run_in_executor(
+                None, partial(extract_document, name, content, max_chars=settings.max_report_chars)
+            )
     except TelegramError as exc:
         log.warning("download of %s failed: %s", name, exc)
         await send_html(context.bot, caller.chat_id, f"Không tải được tệp «{esc(name)}» từ Telegram. Vui lòng gửi lại.")
         return
-    loop = asyncio.get_running_loop()
-    try:
-        text = await loop.run_in_executor(
-            None, partial(extract_document, name, content, max_chars=settings.max_report_chars)
-        )
     except ExtractError as exc:
         await send_html(context.bot, caller.chat_id, f"Không đọc được tệp «{esc(name)}»: {esc(exc.vi)}")
         return

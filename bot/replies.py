@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
@@ -47,6 +50,27 @@ async def safe_chat_action(bot: Bot, chat_id: int, action: str) -> None:
         await bot.send_chat_action(chat_id, action)
     except TelegramError as exc:
         log.debug("chat action failed: %s", exc)
+
+
+@contextlib.asynccontextmanager
+async def typing(bot: Bot, chat_id: int, action: str = "typing", after: float = 0.4) -> AsyncIterator[None]:
+    """Show "typing…" while slow work runs: only if it lasts longer than `after` seconds (most
+    reports are done sooner, and a chat action is one more API call), renewed every 4.5 s since
+    Telegram clears it after 5 s."""
+
+    async def keep() -> None:
+        await asyncio.sleep(after)
+        while True:
+            await safe_chat_action(bot, chat_id, action)
+            await asyncio.sleep(4.5)
+
+    task = asyncio.create_task(keep())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def report_keyboard(report_id: int) -> InlineKeyboardMarkup:

@@ -99,19 +99,31 @@ class BotHarness:
                 raise TimeoutError(f"no matching message to {chat_id}; got {self.texts(chat_id)!r}"[:3000])
             await asyncio.sleep(0.02)
 
-    async def ask(self, chat_id: int, user_id: int, text: str, **kw: Any) -> list[str]:
-        """Send a message and return the texts of the new messages once the bot is idle."""
+    async def ask(self, chat_id: int, user_id: int, text: str, *, expect: int = 1, **kw: Any) -> list[str]:
+        """Send a message; wait for `expect` new messages to the chat, then for the bot to be idle;
+        return the texts of the new messages."""
         before = len(self.emu.messages(chat_id))
         self.emu.send_text(chat_id, user_id, text, **kw)
-        quiet = 0.3 if text.startswith("/") else max(0.3, self.settings.merge_window + 0.2)
-        await self.emu.wait_idle(quiet=quiet, timeout=20)
+        if expect:
+            await self.emu.wait_for_messages(chat_id, before + expect, timeout=20)
+        await self.emu.wait_idle(quiet=0.3, timeout=20)
         return self.texts(chat_id)[before:]
 
     async def press(self, chat_id: int, user_id: int, message_id: int, data: str) -> list[str]:
+        """Press a button; wait until the bot answered the callback query and went idle."""
         before = len(self.emu.messages(chat_id))
+        answered = self._answers()
         self.emu.press_button(chat_id, user_id, message_id, data)
+        deadline = asyncio.get_running_loop().time() + 20
+        while self._answers() == answered:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"callback {data!r} never answered")
+            await asyncio.sleep(0.01)
         await self.emu.wait_idle(quiet=0.3, timeout=20)
         return self.texts(chat_id)[before:]
+
+    def _answers(self) -> int:
+        return sum(1 for method, _ in self.emu.calls if method == "answerCallbackQuery")
 
     async def submit(self, chat_id: int, user_id: int, text: str, **kw: Any) -> dict[str, Any]:
         """Send a report and return the bot's last summary message (the one with the buttons)."""
