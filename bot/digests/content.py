@@ -149,29 +149,53 @@ _TOPICS: tuple[tuple[str, str], ...] = (
 )
 
 
-def classify_figure(report: StoredReport, fig: Figure) -> tuple[str, str] | None:
-    """(topic, basis) for a percentage of a plan/estimate, e.g. ("Thu ngân sách", "dự toán");
-    None for anything we could not compare across units with confidence."""
-    if not fig.text.strip().endswith("%"):
-        return None
-    head, tail = _figure_context(report, fig)
-    basis = next((name for pattern, name in _BASIS if tail.lstrip(" ,:").startswith(pattern)), None)
-    if basis is None:
-        return None
-    topic = None
-    best = -1
-    for pattern, name in _TOPICS:  # the topic named closest to the figure wins
+KEY_TOPICS = frozenset(
+    {
+        "Thu ngân sách",
+        "Giá trị sản xuất",
+        "Giá trị sản xuất công nghiệp",
+        "Giá trị sản xuất nông nghiệp",
+        "Vốn đầu tư",
+        "Giải ngân vốn đầu tư công",
+    }
+)
+
+
+def figure_topic(report: StoredReport, fig: Figure) -> str | None:
+    """What the figure measures, by the topic named closest before it (our label, no numbers)."""
+    head, _ = _figure_context(report, fig)
+    topic, best = None, -1
+    for pattern, name in _TOPICS:
         for match in re.finditer(pattern, head):
             if match.start() > best:
                 best, topic = match.start(), name
-    if topic is None:
-        topic = "Thu ngân sách" if basis == "dự toán" and "ngan sach" in head else None
+    return topic
+
+
+def figure_basis(report: StoredReport, fig: Figure) -> str | None:
+    """ "kế hoạch" / "dự toán" / "chỉ tiêu" when the figure is a percentage of one."""
+    if not fig.text.strip().endswith("%"):
+        return None
+    _, tail = _figure_context(report, fig)
+    return next((name for pattern, name in _BASIS if tail.lstrip(" ,:").startswith(pattern)), None)
+
+
+def classify_figure(report: StoredReport, fig: Figure) -> tuple[str, str] | None:
+    """(topic, basis) for a percentage of a plan/estimate, e.g. ("Thu ngân sách", "dự toán");
+    None for anything we could not compare across units with confidence."""
+    basis = figure_basis(report, fig)
+    if basis is None:
+        return None
+    topic = figure_topic(report, fig)
+    if topic is None and basis == "dự toán" and "ngan sach" in _figure_context(report, fig)[0]:
+        topic = "Thu ngân sách"
     return (topic, basis) if topic else None
 
 
 def _key_figures(report: StoredReport, limit: int = MAX_FIGURES_PER_UNIT) -> list[Figure]:
-    """A few figures that say most about the report: results first, labelled ones and
-    plan/estimate percentages preferred; report order kept; the same text never twice."""
+    """A few figures that say most about the report: key economic topics (budget revenue,
+    production value, investment) and plan/estimate percentages preferred, results before other
+    sections; shown in report order, the same text never twice."""
     summary = report.summary
     if summary is None:
         return []
@@ -182,11 +206,11 @@ def _key_figures(report: StoredReport, limit: int = MAX_FIGURES_PER_UNIT) -> lis
         if not text or text in seen or text not in report.text:
             continue
         seen.add(text)
-        score = 0
-        score += 2 if fig.section == "results" else (0 if fig.section == "other" else -1)
-        score += 2 if fig.label else 0
-        score += 2 if classify_figure(report, fig) else 0
-        score += 1 if fig.unit and fig.unit != "%" else 0
+        score = {"results": 2, "other": 0}.get(fig.section, -1)
+        score += 1 if fig.label else 0
+        score += 3 if figure_topic(report, fig) in KEY_TOPICS else 0
+        score += 2 if figure_basis(report, fig) else 0
+        score += 1 if "đồng" in text else 0
         scored.append((score, order, fig))
     best = sorted(scored, key=lambda t: (-t[0], t[1]))[:limit]
     return [fig for _, _, fig in sorted(best, key=lambda t: t[1])]

@@ -129,6 +129,9 @@ def similarity(a: frozenset[str], b: frozenset[str]) -> float:
     return max(jaccard, 0.8 * overlap)
 
 
+_LINK_MEMBERS = 6
+
+
 @dataclass
 class Group:
     """Clauses judged to say the same thing; `members` are indices into the input list."""
@@ -139,15 +142,19 @@ class Group:
 
 
 def group_similar(texts: Sequence[str], *, threshold: float = 0.4, max_postings: int = 200) -> list[Group]:
-    """Greedy single-pass clustering against each group's first member and its common bigrams.
+    """Greedy single-pass clustering with single linkage over a group's first few members.
 
     An inverted index from bigram to groups keeps this near-linear: only groups sharing a bigram
     are compared, and bigrams found in very many groups (`max_postings`) are too generic to
-    nominate candidates. Groups come back in order of first appearance.
+    nominate candidates. A clause joins the group it is most similar to, comparing against up to
+    `_LINK_MEMBERS` distinct wordings per group (so "GPMB chậm" can join via a member that words
+    it closely even when the group's first clause is phrased differently). Groups come back in
+    order of first appearance.
     """
     groups: list[Group] = []
-    seeds: list[frozenset[str]] = []  # feature set each group is compared against
+    wordings: list[list[frozenset[str]]] = []  # distinct feature sets each group is compared against
     postings: dict[str, list[int]] = defaultdict(list)
+    posted: list[set[str]] = []  # bigrams already in `postings` for each group
     exact: dict[frozenset[str], int] = {}
     for index, text in enumerate(texts):
         feats = bigrams(text)
@@ -164,7 +171,7 @@ def group_similar(texts: Sequence[str], *, threshold: float = 0.4, max_postings:
             for candidate, shared in counts.items():
                 if shared < 2 and len(feats) > 1:
                     continue
-                score = similarity(feats, seeds[candidate])
+                score = max(similarity(feats, other) for other in wordings[candidate])
                 if score > best_score:
                     best, best_score = candidate, score
             if best >= 0 and best_score >= threshold:
@@ -172,10 +179,14 @@ def group_similar(texts: Sequence[str], *, threshold: float = 0.4, max_postings:
             else:
                 gid = len(groups)
                 groups.append(Group())
-                seeds.append(feats)
-                for bigram in feats:
-                    postings[bigram].append(gid)
+                wordings.append([])
+                posted.append(set())
             exact[feats] = gid
+            if len(wordings[gid]) < _LINK_MEMBERS:
+                wordings[gid].append(feats)
+                for bigram in feats - posted[gid]:
+                    postings[bigram].append(gid)
+                posted[gid] |= feats
         group = groups[gid]
         group.members.append(index)
         group.features.update(feats)
@@ -185,13 +196,13 @@ def group_similar(texts: Sequence[str], *, threshold: float = 0.4, max_postings:
 
 
 def _central_member(group: Group, texts: Sequence[str]) -> int:
-    """The member whose bigrams are most shared within the group (ties: the shorter text)."""
+    """The member sharing the most bigrams with other members (ties: the shorter text), i.e. the
+    wording that covers most of what the group's clauses have in common."""
     if len(group.members) == 1:
         return group.members[0]
 
-    def score(index: int) -> tuple[float, int]:
-        feats = bigrams(texts[index])
-        shared = sum(group.features[f] - 1 for f in feats)
-        return (shared / (len(feats) or 1), -len(texts[index]))
+    def score(index: int) -> tuple[int, int]:
+        shared = sum(1 for f in bigrams(texts[index]) if group.features[f] > 1)
+        return (shared, -len(texts[index]))
 
     return max(group.members, key=score)
