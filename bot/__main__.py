@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 
 from telegram import Update
 
@@ -19,7 +20,11 @@ def main() -> int:
         from bot.app import build_application
 
         configure_logging(settings)
-        application = build_application(settings)
+        try:
+            application = build_application(settings)
+        except ValueError as exc:  # e.g. the transformers engine without BOT_MODEL
+            print(f"invalid configuration: {exc}", file=sys.stderr)
+            return 2
         application.run_polling(allowed_updates=Update.ALL_TYPES)
         return 0
     from bot.local_chat import run_local

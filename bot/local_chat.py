@@ -234,7 +234,12 @@ async def run_local(settings: Settings, stdin: TextIO | None = None, stdout: Tex
             "admins": [*settings.admins, LOCAL_USER],
         }
     )
-    app = build_application(local)
+    try:
+        app = build_application(local)
+    except ValueError as exc:  # e.g. the transformers engine without BOT_MODEL
+        await emu.stop()
+        print(f"invalid configuration: {exc}", file=sys.stderr)
+        return 2
     chat = TerminalChat(emu, stdout, bold=stdout.isatty())
     try:
         await app.initialize()

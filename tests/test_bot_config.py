@@ -101,3 +101,14 @@ def test_logging_never_prints_token(clean_env: None, capsys: pytest.CaptureFixtu
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
         logging.getLogger("httpx").setLevel(saved[2])
+
+
+def test_transformers_engine_without_model_exits_2(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
+    env.update(BOT_ENGINE="transformers", PYTHONPATH=str(ROOT), NO_PROXY="127.0.0.1,localhost")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "BOT_MODEL" in proc.stderr

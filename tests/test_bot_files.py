@@ -176,3 +176,19 @@ async def test_private_url_refused_by_default(tmp_path: Path) -> None:
         assert "nội bộ" in replies[0]
         assert hits == []  # never connected
         assert await h.repo.latest(USER, 10) == []
+
+
+async def test_album_of_files_is_one_report(tmp_path: Path) -> None:
+    text = seed_text(1)
+    half = len(text) // 2
+    cut = text.index("\n", half)
+    async with BotHarness(tmp_path) as h:
+        for i, part in enumerate((text[:cut], text[cut + 1 :])):
+            update = h.emu.send_document(USER, USER, f"phan_{i + 1}.txt", part.encode("utf-8"))
+            update["message"]["media_group_id"] = "album-1"  # queued, not yet delivered
+        await h.summary_message(USER)
+        await h.emu.wait_idle(quiet=0.6)
+        [report] = await h.repo.latest(USER, 5)
+        assert report.file_name == "phan_1.txt, phan_2.txt"
+        assert _words(report.text) == _words(text)
+        assert len(h.report_ids(USER)) == 1
