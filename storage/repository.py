@@ -247,32 +247,39 @@ class Repository:
     async def save_summary(self, report_id: int, summary: Summary) -> None:
         """Store a summary in its own transaction (engine/version from the Summary); the newest
         wins, older ones are kept. Marks the report summarised. KeyError if the report is gone."""
-        summary_json = summary.model_dump_json()
-        title, items = items_text(summary_json)
+        await self.save_summaries([(report_id, summary)])
+
+    async def save_summaries(self, batch: Iterable[tuple[int, Summary]]) -> None:
+        """`save_summary` for many reports in one transaction (bulk re-summarising); all or
+        nothing: KeyError (and nothing saved) if one report is gone."""
+        now = _ts()
         async with self._write() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO summaries (report_id, engine, engine_version, summary_json, created_at) "
-                "SELECT id, ?, ?, ?, ? FROM reports WHERE id = ?",
-                (summary.engine, summary.engine_version, summary_json, _ts(), report_id),
-            )
-            if cursor.rowcount != 1:
-                raise KeyError(report_id)
-            await conn.execute(
-                "UPDATE reports SET state = 'summarised', error = NULL, summary_id = ?, unit = ?, "
-                "unit_key = ?, meeting_date = ?, period = ?, period_key = ?, summary_title = ?, "
-                "items_text = ? WHERE id = ?",
-                (
-                    cursor.lastrowid,
-                    summary.unit,
-                    lookup_key(summary.unit),
-                    summary.date.isoformat() if summary.date else None,
-                    summary.period,
-                    lookup_key(summary.period),
-                    title,
-                    items or None,
-                    report_id,
-                ),
-            )
+            for report_id, summary in batch:
+                summary_json = summary.model_dump_json()
+                title, items = items_text(summary_json)
+                cursor = await conn.execute(
+                    "INSERT INTO summaries (report_id, engine, engine_version, summary_json, created_at) "
+                    "SELECT id, ?, ?, ?, ? FROM reports WHERE id = ?",
+                    (summary.engine, summary.engine_version, summary_json, now, report_id),
+                )
+                if cursor.rowcount != 1:
+                    raise KeyError(report_id)
+                await conn.execute(
+                    "UPDATE reports SET state = 'summarised', error = NULL, summary_id = ?, unit = ?, "
+                    "unit_key = ?, meeting_date = ?, period = ?, period_key = ?, summary_title = ?, "
+                    "items_text = ? WHERE id = ?",
+                    (
+                        cursor.lastrowid,
+                        summary.unit,
+                        lookup_key(summary.unit),
+                        summary.date.isoformat() if summary.date else None,
+                        summary.period,
+                        lookup_key(summary.period),
+                        title,
+                        items or None,
+                        report_id,
+                    ),
+                )
 
     async def mark_failed(self, report_id: int, error: str) -> None:
         async with self._write() as conn:

@@ -331,3 +331,14 @@ async def test_concurrent_claims_only_one_wins(repo: Repository) -> None:
 
     results = await asyncio.gather(*(repo.claim_delivery(7, "weekly:x") for _ in range(20)))
     assert sum(results) == 1
+
+
+async def test_save_summaries_batch_is_all_or_nothing(repo: Repository) -> None:
+    a, _ = await repo.add_report(NewReport(scope=1, chat_id=1, text=seed(0)))
+    b, _ = await repo.add_report(NewReport(scope=1, chat_id=1, text=seed(1)))
+    with pytest.raises(KeyError):
+        await repo.save_summaries([(a.id, summary("xã A")), (999, summary("xã Z"))])
+    assert [r.id for r in await repo.pending_reports()] == [a.id, b.id]
+    await repo.save_summaries([(a.id, summary("xã A")), (b.id, summary("xã B"))])
+    assert await repo.pending_reports() == []
+    assert [c.unit for c in await repo.unit_counts(1)] == ["xã A", "xã B"]
