@@ -16,20 +16,11 @@ from summariser.segment import Piece, sub_piece
 MAX_WORDS = 40  # hard limit; inner references go from TARGET_WORDS on
 TARGET_WORDS = 35
 _STOP = set(
-    """của và các những được đã đang sẽ trong cho với là có theo về tại từ đến này đó một như để thì mà nên
-    cũng còn vẫn nhất hơn rất bị do vào ra trên dưới khi""".split()
+    ["của", "và", "các", "những", "được", "đã", "đang", "sẽ", "trong", "cho", "với", "là", "có", "theo", "về", "tại", "từ", "đến", "này", "đó", "một", "như", "để", "thì", "mà", "nên", "cũng", "còn", "vẫn", "nhất", "hơn", "rất", "bị", "do", "vào", "ra", "trên", "dưới", "khi"]
 )
 # Words that say nothing specific in a report: a clause made only of them is not a result.
 _GENERIC = set(
-    """lãnh đạo chỉ đạo thực hiện triển khai tổ chức nhiệm vụ mục tiêu chỉ tiêu kế hoạch đề ra giải pháp chương
-    trình nghị quyết chỉ thị kết luận văn bản trung ương tw tỉnh huyện xã thị trấn phường thành phố cấp ủy chính
-    quyền đảng bộ ban chấp hành thường vụ các cấp ngành đơn vị địa phương tập thể bám sát đạt kết quả tích cực
-    năm tháng đầu cuối quý công tác phát triển kinh tế xã hội quốc phòng an ninh hệ thống chính trị xây dựng
-    tình hình địa bàn toàn tiếp tục tập trung hoàn thành tốt hiệu quả trọng tâm quan trọng nội dung ngay hiện
-    nay đồng bộ quyết liệt sát sao chặt chẽ kịp thời nghiêm túc cơ bản nhiều cao nữa vượt mức cả nhiệm kỳ
-    đồng thời các lĩnh vực kt xh kt-xh cơ sở đảng ủy huyện ủy tỉnh ủy ubnd hđnd mttq đoàn thể chính
-    sách tổ cơ quan nhà nước đảm bảo bảo đảm yêu cầu tiến độ công việc hoạt động nhân dân đề đã giao quy định
-    lần này hội nghị báo cáo nêu rõ cho biết""".split()
+    ["lãnh", "đạo", "chỉ", "đạo", "thực", "hiện", "triển", "khai", "tổ", "chức", "nhiệm", "vụ", "mục", "tiêu", "chỉ", "tiêu", "kế", "hoạch", "đề", "ra", "giải", "pháp", "chương", "trình", "nghị", "quyết", "chỉ", "thị", "kết", "luận", "văn", "bản", "trung", "ương", "tw", "tỉnh", "huyện", "xã", "thị", "trấn", "phường", "thành", "phố", "cấp", "ủy", "chính", "quyền", "đảng", "bộ", "ban", "chấp", "hành", "thường", "vụ", "các", "cấp", "ngành", "đơn", "vị", "địa", "phương", "tập", "thể", "bám", "sát", "đạt", "kết", "quả", "tích", "cực", "năm", "tháng", "đầu", "cuối", "quý", "công", "tác", "phát", "triển", "kinh", "tế", "xã", "hội", "quốc", "phòng", "an", "ninh", "hệ", "thống", "chính", "trị", "xây", "dựng", "tình", "hình", "địa", "bàn", "toàn", "tiếp", "tục", "tập", "trung", "hoàn", "thành", "tốt", "hiệu", "quả", "trọng", "tâm", "quan", "trọng", "nội", "dung", "ngay", "hiện", "nay", "đồng", "bộ", "quyết", "liệt", "sát", "sao", "chặt", "chẽ", "kịp", "thời", "nghiêm", "túc", "cơ", "bản", "nhiều", "cao", "nữa", "vượt", "mức", "cả", "nhiệm", "kỳ", "đồng", "thời", "các", "lĩnh", "vực", "kt", "xh", "kt-xh", "cơ", "sở", "đảng", "ủy", "huyện", "ủy", "tỉnh", "ủy", "ubnd", "hđnd", "mttq", "đoàn", "thể", "chính", "sách", "tổ", "cơ", "quan", "nhà", "nước", "đảm", "bảo", "bảo", "đảm", "yêu", "cầu", "tiến", "độ", "công", "việc", "hoạt", "động", "nhân", "dân", "đề", "đã", "giao", "quy", "định", "lần", "này", "hội", "nghị", "báo", "cáo", "nêu", "rõ", "cho", "biết"]
 ) - {"an"}  # "an sinh" is specific; "an ninh" stays generic through "ninh"
 _WORD = re.compile(r"\w+(?:-\w+)*")
 _PURPOSE_CUT = re.compile(r"\s(?:nhằm|để)\s")
@@ -226,15 +217,20 @@ def _strip_marks(p: Piece) -> Piece:
 
 
 def cap_length(p: Piece, limit_words: int = MAX_WORDS, min_keep: int = 12) -> Piece:
-    """At most `limit_words` words: cut at a purpose clause or the last comma that keeps the idea."""
+    """At most `limit_words` words: cut at a purpose clause or the last comma that keeps the idea.
+
+    Cuts fall only on spaces, so a number ("0/0", "12,5") is never cut in two.
+    """
     ws = list(_WORD.finditer(p.text))
     if len(ws) <= limit_words:
         return p
     limit = ws[limit_words - 1].end()
+    space = re.search(r"\s", p.text[limit:])
+    limit = limit + space.start() if space else len(p.text)
     for m in _PURPOSE_CUT.finditer(p.text, 0, limit):
         if len(words(p.text[: m.start()])) >= min_keep:
             return trim_tail(sub_piece(p, 0, m.start()))
-    cut = p.text.rfind(",", 0, limit)
+    cut = p.text.rfind(", ", 0, limit)
     if cut > 0 and len(words(p.text[:cut])) >= min_keep:
         return trim_tail(sub_piece(p, 0, cut))
     return trim_tail(sub_piece(p, 0, limit))

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import re
 
-I = re.IGNORECASE
+IC = re.IGNORECASE
 
 # Forward-looking time: the next period's tasks.
 FORWARD = re.compile(
     r"thời gian tới|(?:\d+|những|các|mấy) tháng cuối năm|từ nay (?:đến|tới) (?:cuối|hết) năm|"
     r"\b(?:năm|tháng|quý|giai đoạn|nhiệm kỳ) tới\b|sắp tới|phương hướng|thời gian còn lại|"
     r"(?:nhiệm vụ|kế hoạch|chương trình)(?: công tác)?(?: trọng tâm)? (?:năm|tháng|quý) (?:\d{1,2}/)?\d{4}(?= ?[,:;.]| (?:như|gồm|là|sau))",
-    I,
+    IC,
 )
 # A leader's or the body's request: what the next period must do.
 REQUEST = re.compile(
@@ -26,7 +26,7 @@ REQUEST = re.compile(
     r"đề ra (?:một số|các|những) (?:nhiệm vụ|giải pháp|chỉ tiêu)|"
     r"giao (?:cho )?(?=(?:Ban|UBND|Ủy ban|Thường trực|Đảng ủy|các|cơ quan|Văn phòng|Phòng|HĐND|MTTQ|Huyện ủy|Tỉnh ủy|ngành))"
     r")",
-    I,
+    IC,
 )
 # Verbs after which the addressees of a task come, then the task ("yêu cầu các cấp ... tăng cường").
 DIRECTIVE = re.compile(
@@ -34,27 +34,27 @@ DIRECTIVE = re.compile(
     r"\b(?:(?:đề nghị|yêu cầu)(?!\s*(?:[,.;:)]|$|của|đề ra|đặt ra|nhiệm vụ\b))|nhấn mạnh|lưu ý|chỉ đạo(?= các cấp)|"
     r"xác định(?= (?:từ nay|thời gian tới|trong (?:thời gian|những tháng|năm)|(?:các |những |một số )?nhiệm vụ))|"
     r"giao (?:cho )?(?=(?:Ban|UBND|Ủy ban|Thường trực|Đảng ủy|các|cơ quan|Văn phòng|Phòng|HĐND|MTTQ|Huyện ủy|Tỉnh ủy|ngành)))",
-    I,
+    IC,
 )
-REQUEST_STRICT = re.compile(r"\b(?:đề nghị|yêu cầu|giao|phấn đấu)\b", I)
+REQUEST_STRICT = re.compile(r"\b(?:đề nghị|yêu cầu|giao|phấn đấu)\b", IC)
 # Noun cues of a list of tasks ("nhiệm vụ trọng tâm: ...").
 TASK_NOUN = re.compile(r"(?<!\d )(?:nhiệm vụ|giải pháp)(?:, giải pháp| công tác)? trọng tâm|nhiệm vụ, giải pháp|"
-                       r"nhiệm vụ cần (?:tập trung )?thực hiện", I)
+                       r"nhiệm vụ cần (?:tập trung )?thực hiện", IC)
 # Shortcomings: contrast openers and the nouns that announce them.
 CONTRAST_START = re.compile(
     r"^(?:Bên cạnh (?:những|các) (?:kết quả|thành tích|mặt)|Tuy nhiên|Tuy vậy|Tuy có|Song|Nhưng|Mặc dù|"
-    r"Bên cạnh đó|Hạn chế|Tồn tại|Khó khăn|Một số hạn chế|Những hạn chế|Mặt hạn chế)", I
+    r"Bên cạnh đó|Hạn chế|Tồn tại|Khó khăn|Một số hạn chế|Những hạn chế|Mặt hạn chế)", IC
 )
 SHORT_NOUN = re.compile(
-    r"\b(?:hạn chế|tồn tại|yếu kém|khuyết điểm|bất cập|vướng mắc|khó khăn|thách thức|mặt chưa được)\b", I
+    r"\b(?:hạn chế|tồn tại|yếu kém|khuyết điểm|bất cập|vướng mắc|khó khăn|thách thức|mặt chưa được)\b", IC
 )
 # Words before a shortcoming noun that make it an action or a reference ("tháo gỡ khó khăn").
 SHORT_NOUN_GUARD = re.compile(
     r"(?:khắc phục|tháo gỡ|giải quyết|vượt qua|vượt|tháo|hỗ trợ|khắc phục những|khắc phục các|"
     r"tháo gỡ những|tháo gỡ các|đối với những|đối với các|những mặt|để|nhằm|đề xuất|giúp|cho)\s*(?:những |các |mọi |một số )?$",
-    I,
+    IC,
 )
-SHORT_NOUN_VERB_AFTER = re.compile(r"^\s*(?:tối đa|thấp nhất|đến mức|việc|tình trạng|sử dụng)", I)
+SHORT_NOUN_VERB_AFTER = re.compile(r"^\s*(?:tối đa|thấp nhất|đến mức|việc|tình trạng|sử dụng)", IC)
 # Clause-level markers of something not done, late or low.
 NEGATIVE = re.compile(
     r"\bchưa\b(?! (?:từng|bao giờ))|còn chậm|chậm tiến độ|chậm so với|\bchậm\b|còn thấp|còn hạn chế|"
@@ -62,18 +62,18 @@ NEGATIVE = re.compile(
     r"không đạt|không đảm bảo|không bảo đảm|\bthiếu\b|yếu kém|(?<!chủ )\byếu\b(?! tố)|bất cập|vướng mắc|"
     r"diễn biến phức tạp|còn phức tạp|tiềm ẩn|giảm so với cùng kỳ|hạn chế|tồn tại|khó khăn|sai phạm|vi phạm|"
     r"đạt thấp|thấp hơn|chỉ đạt|mới chỉ đạt|còn cao|kém hiệu quả|trái phép|chưa cao|ô nhiễm|quá tải",
-    I,
+    IC,
 )
 NEGATIVE_GUARD = re.compile(
     r"(?:khắc phục|tháo gỡ|giải quyết|vượt qua|xử lý|phòng ngừa|ngăn chặn|không để|kịp thời|đẩy lùi)"
     r"(?:\s+(?:các|những|mọi|kịp thời|dứt điểm|triệt để|có hiệu quả|hiệu quả))*\s*$",
-    I,
+    IC,
 )
 # Results announced: "đạt được kết quả tích cực trên các lĩnh vực:", "Trong 9 tháng đầu năm, ...".
 RESULT_CUE = re.compile(
     r"kết quả (?:đạt được|tích cực|quan trọng|nổi bật|khả quan)|đạt (?:được )?(?:nhiều |những |một số )?kết quả|"
     r"^(?:Về kết quả|Kết quả|Trong|Qua|Sau|Tính đến|Từ đầu năm)\b(?: (?:\d+|những) (?:tháng|năm))?(?! cuối)",
-    I,
+    IC,
 )
 # Procedure of the meeting itself.
 PROCEDURAL = re.compile(
@@ -96,14 +96,14 @@ PROCEDURAL = re.compile(
     r"|\bnghe (?:báo cáo|tờ trình|các báo cáo|dự thảo)|\bcho ý kiến (?:vào|về|đối với)"
     r"|\b(?:ghi nhận|đánh giá cao|biểu dương|khen ngợi|chúc mừng|cảm ơn|hoan nghênh|tiếp thu)\b"
     r"|^(?:Đây là|Đó là|Đây cũng là)\b",
-    I,
+    IC,
 )
 # Procedure even when a request is in it: the chair asking the delegates to debate.
 PROCEDURAL_STRONG = re.compile(
     r"(?:đề nghị|yêu cầu|mong muốn|kêu gọi) (?:các |quý )?(?:vị )?đại biểu|\b(?:trao|tặng|trao tặng) (?:\S+ ){0,3}(?:bằng khen|giấy khen|huân chương)",
-    I,
+    IC,
 )
-ATTENDANCE = re.compile(r"^(?:Dự|Tham dự|Đến dự|Cùng dự|Về dự)\b|\b(?:tham dự|dự) (?:hội nghị|kỳ họp)", I)
+ATTENDANCE = re.compile(r"^(?:Dự|Tham dự|Đến dự|Cùng dự|Về dự)\b|\b(?:tham dự|dự) (?:hội nghị|kỳ họp)", IC)
 TITLE_START = re.compile(
     r"^(?:Trưởng|Phó|Chủ tịch|Bí thư|Giám đốc|Lãnh đạo|Đại diện|Các đồng chí|Đồng chí|Thủ trưởng|Chánh|"
     r"Ủy viên|Thường trực|Bí thư|Cùng|Và|Các|Chủ nhiệm)\b"
@@ -113,22 +113,22 @@ FRAMING = re.compile(
     r"^(?:Trong bối cảnh|Dưới sự (?:lãnh đạo|chỉ đạo)|Với sự (?:quan tâm|lãnh đạo|chỉ đạo|vào cuộc|nỗ lực)|"
     r"Qua đó,? góp phần|Góp phần|Nhìn chung|Nhìn lại|Có được (?:những )?kết quả|Đạt được (?:những )?kết quả trên|"
     r"Những kết quả (?:trên|đó)|Kết quả (?:trên|đó)|Để (?:thực hiện|đạt|hoàn thành)|Nhằm (?:thực hiện|đạt|hoàn thành))",
-    I,
+    IC,
 )
 TASK_INTRO = re.compile(
     r"(?:đề ra|nêu|xác định|thống nhất|nhấn mạnh|chỉ ra|đưa ra|đề xuất|bàn)\s+(?:một số|những|các|\d+)\s+"
     r"(?:nhóm\s+)?(?:nhiệm vụ|giải pháp|chỉ tiêu|nội dung)",
-    I,
+    IC,
 )
 # A list follows: the head before ":" announces it.
 LIST_INTRO = re.compile(
     r"(?:như|sau|sau đây|là|gồm|bao gồm|cụ thể|cụ thể là|đó là|các lĩnh vực|trên các lĩnh vực|chủ yếu|trọng tâm|"
     r"kết quả|hạn chế|tồn tại|khó khăn|vướng mắc|yếu kém|nhiệm vụ|giải pháp|nội dung|tập trung|vấn đề|"
     r"thời gian tới|cuối năm|\d{4})\s*$",
-    I,
+    IC,
 )
 # Continuations that belong to the clause before them ("...; lũy kế 8 tháng ...").
-CONTINUATION = re.compile(r"^(?:lũy kế|nâng tổng số|nâng tổng|trong đó|riêng|bao gồm|gồm|tương đương)\b", I)
+CONTINUATION = re.compile(r"^(?:lũy kế|nâng tổng số|nâng tổng|trong đó|riêng|bao gồm|gồm|tương đương)\b", IC)
 
 # Verbs that start a task once the addressee is passed ("các cấp, các ngành | tăng cường ...").
 ACTION = re.compile(
@@ -141,7 +141,7 @@ ACTION = re.compile(
     r"đầu tư|tăng thu|giải ngân|hướng dẫn|giám sát|đánh giá|làm rõ|cụ thể hóa|phân công|nghiên cứu|"
     r"rà soát|tổ chức|phòng|chống|sớm|tiến hành|bám sát|lãnh đạo|tăng|đưa|gắn|mở rộng|đổi mới|hoàn chỉnh|"
     r"nắm|kiểm soát|ngăn chặn|phấn đấu|tạo|tổng kết|sơ kết|thu hoạch|chăm sóc|gieo trồng|vệ sinh|di dời)\b",
-    I,
+    IC,
 )
 # Leading words that only introduce the content of a clause.
 LEAD_CONNECTOR = re.compile(
@@ -152,7 +152,7 @@ LEAD_CONNECTOR = re.compile(
     r"(?:Trong|Tính đến|Đến|Từ|Sau|Qua) (?:\d+ )?(?:tháng|năm|quý|thời gian|những tháng|các tháng|giai đoạn|dịp|kỳ|"
     r"đầu năm|nay)[^,;:]{0,40}?|Năm \d{4}|Thời gian tới|Qua thảo luận|Bên cạnh những kết quả đạt được)"
     r"\s*,\s*|^Cụ thể\s+",
-    I,
+    IC,
 )
 # The subject before a task ("huyện tập trung ...", "UBND tỉnh phấn đấu ...").
 TASK_SUBJECT = re.compile(
@@ -160,8 +160,8 @@ TASK_SUBJECT = re.compile(
     r"(?:UBND|Ủy ban nhân dân|HĐND|Đảng ủy|Ban Thường vụ|Thường trực)(?: (?:huyện|tỉnh|xã|thị xã|thành phố|phường|thị trấn|quận|Huyện ủy|Tỉnh ủy|Thành ủy|Thị ủy))?|"
     r"Huyện ủy|Tỉnh ủy|Thành ủy|Thị ủy|Quận ủy|Đảng bộ(?: (?:huyện|tỉnh|xã|thị xã|thành phố))?|các cấp, các ngành|các cấp ủy, chính quyền)"
     r"\s+(?=(?:sẽ |cần |phải |tiếp tục |tập trung |phấn đấu |chủ động )*(?:" + ACTION.pattern[2:] + r"))",
-    I,
+    IC,
 )
 LEAD_FILLER = re.compile(
-    r"^(?:sẽ|cần phải|cần|phải|tiếp tục|tập trung|quyết liệt|lãnh đạo|chỉ đạo|và|đã|để|được)\b,?\s*", I
+    r"^(?:sẽ|cần phải|cần|phải|tiếp tục|tập trung|quyết liệt|lãnh đạo|chỉ đạo|và|đã|để|được)\b,?\s*", IC
 )

@@ -128,9 +128,7 @@ def find_figures(text: str) -> list[Found]:
             if um:
                 unit = um.group(0).strip().lstrip("/").strip() or None
                 end = m.end() + um.end()
-            elif _is_year(token):
-                continue
-            elif not (_COUNT_VERB.search(before) and re.match(rf"\s[{LOWER}]", after)):
+            elif _is_year(token) or not (_COUNT_VERB.search(before) and re.match(rf"\s[{LOWER}]", after)):
                 continue
         rng = _RANGE_BEFORE.search(text[:start])
         if rng and unit is not None:

@@ -104,9 +104,10 @@ def _place(level: str, name: str) -> str | None:
     return f"{level} {' '.join(words)}"
 
 
-def find_unit(lead: str, content: list[str]) -> str | None:
-    """The unit named with the organ in the lead, else in the lead, else with an organ in the body."""
-    for texts, plain in (([lead], False), ([lead], True), (content, False)):
+def find_unit(lead: str, content: list[str], opening: str | None = None) -> str | None:
+    """The unit named with an organ in the lead, else named in the title or first sentence, else with
+    an organ in the body. A place named in passing ("đường phố thị trấn X") is not the unit."""
+    for texts, plain in (([lead], False), ([opening if opening is not None else lead], True), (content, False)):
         for text in texts:
             for m in (_PLACE if plain else _ORGAN_PLACE).finditer(text):
                 if _GUEST.search(text[max(0, m.start() - 80): m.start()]):

@@ -41,7 +41,7 @@ UPPER = "".join(c for c in _LATIN if c.isalpha() and c.isupper())  # for regex c
 LOWER = "".join(c for c in _LATIN if c.isalpha() and c.islower())
 _LOWER, _UPPER = LOWER, UPPER
 # "đơn vị,tiếp tục" / "tốt;đẩy mạnh" -> a space after the mark (never between digits: "12,5").
-_GLUED_COMMA = re.compile(rf"(?<=[{_LOWER}{_UPPER}])([,;:])(?=[{_LOWER}{_UPPER}])")
+_GLUED_COMMA = re.compile(rf"(?:(?<=[{_LOWER}{_UPPER}%)])([,;:])|(?<=\d)([;:]))(?=[{_LOWER}{_UPPER}])")
 # "thực hiện tốt.Đẩy nhanh": a full stop between a lower-case word and a capital starts a sentence
 # ("T.Ư", "TP.HCM", "Tp.Hồ" have a capital or a one-letter word before the stop and are kept).
 _GLUED_STOP = re.compile(rf"(?<=[{_LOWER}]{{2}})([.!?…])(?=[{_UPPER}][{_LOWER}])")
@@ -69,7 +69,7 @@ def normalise(text: str) -> str:
         line = _SPACES.sub(" ", raw).strip()
         if not line:
             continue
-        line = _GLUED_COMMA.sub(r"\1 ", line)
+        line = _GLUED_COMMA.sub(lambda m: m.group(0) + " ", line)
         line = _GLUED_STOP.sub(r"\1 ", line)
         lines.append(line)
     return "\n".join(lines)

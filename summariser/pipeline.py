@@ -80,9 +80,11 @@ def summarise(text: str, *, title: str | None = None) -> Summary:
     year = metadata.infer_year(lead_text, whole)
     period = metadata.find_period(lead_text, whole, year)
     lead_sentences = ([lay.title.text] if lay.title else []) + [p.text for p in lay.lead]
+    if not lay.title:
+        lead_sentences.insert(0, "")  # no title: the opening is the first sentence alone
     body = metadata.find_body(lead_text)
     summary = Summary(
-        unit=metadata.find_unit(lead_text, [p.text for p in lay.content]),
+        unit=metadata.find_unit(lead_text, [p.text for p in lay.content], " ".join(lead_sentences[:2])),
         body=body,
         meeting=metadata.find_meeting(lead_text, body, period),
         title=title if title is not None else (lay.title.text if lay.title else None),

@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 
 from summariser import compress, cues
 from summariser.models import Section
-from summariser.segment import Piece, paragraphs, sentences, split_at, strip_bullet, sub_piece, top_level_marks
+from summariser.segment import (
+    Piece,
+    paragraphs,
+    sentences,
+    split_at,
+    strip_bullet,
+    sub_piece,
+    top_level_marks,
+)
 
 SHORT_CLAUSE = 10  # syllables: a list element this short is a sub-point of the one before
 _TERMINAL = (".", "!", "?", "…", ";", ":", '"', "”", ")")
@@ -285,9 +293,9 @@ def _clause(out: Layout, clause: Piece, section: Section, index: int, *, topic_p
     n_words = len(compress.words(core.text))
     if n_words < 2 or (n_words < 3 and not compress.has_number(core.text)):
         return
-    if section in ("results", "shortcomings") and topic_prefix is None and not compress.has_figure(core.text):
-        if compress.specificity(core.text) < 2:
-            return
+    if (section in ("results", "shortcomings") and topic_prefix is None and not compress.has_figure(core.text)
+            and compress.specificity(core.text) < 2):
+        return  # "Đảng bộ huyện đã tập trung lãnh đạo, chỉ đạo thực hiện các nhiệm vụ": says nothing
     prefix = None
     if topic_prefix is not None and not negative(core.text) and not cues.SHORT_NOUN.search(core.text):
         prefix = topic_prefix

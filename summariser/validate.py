@@ -14,7 +14,11 @@ MIN_CHARS = 150
 MIN_WORDS = 25
 _VI_MARKED = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]")
-_VI_WORDS = re.compile(r"\b(?:và|của|các|những|được|đã|trong|với|cho|là|có|theo|năm|huyện|tỉnh|xã)\b", re.IGNORECASE)
+_VI_WORDS = re.compile(
+    r"\b(?:và|của|các|những|được|đã|đang|sẽ|trong|với|cho|là|có|theo|năm|này|không|một|người|rồi|về|đi|để|khi|"
+    r"thì|mà|như|cũng|đến|từ|tại|huyện|tỉnh|xã)\b",
+    re.IGNORECASE,
+)
 # Words of a report on a meeting or a period's work; a greeting or a recipe has almost none.
 _REPORT_WORDS = re.compile(
     r"hội nghị|kỳ họp|phiên họp|cuộc họp|báo cáo|kết quả|nhiệm vụ|chỉ tiêu|kế hoạch|triển khai|"
