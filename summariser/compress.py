@@ -8,7 +8,9 @@ item text stays a verbatim slice and every number in it is the report's.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
+from summariser.fastre import ci
 from summariser import cues
 from summariser.figures import NUMBER, find_figures
 from summariser.segment import Piece, sub_piece
@@ -30,6 +32,18 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+@lru_cache(maxsize=4096)
+def count_words(text: str) -> int:
+    """Number of words (syllables); memoised within one summary (see `reset`)."""
+    return len(_WORD.findall(text))
+
+
+def reset() -> None:
+    """Forget memoised counts: called once per report so timings are per report."""
+    count_words.cache_clear()
+    _figures_of.cache_clear()
+
+
 def specificity(text: str) -> int:
     """Number of words that say something specific (not generic, not a function word, not a name)."""
     count = 0
@@ -47,9 +61,14 @@ def has_number(text: str) -> bool:
     return bool(NUMBER.search(text))
 
 
+@lru_cache(maxsize=2048)
+def _figures_of(text: str) -> int:
+    return len(find_figures(text))
+
+
 def has_figure(text: str) -> bool:
     """A measured figure (not a year or a date): "8,44 tiêu chí/xã", "77,9%", "13/18"."""
-    return bool(find_figures(text))
+    return _figures_of(text) > 0
 
 
 def trim_lead(p: Piece, *, task: bool) -> Piece:
@@ -79,7 +98,9 @@ def drop_addressee(p: Piece) -> Piece:
     text = p.text
     m = cues.DIRECTIVE.search(text)
     start = 0
-    if m and cues.ACTION.match(cues.LEAD_CONNECTOR.sub("", text[: m.start()]).lstrip()):
+    head = text[: m.start()] if m else ""
+    connector = cues.LEAD_CONNECTOR.match(head)
+    if m and cues.ACTION.match(head[connector.end():] if connector else head):
         return p  # "Tăng cường ..., phấn đấu hoàn thành ...": the clause is the task itself
     if m and m.start() < len(text) * 0.7:
         start = m.end()
@@ -99,16 +120,15 @@ def drop_addressee(p: Piece) -> Piece:
             continue  # "các tổ chức chính trị - xã hội" is an addressee
         if _ADDRESSEE_AFTER.match(rest[a.end():]) and a.group(0).lower() in ("chỉ đạo", "tập trung", "giao", "yêu cầu"):
             continue  # "tập trung chỉ đạo các cấp, ngành ... rà soát": the task comes after the addressees
-        if len(words(before)) > 25:
+        if count_words(before) > 25:
             break
         return sub_piece(p, start + a.start(), len(text))
     return sub_piece(p, start, len(text)) if len(rest.split()) >= 3 else p
 
 
-_ADDRESSEE_AFTER = re.compile(
+_ADDRESSEE_AFTER = ci(
     r"\s+(?:cho\s+)?(?:các cấp|các ngành|các cơ quan|các đơn vị|các địa phương|các xã|các phòng|cấp ủy|chính quyền|"
-    r"UBND|Ủy ban|HĐND|MTTQ|Ban|Thường trực|Đảng ủy|Văn phòng|Phòng|các|toàn)\b", re.IGNORECASE
-)
+    r"UBND|Ủy ban|HĐND|MTTQ|Ban|Thường trực|Đảng ủy|Văn phòng|Phòng|các|toàn)\b")
 
 
 def trim_tail(p: Piece) -> Piece:
@@ -144,7 +164,7 @@ def drop_inner(p: Piece) -> list[Piece]:
     """Drop document references, attributions and places inside a long clause (kept parts in order)."""
     kept = [p]
     for pattern in _DROPPABLE:
-        if sum(len(words(k.text)) for k in kept) <= TARGET_WORDS:
+        if sum(count_words(k.text) for k in kept) <= TARGET_WORDS:
             break
         out: list[Piece] = []
         for k in kept:
@@ -161,7 +181,7 @@ def drop_inner(p: Piece) -> list[Piece]:
 def _cap_pieces(kept: list[Piece]) -> list[Piece]:
     total = 0
     for i, k in enumerate(kept):
-        n = len(words(k.text))
+        n = count_words(k.text)
         if total + n > MAX_WORDS:
             room = MAX_WORDS - total
             if room < 4:
@@ -171,7 +191,7 @@ def _cap_pieces(kept: list[Piece]) -> list[Piece]:
     return kept
 
 
-_SPLIT_AT = re.compile(r"(\svà)\s+(?=" + cues.ACTION.pattern[2:] + ")", re.IGNORECASE)
+_SPLIT_AT = ci(r"(\svà)\s+(?=" + cues.ACTION.pattern[2:] + ")")
 _PURPOSE = re.compile(r"\s(?:nhằm|để)\s")
 
 
@@ -182,21 +202,21 @@ def shorten(p: Piece) -> list[list[Piece]]:
     ("..., nhất là ... và xây dựng Trụ sở ...") becomes two items; else it is cut at a comma.
     """
     kept = drop_inner(p)
-    n = sum(len(words(k.text)) for k in kept)
+    n = sum(count_words(k.text) for k in kept)
     if n <= MAX_WORDS:
         return [kept]
     # "... không có khả năng tự phục hồi để phát triển ...": the purpose goes before the idea is split.
     seen = 0
     for i, k in enumerate(kept):
         for m in _PURPOSE.finditer(k.text):
-            before = seen + len(words(k.text[: m.start()]))
+            before = seen + count_words(k.text[: m.start()])
             if 15 <= before <= MAX_WORDS:
                 return [[*kept[:i], trim_tail(sub_piece(k, 0, m.start()))]]
-        seen += len(words(k.text))
-    total = len(words(p.text))
+        seen += count_words(k.text)
+    total = count_words(p.text)
     best: tuple[float, re.Match[str]] | None = None
     for m in _SPLIT_AT.finditer(p.text):
-        left = len(words(p.text[: m.start()]))
+        left = count_words(p.text[: m.start()])
         if left < 8 or total - left < 8:
             continue
         cost = abs(left - total / 2)
@@ -228,9 +248,9 @@ def cap_length(p: Piece, limit_words: int = MAX_WORDS, min_keep: int = 12) -> Pi
     space = re.search(r"\s", p.text[limit:])
     limit = limit + space.start() if space else len(p.text)
     for m in _PURPOSE_CUT.finditer(p.text, 0, limit):
-        if len(words(p.text[: m.start()])) >= min_keep:
+        if count_words(p.text[: m.start()]) >= min_keep:
             return trim_tail(sub_piece(p, 0, m.start()))
     cut = p.text.rfind(", ", 0, limit)
-    if cut > 0 and len(words(p.text[:cut])) >= min_keep:
+    if cut > 0 and count_words(p.text[:cut]) >= min_keep:
         return trim_tail(sub_piece(p, 0, cut))
     return trim_tail(sub_piece(p, 0, limit))

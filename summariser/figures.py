@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from summariser.fastre import ci
 from summariser.normalise import LOWER
 
 # One number token, the way the scorer and a reader see it: "8.458.730", "12,6", "13/18", "10/11/2023".
 NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
-_APPROX = re.compile(r"(?:gần như|trên dưới|chưa đến|chưa tới|xấp xỉ|khoảng|gần|hơn|trên|dưới|ngót|tới|đến)\s+$",
-                     re.IGNORECASE)
+_APPROX = ci(r"(?:gần như|trên dưới|chưa đến|chưa tới|xấp xỉ|khoảng|gần|hơn|trên|dưới|ngót|tới|đến)\s+$")
 _APPROX_SHOWN = {"gần", "hơn", "trên", "khoảng", "xấp xỉ", "dưới", "chưa đến", "chưa tới", "ngót", "gần như",
                  "trên dưới"}
 _MULTIPLIER = r"(?:nghìn|ngàn|triệu|tỷ|tỉ|vạn)"
@@ -32,27 +32,23 @@ _MEASURE = (
 _UNIT = re.compile(
     rf"(?:\s?%|\s?{_MULTIPLIER}(?:\s{_MEASURE})?|\s?{_MEASURE})(?:\s?/\s?(?:xã|người|hộ|năm|tháng|ha|km|lao động))?(?!\w)"
 )
-_BEFORE_SKIP = re.compile(
+_BEFORE_SKIP = ci(
     r"(?:tháng|năm|ngày|quý|lần thứ|thứ|khóa|kỳ|số|giai đoạn|nhiệm kỳ|điều|khoản|mục|phần|T\.Ư|TW|"
     r"nghị quyết|chỉ thị|kết luận|quyết định|kế hoạch|thông báo|công văn|tờ trình|đề án|phương châm|lúc|"
     r"vào lúc|đường|quốc lộ|tỉnh lộ|QL|ĐT|tổ|khu|khối|xóm|ấp|đội|phường|quận|lô|phòng|sáng|chiều|tối|"
-    r"trưa|đêm|hôm|Sáng|Chiều|Tối|Ngày)\s*$",
-    re.IGNORECASE,
-)
+    r"trưa|đêm|hôm|Sáng|Chiều|Tối|Ngày)\s*$")
 _AFTER_SKIP = re.compile(
     r"^(?:\s?(?:tháng|năm|ngày|giờ|tuần|quý|lần|kỳ|phút|h\b|h\d|tại chỗ|cùng)|-[A-ZĐ]|\s?[-–]\s?\d{4}|:\d)"
 )
-_COUNT_VERB = re.compile(
+_COUNT_VERB = ci(
     r"(?:đạt|có|được|kết nạp|thêm|lên|tổng số|gồm|với|cho|tăng|giảm|là|bằng|kiểm tra|giám sát|đối với|"
     r"tiếp nhận|giải quyết|xử lý|phát hiện|hỗ trợ|thu hút|thành lập mới|thành lập|công nhận|xây dựng|"
     r"tổ chức|cấp|trồng|mở|đào tạo|khám|tiêm|tặng|trao|vận động|huy động|chiếm|còn)\s+(?:\S+\s+)?$"
 )
-_LABEL_TRAILING = re.compile(
+_LABEL_TRAILING = ci(
     r"(?:\s*[,(]?\s*(?:ước đạt|ước|đạt|được|là|có|bằng|tăng|giảm|lên|đối với|với|gồm|tổng cộng|chiếm|khoảng|"
-    r"thu|đến nay|tới|đến|còn|so với|trong đó|nâng tổng số|nâng tổng|lên tới))+\s*$",
-    re.IGNORECASE,
-)
-_LEAD_FILLER = re.compile(r"^(?:và|,|;|\(|đồng thời|trong đó|riêng|cụ thể|qua đó|kết quả)\s*,?\s*", re.IGNORECASE)
+    r"thu|đến nay|tới|đến|còn|so với|trong đó|nâng tổng số|nâng tổng|lên tới))+\s*$")
+_LEAD_FILLER = ci(r"^(?:và|,|;|\(|đồng thời|trong đó|riêng|cụ thể|qua đó|kết quả)\s*,?\s*")
 
 
 _RANGE_BEFORE = re.compile(r"(?<![\d.,/])\d+(?:,\d+)?\s?[-–]\s?$")
@@ -87,6 +83,9 @@ def _is_year(token: str) -> bool:
     return len(token) == 4 and token.isdigit() and 1900 <= int(token) <= 2100
 
 
+_DATE_BEFORE = ci(r"(?:ngày|sáng|chiều|tối|trưa|đêm|hôm|tháng|số|đến|từ)\s*$")
+
+
 def _ratio(token: str, before: str, after: str) -> bool:
     """ "13/18" is a ratio; "9/10" after "Chiều" or "10/2023" are dates."""
     parts = token.split("/")
@@ -95,7 +94,7 @@ def _ratio(token: str, before: str, after: str) -> bool:
     a, b = int(parts[0]), int(parts[1])
     if len(parts[1]) == 4 or a > b or b == 0:
         return False
-    if re.search(r"(?:ngày|sáng|chiều|tối|trưa|đêm|hôm|tháng|số|đến|từ)\s*$", before, re.IGNORECASE):
+    if re.search(r"(?:ngày|sáng|chiều|tối|trưa|đêm|hôm|tháng|số|đến|từ)\s*$", before):
         return False
     return b > 12 or a > 31 or bool(re.match(rf"\s?[{LOWER}]{{2,}}", after))
 
@@ -181,7 +180,10 @@ def _label(text: str, fig: Found, figs: list[Found]) -> str | None:
 
 
 def _clean_label(text: str) -> str:
-    text = _LABEL_TRAILING.sub("", text.strip(" ,;:(")).strip(" ,;:(")
-    text = _LEAD_FILLER.sub("", text).strip(" ,;:(")
+    text = text.strip(" ,;:(")
+    trailing = _LABEL_TRAILING.search(text)
+    text = text[: trailing.start()].strip(" ,;:(") if trailing else text
+    lead = _LEAD_FILLER.match(text)
+    text = text[lead.end():].strip(" ,;:(") if lead else text
     words = text.split()
     return " ".join(words[-12:])

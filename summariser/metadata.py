@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
+from summariser.fastre import ci
 from summariser.normalise import LOWER, UPPER
 
 _LEVEL = r"(?:huyện|tỉnh|thành phố|TP\.?|Tp\.?|thị xã|quận|xã|phường|thị trấn)"
@@ -57,12 +58,9 @@ _DATE = re.compile(
     r"(?P<d>\d{1,2})\s?[/.-]\s?(?P<m>\d{1,2})(?:\s?[/.-]\s?(?P<y>\d{4}))?(?![\d/])"
     r"|(?:(?P<tod2>" + _TIME_WORD + r")\s+)?[Nn]gày\s+(?P<d2>\d{1,2})\s+tháng\s+(?P<m2>\d{1,2})(?:\s+năm\s+(?P<y2>\d{4}))?"
 )
-_NOT_MEETING_DATE = re.compile(r"(?:đến|tới|từ|tính đến|trước|sau|số|của|hết|kể từ|ban hành|\d-[A-ZĐ/]+)\s*$",
-                               re.IGNORECASE)
-_MEETING_WORD = re.compile(
-    r"hội nghị|kỳ họp|phiên họp|cuộc họp|\bhọp\b|tổ chức|diễn ra|khai mạc|sơ kết|tổng kết|giao ban|làm việc",
-    re.IGNORECASE,
-)
+_NOT_MEETING_DATE = ci(r"(?:đến|tới|từ|tính đến|trước|sau|số|của|hết|kể từ|ban hành|\d-[A-ZĐ/]+)\s*$")
+_MEETING_WORD = ci(
+    r"hội nghị|kỳ họp|phiên họp|cuộc họp|\bhọp\b|tổ chức|diễn ra|khai mạc|sơ kết|tổng kết|giao ban|làm việc")
 
 _PERIOD_MONTHS = re.compile(
     r"\b(\d{1,2})\s+tháng(?!\s+(?:cuối|còn lại|tới|qua))(\s+đầu\s+năm|\s+năm)?(?:\s+(\d{4}))?(?!\s*(?:tuổi|/))"
@@ -70,12 +68,10 @@ _PERIOD_MONTHS = re.compile(
 _PERIOD_QUARTER = re.compile(r"\b[Qq]uý\s+(I{1,3}|IV|[1-4])(?!\w)(?:\s*(?:/|năm)\s*(\d{4}))?")
 _PERIOD_MONTH = re.compile(r"(?<![\d/])\btháng\s+(\d{1,2})(?![\d])(?:\s*/\s*(\d{4})|\s+năm\s+(\d{4}))?(?!\s*/\s*\d{1,2}\b)")
 _PERIOD_YEAR = re.compile(r"\b(?:[Nn]ăm|cả năm|Cả năm)\s+(\d{4})(?!\s*[-–]\s*\d{4})")
-_FORWARD_BEFORE = re.compile(
+_FORWARD_BEFORE = ci(
     r"(?:triển khai(?: các)? nhiệm vụ|nhiệm vụ(?: công tác)?(?:, giải pháp)? trọng tâm|phương hướng(?:, nhiệm vụ)?|"
-    r"dự kiến|kế hoạch|chương trình công tác|cuối|tới|đến|giai đoạn|nhiệm kỳ|trước|sau|từ)\s*(?:các\s*|trong\s*)?$",
-    re.IGNORECASE,
-)
-_YEAR_RANGE_BEFORE = re.compile(r"(?:giai đoạn|nhiệm kỳ|đến|từ|trước|sau|đến hết|tới)\s*(?:năm\s*)?$", re.IGNORECASE)
+    r"dự kiến|kế hoạch|chương trình công tác|cuối|tới|đến|giai đoạn|nhiệm kỳ|trước|sau|từ)\s*(?:các\s*|trong\s*)?$")
+_YEAR_RANGE_BEFORE = ci(r"(?:giai đoạn|nhiệm kỳ|đến|từ|trước|sau|đến hết|tới)\s*(?:năm\s*)?$")
 
 
 @dataclass(slots=True)

@@ -27,30 +27,44 @@ for _base, _marked, _moved in (
     for _m, _n in zip(_marked, _moved, strict=True):
         _TONE_MOVES[_base + _m] = _n + _plain
         _TONE_MOVES[_base + _m.upper()] = _n + _plain.upper()
-_TONE_RE = re.compile(
-    r"(?<![qQ\w])(?:[bcdđghklmnprstvxBCDĐGHKLMNPRSTVX]{0,3})("
-    + "|".join(sorted(_TONE_MOVES, key=len, reverse=True))
-    + r")(?!\w)"
-)
+_TONE_RE = re.compile(r"[oOuU][àáảãạèéẻẽẹỳýỷỹỵÀÁẢÃẠÈÉẺẼẸỲÝỶỸỴ](?!\w)")
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-_SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_ODD_SPACE = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_SPACE_RUN = re.compile(r"  +")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LATIN = [chr(c) for c in (*range(0x41, 0x7B), *range(0xC0, 0x250), *range(0x1E00, 0x1F00))]
 UPPER = "".join(c for c in _LATIN if c.isalpha() and c.isupper())  # for regex classes: [{UPPER}]
 LOWER = "".join(c for c in _LATIN if c.isalpha() and c.islower())
 _LOWER, _UPPER = LOWER, UPPER
 # "đơn vị,tiếp tục" / "tốt;đẩy mạnh" -> a space after the mark (never between digits: "12,5").
-_GLUED_COMMA = re.compile(rf"(?:(?<=[{_LOWER}{_UPPER}%)])([,;:])|(?<=\d)([;:]))(?=[{_LOWER}{_UPPER}])")
+_GLUED_COMMA = re.compile(rf"[,;:](?=[{_LOWER}{_UPPER}])")
 # "thực hiện tốt.Đẩy nhanh": a full stop between a lower-case word and a capital starts a sentence
 # ("T.Ư", "TP.HCM", "Tp.Hồ" have a capital or a one-letter word before the stop and are kept).
-_GLUED_STOP = re.compile(rf"(?<=[{_LOWER}]{{2}})([.!?…])(?=[{_UPPER}][{_LOWER}])")
+_GLUED_STOP = re.compile(rf"[.!?…](?=[{_UPPER}][{_LOWER}])")
+
+
+def _space_after_comma(m: re.Match[str]) -> str:
+    at = m.start()
+    before = m.string[at - 1] if at else ""
+    mark = m.group(0)
+    if before.isalpha() or before in "%)" or (before.isdigit() and mark != ","):
+        return mark + " "
+    return mark
+
+
+def _space_after_stop(m: re.Match[str]) -> str:
+    at = m.start()
+    if at >= 2 and m.string[at - 1].islower() and m.string[at - 2].islower():
+        return m.group(0) + " "
+    return m.group(0)
 
 
 def _fix_tone(match: re.Match[str]) -> str:
-    whole = match.group(0)
-    pair = match.group(1)
-    return whole[: len(whole) - len(pair)] + _TONE_MOVES[pair]
+    pair = match.group(0)
+    if match.start() and match.string[match.start() - 1] in "qQ":
+        return pair  # "quý", "quỹ": "qu" is a consonant
+    return _TONE_MOVES.get(pair, pair)  # "uà", "oỳ" are not Vietnamese pairs: left as they are
 
 
 def fix_tone_placement(text: str) -> str:
@@ -60,16 +74,17 @@ def fix_tone_placement(text: str) -> str:
 
 def normalise(text: str) -> str:
     """NFC, one tone placement, single spaces, one paragraph per line, glued punctuation split."""
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
     text = _CONTROL.sub(" ", text)
     text = fix_tone_placement(text)
+    text = _SPACE_RUN.sub(" ", _ODD_SPACE.sub(" ", text))
     lines = []
     for raw in text.split("\n"):
-        line = _SPACES.sub(" ", raw).strip()
+        line = raw.strip()
         if not line:
             continue
-        line = _GLUED_COMMA.sub(lambda m: m.group(0) + " ", line)
-        line = _GLUED_STOP.sub(r"\1 ", line)
+        line = _GLUED_COMMA.sub(_space_after_comma, line)
+        line = _GLUED_STOP.sub(_space_after_stop, line)
         lines.append(line)
     return "\n".join(lines)

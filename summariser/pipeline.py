@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from summariser import metadata
+from summariser import compress, fastre, metadata
 from summariser.boilerplate import strip_boilerplate
 from summariser.figures import find_figures
 from summariser.models import Figure, Item, Rejection, Span, Summary
@@ -58,6 +58,8 @@ def _truncated(cleaned: str) -> bool:
 
 def summarise(text: str, *, title: str | None = None) -> Summary:
     """Structured summary of one report; never raises on arbitrary text."""
+    fastre.reset()
+    compress.reset()
     cleaned = clean_text(text)
     lay = layout(cleaned)
     drafts = _dedupe(lay.drafts)

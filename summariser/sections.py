@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from summariser import compress, cues
+from summariser.fastre import ci
 from summariser.models import Section
 from summariser.segment import (
     Piece,
@@ -61,7 +62,7 @@ class Layout:
 def looks_like_heading(p: Piece, max_words: int = 15) -> bool:
     text = p.text
     return (
-        len(compress.words(text)) <= max_words
+        compress.count_words(text) <= max_words
         and not text.endswith(_TERMINAL)
         and ";" not in text
         and not re.match(r"^(?:Ngày|Sáng|Chiều|Tối|Trưa|Hôm)\b", text)
@@ -150,22 +151,23 @@ def sentence_section(text: str, state: Section) -> Section:
     return state
 
 
+_RESULT_START = ci(
+    r"^(?:trong|qua|sau|tính đến|đến nay|từ đầu năm)\b[^,]{0,12}\b(?:\d+|những|các) (?:tháng|năm|quý)(?! cuối)(?! tới)"
+    r"|^(?:về kết quả|kết quả(?: đạt được)?|năm \d{4},)|kết quả (?:đạt được|tích cực|quan trọng|nổi bật|khả quan)"
+)
+
+
 def _result_start(text: str) -> bool:
-    return bool(
-        re.match(r"^(?:Trong|Qua|Sau|Tính đến|Đến nay|Từ đầu năm)\b[^,]{0,12}\b(?:\d+|những|các) (?:tháng|năm|quý)(?! cuối)(?! tới)",
-                 text, re.IGNORECASE)
-        or re.match(r"^(?:Về kết quả|Kết quả(?: đạt được)?|Năm \d{4},)", text)
-        or re.search(r"kết quả (?:đạt được|tích cực|quan trọng|nổi bật|khả quan)", text, re.IGNORECASE)
-    )
+    return bool(_RESULT_START.search(text))
 
 
 def _find_list(s: Piece) -> tuple[Piece, Piece] | None:
     """The head and the list of "head: A; B; C" (or "head: One sentence."), if the head announces it."""
     for c in top_level_marks(s.text, ":"):
         head, rest = s.text[:c], s.text[c + 1:]
-        if len(compress.words(rest)) < 2:
+        if compress.count_words(rest) < 2:
             continue
-        if cues.LIST_INTRO.search(head.rstrip(" ,")) or (";" in rest and len(compress.words(head)) >= 4):
+        if cues.LIST_INTRO.search(head.rstrip(" ,")) or (";" in rest and compress.count_words(head) >= 4):
             return sub_piece(s, 0, c), sub_piece(s, c + 1, len(s.text))
     return None
 
@@ -209,7 +211,7 @@ def layout(text: str) -> Layout:
                 out.lead.append(sent)
             out.content.append(sent)
             text = sent.text
-            if len(compress.words(text)) < 3:
+            if compress.count_words(text) < 3:
                 continue
             if attendance and cues.TITLE_START.match(text):
                 continue
@@ -242,7 +244,7 @@ def _sentence(out: Layout, sent: Piece, index: int, state: Section) -> Section:
             for clause in head_clauses[:-1]:
                 _clause(out, clause, before_section, index)
         topic_prefix = None
-        if list_section == "shortcomings" and cue is not None and cue.re is cues.SHORT_NOUN:
+        if list_section == "shortcomings" and cue is not None and cue.re is cues.SHORT_NOUN.re:
             topic_prefix = _cue_phrase(head, cue)
         for clause in split_at(rest, top_level_marks(rest.text, ";")):
             _clause(out, clause, list_section, index, topic_prefix=topic_prefix)
@@ -257,7 +259,7 @@ def _clause(out: Layout, clause: Piece, section: Section, index: int, *, topic_p
             first: bool = False) -> None:
     clause = compress.trim_tail(strip_bullet(clause))
     text = clause.text
-    if len(compress.words(text)) < 2:
+    if compress.count_words(text) < 2:
         return
     prev = out.drafts[-1] if out.drafts else None
     continues = prev is not None and (
@@ -268,7 +270,7 @@ def _clause(out: Layout, clause: Piece, section: Section, index: int, *, topic_p
         # "...đạt 65 tỷ đồng; lũy kế 8 tháng đạt 253 tỷ đồng": one idea, one continuous slice.
         start = prev.spans[0].start
         merged = compress.trim_tail(Piece(start, clause.end, out.text[start: clause.end]))
-        if len(compress.words(merged.text)) <= compress.MAX_WORDS + 10:
+        if compress.count_words(merged.text) <= compress.MAX_WORDS + 10:
             prev.spans = [merged]
             prev.clause = Piece(prev.clause.start, clause.end, out.text[prev.clause.start: clause.end])
             return
@@ -290,7 +292,7 @@ def _clause(out: Layout, clause: Piece, section: Section, index: int, *, topic_p
         return
     if cues.PROCEDURAL.search(core.text) and not compress.has_figure(core.text) and section != "tasks":
         return
-    n_words = len(compress.words(core.text))
+    n_words = compress.count_words(core.text)
     if n_words < 2 or (n_words < 3 and not compress.has_number(core.text)):
         return
     if (section in ("results", "shortcomings") and topic_prefix is None and not compress.has_figure(core.text)
@@ -303,8 +305,8 @@ def _clause(out: Layout, clause: Piece, section: Section, index: int, *, topic_p
     if (
         len(parts) == 1 and len(parts[0]) == 1 and prefix is None and prev is not None
         and prev.sentence == index and prev.section == section and prev.prefix is None and not prev.merged
-        and len(prev.spans) == 1 and len(compress.words(core.text)) <= SHORT_CLAUSE
-        and len(compress.words(prev.text)) + len(compress.words(core.text)) <= compress.TARGET_WORDS
+        and len(prev.spans) == 1 and compress.count_words(core.text) <= SHORT_CLAUSE
+        and compress.count_words(prev.text) + compress.count_words(core.text) <= compress.TARGET_WORDS
         and not (compress.has_figure(core.text) and compress.has_figure(prev.text) and not cues.ACTION.match(core.text))
     ):
         # A short sub-point ("...; bảo vệ bí mật nhà nước") stays with the point before it.

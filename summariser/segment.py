@@ -89,8 +89,16 @@ def sub_piece(p: Piece, start: int, end: int) -> Piece:
     return Piece(p.start + s, p.start + e, p.text[s:e])
 
 
+_NESTING = re.compile(r"[(\[\]“”\"]")
+
+
 def top_level_marks(text: str, marks: str) -> list[int]:
     """Positions of the marks that are not inside brackets or quotes."""
+    if not any(m in text for m in marks):
+        return []
+    if not _NESTING.search(text):
+        return [i for i, ch in enumerate(text) if ch in marks
+                and (ch != ":" or (i + 1 < len(text) and text[i + 1].isspace()))]
     depth = 0
     quoted = False
     out = []
