@@ -6,9 +6,11 @@ Shared services live in `application.bot_data`: "settings" (Settings), "repo" (R
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.util
 import logging
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -29,7 +31,7 @@ from bot.buttons import PATTERN as BUTTON_PATTERN
 from bot.buttons import on_button
 from bot.commands import COMMANDS, HANDLERS, cmd_unknown
 from bot.config import Settings
-from bot.ingest import Ingestor, on_document, on_other, on_text
+from bot.ingest import Ingestor, make_process_pool, on_document, on_other, on_text, warm_worker
 from bot.replies import send_html
 from storage import Repository
 from summariser.engines import get_engine
@@ -60,7 +62,19 @@ async def post_init(application: Application) -> None:  # type: ignore[type-arg]
     except TelegramError as exc:
         log.warning("setMyCommands failed (the command menu may be stale): %s", exc)
     ingest: Ingestor = application.bot_data["ingest"]
+    pool = application.bot_data.get("executor")
+    if pool is not None:
+        ingest.spawn(_warm_workers(pool, settings.workers))
     ingest.spawn(ingest.complete_pending())
+
+
+async def _warm_workers(pool: ProcessPoolExecutor, workers: int) -> None:
+    loop = asyncio.get_running_loop()
+    try:
+        pids = await asyncio.gather(*(loop.run_in_executor(pool, warm_worker) for _ in range(workers)))
+        log.info("summariser worker processes ready: %s", sorted(set(pids)))
+    except Exception:
+        log.exception("starting the summariser worker processes failed")
 
 
 async def post_stop(application: Application) -> None:  # type: ignore[type-arg]
@@ -70,6 +84,9 @@ async def post_stop(application: Application) -> None:  # type: ignore[type-arg]
 
 
 async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    pool = application.bot_data.pop("executor", None)
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
     if application.bot_data.pop("own_repo", False):
         repo: Repository = application.bot_data.pop("repo")
         await repo.close()
@@ -145,5 +162,9 @@ def build_application(settings: Settings, *, repo: Repository | None = None) -> 
     application.bot_data["engine"] = make_engine(settings)
     application.bot_data["tz"] = settings.tz
     application.bot_data["ingest"] = Ingestor(application)
+    # CPU-bound summarising in worker processes when asked (the extractive engine pickles; a
+    # loaded neural model stays in this process, where torch releases the GIL anyway).
+    use_pool = settings.workers > 0 and settings.engine == "extractive"
+    application.bot_data["executor"] = make_process_pool(settings.workers) if use_pool else None
     register_handlers(application)
     return application

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     digest_grace_hours: float = Field(default=24, ge=0)
     # Consecutive messages from one sender within this many seconds become one report.
     merge_window: float = Field(default=2.0, ge=0, le=60)
+    # Processes that summarise (extractive engine); 0 = a thread of the bot's own process.
+    # The summariser is CPU-bound Python, so threads share one core (the GIL); processes do not.
+    workers: int = Field(default=0, ge=0, le=32)
     # Reports longer than this (characters, after extraction) are refused.
     max_report_chars: int = Field(default=500_000, ge=1000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

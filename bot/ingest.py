@@ -12,9 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import (
     Message,
@@ -39,6 +44,7 @@ from storage.models import SourceKind
 from summariser import Rejection, check_report, clean_text
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ACCEPTS = (
     "Bot nhận báo cáo hội nghị (kết quả, hạn chế, nhiệm vụ) dưới dạng tin nhắn văn bản, tin chuyển tiếp, "
@@ -66,6 +72,17 @@ class Batch:
     private: bool
     parts: list[Part] = field(default_factory=list)
     timer: asyncio.Task[None] | None = None
+
+
+def make_process_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes for the summariser ("forkserver": never fork a process that has threads)."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+
+
+def warm_worker() -> int:
+    """Import the summariser in a worker before the first report arrives."""
+    clean_text("Khởi động.")
+    return os.getpid()
 
 
 def origin_name(message: Message) -> str | None:
@@ -167,6 +184,17 @@ class Ingestor:
             private=batch.private,
         )
 
+    async def run_cpu(self, call: Callable[[], T]) -> T:
+        """Run CPU-bound summariser work off the event loop: in the worker processes when
+        configured (BOT_WORKERS), else in the default thread pool."""
+        pool = self.app.bot_data.get("executor")
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, call)
+        except BrokenProcessPool:
+            log.error("a summariser worker process died; starting a new pool")
+            self.app.bot_data["executor"] = make_process_pool(self.settings.workers)
+            raise
+
     # --- the report path -----------------------------------------------------------------------
     async def handle_text(
         self,
@@ -194,8 +222,7 @@ class Ingestor:
                     "Vui lòng gửi phần nội dung chính của báo cáo.",
                 )
                 return None
-            loop = asyncio.get_running_loop()
-            cleaned, rejection = await loop.run_in_executor(None, _prepare, text)
+            cleaned, rejection = await self.run_cpu(partial(_prepare, text))
             if rejection is not None:
                 # In groups casual chatter is not answered; files and links always are.
                 if private or kind in ("document", "url"):
@@ -238,12 +265,9 @@ class Ingestor:
         """Summarise a stored report off the event loop, save it and send the summary."""
         bot = self.app.bot
         engine = self.app.bot_data["engine"]
-        loop = asyncio.get_running_loop()
         try:
             async with typing(bot, chat_id):
-                summary = await loop.run_in_executor(
-                    None, partial(engine.summarise, report.text, title=report.title)
-                )
+                summary = await self.run_cpu(partial(engine.summarise, report.text, title=report.title))
         except Exception as exc:
             log.exception("summarising report %s failed", report.id)
             await self.repo.mark_failed(report.id, f"{type(exc).__name__}: {exc}"[:500])

@@ -76,6 +76,8 @@ class BotHarness:
                 if self.app.post_stop:
                     await self.app.post_stop(self.app)
                 await self.app.shutdown()
+                if self.app.post_shutdown:
+                    await self.app.post_shutdown(self.app)
         finally:
             if self.repo is not None and self.given_repo is None:
                 await self.repo.close()

@@ -4,6 +4,7 @@ non-reports, summariser failure, concurrency, 429 retry, start-up completion of 
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from pathlib import Path
 
@@ -216,3 +217,15 @@ async def test_five_megabytes_of_text_answered_clearly(tmp_path: Path) -> None:
         assert len(messages) == 1
         assert await h.repo.latest(USER, 10) == []
         assert plain(messages[0]["text"]).startswith("Báo cáo quá dài")
+
+
+async def test_summarising_in_worker_processes(tmp_path: Path) -> None:
+    async with BotHarness(tmp_path, workers=2) as h:
+        pool = h.app.bot_data["executor"]
+        assert pool is not None
+        message = await h.submit(USER, USER, seed_text(0))
+        assert "<b>Kết quả nổi bật</b>" in message["_raw_text"]
+        [report] = await h.repo.latest(USER, 1)
+        assert report.state == "summarised" and report.summary is not None
+        worker_pid = await h.app.bot_data["ingest"].run_cpu(os.getpid)
+        assert worker_pid != os.getpid()  # really another process
