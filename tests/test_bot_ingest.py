@@ -4,7 +4,9 @@ non-reports, summariser failure, concurrency, 429 retry, start-up completion of 
 from __future__ import annotations
 
 import asyncio
+import html
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -29,6 +31,14 @@ async def test_text_report_gets_summary_with_three_sections(tmp_path: Path) -> N
         assert report.text == clean_text(seed_text(0))  # stored as cleaned text
         assert report.user_id == USER and report.chat_id == USER and report.source_kind == "text"
         assert f"#{report.id}" in message["text"]
+        # figures are bold, and every number in the items is written in the report itself
+        bullets = [line for line in raw.split("\n") if line.startswith("• ")]
+        assert bullets and "<b>" in "".join(bullets)
+        for line in bullets:
+            for bold in re.findall(r"<b>(.*?)</b>", line):
+                assert html.unescape(bold) in report.text
+            for number in re.findall(r"\d[\d.,/%]*", html.unescape(re.sub(r"<[^>]+>", "", line))):
+                assert number.rstrip(".,") in report.text, number
 
 
 async def test_long_report_in_three_consecutive_messages_is_one_report(tmp_path: Path) -> None:
