@@ -52,6 +52,8 @@ async def post_init(application: Application) -> None:  # type: ignore[type-arg]
     """Open the repository (unless one was given), register the command menu, and complete
     reports a crash left unsummarised (in the background, so polling starts at once)."""
     settings: Settings = application.bot_data["settings"]
+    if settings.access != "open" and not settings.admins:
+        log.warning("BOT_ACCESS=%s but BOT_ADMINS is empty: nobody can approve new users", settings.access)
     if application.bot_data.get("repo") is None:
         application.bot_data["repo"] = await Repository.open(settings.database)
         application.bot_data["own_repo"] = True

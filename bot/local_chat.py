@@ -255,7 +255,8 @@ async def run_local(settings: Settings, stdin: TextIO | None = None, stdout: Tex
         interactive = stdin.isatty()
         while True:
             if interactive:
-                chat.say("Bạn ›")
+                stdout.write("Bạn › ")
+                stdout.flush()
             message = await _next_message(queue, held, 0.15 if interactive else 0.5)
             if message is None:
                 break
