@@ -98,7 +98,9 @@ def _is_byline(line: str) -> bool:
 
 def _is_caption(line: str, neighbours: str) -> bool:
     """Photo captions: a short line repeated in the text, or people attending/speaking."""
-    words = _words(line)
+    if len(line) > 250:
+        return False
+    words = line.split()
     if not words or len(words) > 30:
         return False
     if _PHOTO.search(line):
@@ -124,7 +126,7 @@ def strip_boilerplate(text: str) -> str:
         low = line.lower().strip(" .:|")
         if low in _MENU_LINES or _PUBLISHED.match(line):
             continue
-        if _BREADCRUMB.match(line) and len(_words(line)) <= 12:
+        if len(line) < 160 and _BREADCRUMB.match(line) and len(_words(line)) <= 12:
             continue
         context = " ".join(raw[max(0, i - 2): i] + raw[i + 1: i + 3])
         if _is_caption(line, context):

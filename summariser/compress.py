@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from summariser.fastre import ci
 from summariser import cues
+from summariser.fastre import ci
 from summariser.figures import NUMBER, find_figures
 from summariser.segment import Piece, sub_piece
 
@@ -32,28 +32,25 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-@lru_cache(maxsize=4096)
 def count_words(text: str) -> int:
-    """Number of words (syllables); memoised within one summary (see `reset`)."""
-    return len(_WORD.findall(text))
+    """Number of words (syllables, as separated by spaces)."""
+    return len(text.split())
 
 
 def reset() -> None:
     """Forget memoised counts: called once per report so timings are per report."""
-    count_words.cache_clear()
-    _figures_of.cache_clear()
+    figures_in.cache_clear()
 
 
 def specificity(text: str) -> int:
     """Number of words that say something specific (not generic, not a function word, not a name)."""
     count = 0
     for i, w in enumerate(words(text)):
-        low = w.lower()
-        if low in _STOP or low in _GENERIC or any(ch.isdigit() for ch in w):
-            continue
-        if (i and w[0].isupper()) or (len(w) > 1 and w.isupper()):
+        if w[0].isupper() and (i or (len(w) > 1 and w.isupper())):
             continue  # names of places and people, acronyms
-        count += 1
+        low = w.lower()
+        if low not in _STOP and low not in _GENERIC and w.isalpha():
+            count += 1
     return count
 
 
@@ -61,14 +58,18 @@ def has_number(text: str) -> bool:
     return bool(NUMBER.search(text))
 
 
+_HAS_DIGIT = re.compile(r"\d")
+
+
 @lru_cache(maxsize=2048)
-def _figures_of(text: str) -> int:
-    return len(find_figures(text))
+def figures_in(text: str) -> tuple:
+    """`find_figures(text)`, memoised within one summary (see `reset`)."""
+    return tuple(find_figures(text))
 
 
 def has_figure(text: str) -> bool:
     """A measured figure (not a year or a date): "8,44 tiêu chí/xã", "77,9%", "13/18"."""
-    return _figures_of(text) > 0
+    return _HAS_DIGIT.search(text) is not None and len(figures_in(text)) > 0
 
 
 def trim_lead(p: Piece, *, task: bool) -> Piece:

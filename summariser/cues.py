@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 
-from summariser.fastre import ci
-
+from summariser.fastre import Guarded, ci
 
 # Forward-looking time: the next period's tasks.
 FORWARD = ci(
@@ -19,18 +18,21 @@ FORWARD = ci(
     r"\b(?:năm|tháng|quý|giai đoạn|nhiệm kỳ) tới\b|sắp tới|phương hướng|thời gian còn lại|"
     r"(?:nhiệm vụ|kế hoạch|chương trình)(?: công tác)?(?: trọng tâm)? (?:năm|tháng|quý) (?:\d{1,2}/)?\d{4}(?= ?[,:;.]| (?:như|gồm|là|sau))")
 # A leader's or the body's request: what the next period must do.
-REQUEST = ci(
-    r"(?<!theo )(?<!đáp ứng )(?<!đúng )(?<!với )(?<!các )(?<!những )(?<!đạt )(?<!chưa )(?<!về )(?<!đủ )(?<!mọi )"
-    r"\b(?:(?:đề nghị|yêu cầu)(?!\s*(?:[,.;:)]|$|của|đề ra|đặt ra|nhiệm vụ\b))|phấn đấu|nhấn mạnh|lưu ý|chỉ đạo các cấp|"
+_NOT_A_REQUEST_AFTER = ("theo", "đáp ứng", "đúng", "với", "các", "những", "đạt", "chưa", "về", "đủ", "mọi")
+REQUEST = Guarded(
+    r"(?:(?:đề nghị|yêu cầu)(?!\s*(?:[,.;:)]|$|của|đề ra|đặt ra|nhiệm vụ\b))|phấn đấu|nhấn mạnh|lưu ý|chỉ đạo các cấp|"
     r"đề ra (?:một số|các|những) (?:nhiệm vụ|giải pháp|chỉ tiêu)|"
     r"giao (?:cho )?(?=(?:Ban|UBND|Ủy ban|Thường trực|Đảng ủy|các|cơ quan|Văn phòng|Phòng|HĐND|MTTQ|Huyện ủy|Tỉnh ủy|ngành))"
-    r")")
+    r")",
+    _NOT_A_REQUEST_AFTER,
+)
 # Verbs after which the addressees of a task come, then the task ("yêu cầu các cấp ... tăng cường").
-DIRECTIVE = ci(
-    r"(?<!theo )(?<!đáp ứng )(?<!đúng )(?<!với )(?<!các )(?<!những )"
-    r"\b(?:(?:đề nghị|yêu cầu)(?!\s*(?:[,.;:)]|$|của|đề ra|đặt ra|nhiệm vụ\b))|nhấn mạnh|lưu ý|chỉ đạo(?= các cấp)|"
+DIRECTIVE = Guarded(
+    r"(?:(?:đề nghị|yêu cầu)(?!\s*(?:[,.;:)]|$|của|đề ra|đặt ra|nhiệm vụ\b))|nhấn mạnh|lưu ý|chỉ đạo(?= các cấp)|"
     r"xác định(?= (?:từ nay|thời gian tới|trong (?:thời gian|những tháng|năm)|(?:các |những |một số )?nhiệm vụ))|"
-    r"giao (?:cho )?(?=(?:Ban|UBND|Ủy ban|Thường trực|Đảng ủy|các|cơ quan|Văn phòng|Phòng|HĐND|MTTQ|Huyện ủy|Tỉnh ủy|ngành)))")
+    r"giao (?:cho )?(?=(?:Ban|UBND|Ủy ban|Thường trực|Đảng ủy|các|cơ quan|Văn phòng|Phòng|HĐND|MTTQ|Huyện ủy|Tỉnh ủy|ngành)))",
+    _NOT_A_REQUEST_AFTER[:6],
+)
 REQUEST_STRICT = ci(r"\b(?:đề nghị|yêu cầu|giao|phấn đấu)\b")
 # Noun cues of a list of tasks ("nhiệm vụ trọng tâm: ...").
 TASK_NOUN = ci(r"(?<!\d )(?:nhiệm vụ|giải pháp)(?:, giải pháp| công tác)? trọng tâm|nhiệm vụ, giải pháp|"
@@ -98,10 +100,21 @@ TASK_INTRO = ci(
     r"(?:đề ra|nêu|xác định|thống nhất|nhấn mạnh|chỉ ra|đưa ra|đề xuất|bàn)\s+(?:một số|những|các|\d+)\s+"
     r"(?:nhóm\s+)?(?:nhiệm vụ|giải pháp|chỉ tiêu|nội dung)")
 # A list follows: the head before ":" announces it.
-LIST_INTRO = ci(
-    r"(?:như|sau|sau đây|là|gồm|bao gồm|cụ thể|cụ thể là|đó là|các lĩnh vực|trên các lĩnh vực|chủ yếu|trọng tâm|"
-    r"kết quả|hạn chế|tồn tại|khó khăn|vướng mắc|yếu kém|nhiệm vụ|giải pháp|nội dung|tập trung|vấn đề|"
-    r"thời gian tới|cuối năm|\d{4})\s*$")
+_LIST_INTRO_ENDS = frozenset(
+    """như|sau|sau đây|là|gồm|bao gồm|cụ thể|cụ thể là|đó là|các lĩnh vực|trên các lĩnh vực|chủ yếu|trọng tâm|
+    kết quả|hạn chế|tồn tại|khó khăn|vướng mắc|yếu kém|nhiệm vụ|giải pháp|nội dung|tập trung|vấn đề|
+    thời gian tới|cuối năm""".replace("\n", "").replace("    ", "").split("|")
+)
+
+
+def list_intro(head: str) -> bool:
+    """The words before ":" announce a list ("... trên các lĩnh vực:", "... như:", "... năm 2023:")."""
+    tail = head.rstrip(" ,").lower().split()[-4:]
+    if tail and len(tail[-1]) == 4 and tail[-1].isdigit():
+        return True
+    return any(" ".join(tail[-n:]) in _LIST_INTRO_ENDS for n in range(1, min(4, len(tail)) + 1))
+
+
 # Continuations that belong to the clause before them ("...; lũy kế 8 tháng ...").
 CONTINUATION = ci(r"^(?:lũy kế|nâng tổng số|nâng tổng|trong đó|riêng|bao gồm|gồm|tương đương)\b")
 

@@ -27,9 +27,13 @@ def _folded(text: str) -> str:
     return fold(text)
 
 
+_MEMO: dict[tuple[int, str], re.Match[str] | None] = {}
+
+
 def reset() -> None:
-    """Forget folded texts: called once per report so timings are per report."""
+    """Forget folded texts and memoised searches: called once per report (timings stay per report)."""
     _folded.cache_clear()
+    _MEMO.clear()
 
 
 def _lower_pattern(pattern: str) -> str:
@@ -112,7 +116,7 @@ def _required(alternative: str) -> tuple[str, ...] | None:
             runs.append("".join(cur))
             cur = []
             end = _group_end(alternative, i) if ch == "(" else alternative.index("]", i + 1) + 1
-            optional = end < len(alternative) and alternative[end] in "?*" or alternative[end: end + 2] == "{0"
+            optional = (end < len(alternative) and alternative[end] in "?*") or alternative[end: end + 2] == "{0"
             if ch == "(" and not optional and not alternative.startswith(("(?=", "(?!", "(?<"), i):
                 groups.append((i, end))
             i = end
@@ -172,15 +176,28 @@ class CI:
 
     def search(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match[str] | None:
         low = _folded(text)
-        if self.parts is not None and endpos is None:
-            best = None
-            for literals, part in self.parts:
-                if any(lit in low for lit in literals):
-                    m = part.search(low, pos)
+        if pos == 0 and endpos is None:
+            key = (id(self), low)
+            if key in _MEMO:
+                return _MEMO[key]
+            found = self._search(low)
+            if len(_MEMO) < 50_000:
+                _MEMO[key] = found
+            return found
+        return self.re.search(low, pos) if endpos is None else self.re.search(low, pos, endpos)
+
+    def _search(self, low: str) -> re.Match[str] | None:
+        if self.parts is None:
+            return self.re.search(low)
+        best = None
+        for literals, part in self.parts:
+            for lit in literals:
+                if lit in low:
+                    m = part.search(low)
                     if m and (best is None or m.start() < best.start()):
                         best = m
-            return best
-        return self.re.search(low, pos) if endpos is None else self.re.search(low, pos, endpos)
+                    break
+        return best
 
     def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
         return self.re.match(_folded(text), pos)
@@ -190,7 +207,52 @@ class CI:
 
     def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> Iterator[re.Match[str]]:
         low = _folded(text)
-        return self.re.finditer(low, pos) if endpos is None else self.re.finditer(low, pos, endpos)
+        if self.parts is None or pos or endpos is not None:
+            return self.re.finditer(low, pos) if endpos is None else self.re.finditer(low, pos, endpos)
+        found: list[tuple[int, int, re.Match[str]]] = []
+        for order, (literals, part) in enumerate(self.parts):
+            for lit in literals:
+                if lit in low:
+                    found += [(m.start(), order, m) for m in part.finditer(low)]
+                    break
+        found.sort(key=lambda f: (f[0], f[1]))
+        out: list[re.Match[str]] = []
+        end = -1
+        for start, _, m in found:  # leftmost first, no overlaps: as the whole pattern would scan
+            if start >= end:
+                out.append(m)
+                end = max(m.end(), start + 1)
+        return iter(out)
+
+
+class Guarded:
+    """A case-insensitive pattern whose matches must not follow certain words ("theo yêu cầu").
+
+    Python's regex engine cannot skip ahead to a literal behind a row of look-behinds; checking
+    the words before a match in Python keeps the literal pre-filter of `CI`.
+    """
+
+    __slots__ = ("inner", "not_after")
+
+    def __init__(self, pattern: str, not_after: tuple[str, ...]) -> None:
+        if pattern.startswith("(?:") and _group_end(pattern, 0) == len(pattern):
+            pattern = pattern[3:-1]  # one outer group: search its alternatives one by one
+        self.inner = CI(pattern)
+        self.not_after = tuple(fold(w).rstrip() + " " for w in not_after)
+
+    def _ok(self, low: str, m: re.Match[str]) -> bool:
+        start = m.start()
+        if start and low[start - 1].isalnum():
+            return False
+        before = low[max(0, start - 12): start]
+        return not before.endswith(self.not_after)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        low = _folded(text)
+        return (m for m in self.inner.finditer(text) if self._ok(low, m))
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return next(self.finditer(text), None)
 
 
 def ci(pattern: str) -> CI:

@@ -165,13 +165,16 @@ def find_meeting(lead: str, body: str | None, period: str | None = None) -> str 
     return None
 
 
+_MONTH_YEAR = re.compile(r"(?:tháng|[Qq]uý)\s+(?:\d{1,2}|[IV]{1,3}|[1-4])\s*/\s*(\d{4})")
+
+
 def _year_votes(lead: str, text: str) -> Counter[int]:
     votes: Counter[int] = Counter()
     for weight, part in ((3, lead), (1, text)):
         for m in _PERIOD_YEAR.finditer(part):
             if not _YEAR_RANGE_BEFORE.search(part[max(0, m.start() - 15): m.start()]):
                 votes[int(m.group(1))] += weight
-        for m in re.finditer(r"(?<![\d/])(?:tháng\s+\d{1,2}|[Qq]uý\s+[IV1-4]+)\s*/\s*(\d{4})", part):
+        for m in _MONTH_YEAR.finditer(part):
             votes[int(m.group(1))] += weight
     return votes
 

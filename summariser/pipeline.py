@@ -11,7 +11,6 @@ import re
 
 from summariser import compress, fastre, metadata
 from summariser.boilerplate import strip_boilerplate
-from summariser.figures import find_figures
 from summariser.models import Figure, Item, Rejection, Span, Summary
 from summariser.normalise import normalise
 from summariser.sections import Draft, layout
@@ -67,7 +66,7 @@ def summarise(text: str, *, title: str | None = None) -> Summary:
     figures: list[Figure] = []
     seen: set[tuple[int, int]] = set()
     for d in drafts:
-        for f in find_figures(d.clause.text):
+        for f in compress.figures_in(d.clause.text):
             key = (d.clause.start + f.start, d.clause.start + f.end)
             if key in seen:
                 continue
@@ -112,10 +111,14 @@ def summarise(text: str, *, title: str | None = None) -> Summary:
 
 
 def _dedupe(drafts: list[Draft]) -> list[Draft]:
+    """Drop an item whose text is already inside an earlier item of the same section."""
     out: list[Draft] = []
+    seen: dict[str, list[str]] = {}
     for d in drafts:
         key = d.text.lower()
-        if any(key in o.text.lower() for o in out if o.section == d.section):
+        earlier = seen.setdefault(d.section, [])
+        if any(key in o for o in earlier):
             continue
+        earlier.append(key)
         out.append(d)
     return out

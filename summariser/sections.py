@@ -167,7 +167,7 @@ def _find_list(s: Piece) -> tuple[Piece, Piece] | None:
         head, rest = s.text[:c], s.text[c + 1:]
         if compress.count_words(rest) < 2:
             continue
-        if cues.LIST_INTRO.search(head.rstrip(" ,")) or (";" in rest and compress.count_words(head) >= 4):
+        if cues.list_intro(head) or (";" in rest and compress.count_words(head) >= 4):
             return sub_piece(s, 0, c), sub_piece(s, c + 1, len(s.text))
     return None
 
@@ -295,8 +295,8 @@ def _clause(out: Layout, clause: Piece, section: Section, index: int, *, topic_p
     n_words = compress.count_words(core.text)
     if n_words < 2 or (n_words < 3 and not compress.has_number(core.text)):
         return
-    if (section in ("results", "shortcomings") and topic_prefix is None and not compress.has_figure(core.text)
-            and compress.specificity(core.text) < 2):
+    if (section in ("results", "shortcomings") and topic_prefix is None and compress.specificity(core.text) < 2
+            and not compress.has_figure(core.text)):
         return  # "Đảng bộ huyện đã tập trung lãnh đạo, chỉ đạo thực hiện các nhiệm vụ": says nothing
     prefix = None
     if topic_prefix is not None and not negative(core.text) and not cues.SHORT_NOUN.search(core.text):

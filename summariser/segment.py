@@ -89,6 +89,7 @@ def sub_piece(p: Piece, start: int, end: int) -> Piece:
     return Piece(p.start + s, p.start + e, p.text[s:e])
 
 
+_MARK_RES = {";": r";", ":": r":(?=\s)", ";:": r";|:(?=\s)", ":;": r";|:(?=\s)"}
 _NESTING = re.compile(r"[(\[\]“”\"]")
 
 
@@ -97,8 +98,7 @@ def top_level_marks(text: str, marks: str) -> list[int]:
     if not any(m in text for m in marks):
         return []
     if not _NESTING.search(text):
-        return [i for i, ch in enumerate(text) if ch in marks
-                and (ch != ":" or (i + 1 < len(text) and text[i + 1].isspace()))]
+        return [m.start() for m in re.finditer(_MARK_RES[marks], text)]
     depth = 0
     quoted = False
     out = []
