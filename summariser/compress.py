@@ -119,6 +119,8 @@ def drop_addressee(p: Piece) -> Piece:
         before = rest[: a.start()]
         if re.search(r"(?:các|những|của)\s*$", before):
             continue  # "các tổ chức chính trị - xã hội" is an addressee
+        if a.group(0) == "tổ chức" and _ORGANISATION_AFTER.match(rest[a.end():]):
+            continue  # "các cấp ủy, tổ chức đảng xây dựng ...": an organisation, not the verb
         if _ADDRESSEE_AFTER.match(rest[a.end():]) and a.group(0).lower() in ("chỉ đạo", "tập trung", "giao", "yêu cầu"):
             continue  # "tập trung chỉ đạo các cấp, ngành ... rà soát": the task comes after the addressees
         if count_words(before) > 25:
@@ -127,6 +129,7 @@ def drop_addressee(p: Piece) -> Piece:
     return sub_piece(p, start, len(text)) if len(rest.split()) >= 3 else p
 
 
+_ORGANISATION_AFTER = re.compile(r"\s+(?:đảng|cơ sở|chính trị|đoàn thể|hội|thành viên)\b")
 _ADDRESSEE_AFTER = ci(
     r"\s+(?:cho\s+)?(?:các cấp|các ngành|các cơ quan|các đơn vị|các địa phương|các xã|các phòng|cấp ủy|chính quyền|"
     r"UBND|Ủy ban|HĐND|MTTQ|Ban|Thường trực|Đảng ủy|Văn phòng|Phòng|các|toàn)\b")

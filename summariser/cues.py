@@ -91,6 +91,8 @@ TITLE_START = re.compile(
     r"^(?:Trưởng|Phó|Chủ tịch|Bí thư|Giám đốc|Lãnh đạo|Đại diện|Các đồng chí|Đồng chí|Thủ trưởng|Chánh|"
     r"Ủy viên|Thường trực|Bí thư|Cùng|Và|Các|Chủ nhiệm)\b"
 )
+# Causes explain the shortcomings before them; they are not shortcomings themselves.
+CAUSE = ci(r"^(?:nguyên nhân|những nguyên nhân|các nguyên nhân|do nguyên nhân)\b")
 # Framing that states no fact of its own.
 FRAMING = ci(
     r"^(?:Trong bối cảnh|Dưới sự (?:lãnh đạo|chỉ đạo)|Với sự (?:quan tâm|lãnh đạo|chỉ đạo|vào cuộc|nỗ lực)|"

@@ -222,9 +222,10 @@ def _year_for(month: int, year: int | None, period: str | None, text: str) -> in
     return year
 
 
-def find_period(lead: str, text: str, year: int | None) -> str | None:
-    """The period reviewed: lead before body; months and quarters before a whole year."""
-    for part in (lead, text):
+def find_period(lead: list[str], text: str, year: int | None) -> str | None:
+    """The period reviewed: the title, then each lead sentence in turn, then the body; months and
+    quarters before a whole year."""
+    for part in (*lead, text):
         found: list[tuple[int, int, str]] = []
         for m in _PERIOD_MONTHS.finditer(part):
             n = int(m.group(1))
@@ -245,7 +246,7 @@ def find_period(lead: str, text: str, year: int | None) -> str | None:
             found.append((2, m.start(), f"tháng {mo}/{y}" if y else f"tháng {mo}"))
         if found:
             return min(found)[2]
-    for part in (lead, text):
+    for part in (*lead, text):
         for m in _PERIOD_YEAR.finditer(part):
             if not _YEAR_RANGE_BEFORE.search(part[max(0, m.start() - 15): m.start()]) and not _forward(part, m.start()):
                 return f"năm {m.group(1)}"

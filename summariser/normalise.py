@@ -80,11 +80,9 @@ def normalise(text: str) -> str:
     text = fix_tone_placement(text)
     text = _SPACE_RUN.sub(" ", _ODD_SPACE.sub(" ", text))
     lines = []
+    text = _GLUED_STOP.sub(_space_after_stop, _GLUED_COMMA.sub(_space_after_comma, text))
     for raw in text.split("\n"):
         line = raw.strip()
-        if not line:
-            continue
-        line = _GLUED_COMMA.sub(_space_after_comma, line)
-        line = _GLUED_STOP.sub(_space_after_stop, line)
-        lines.append(line)
+        if line:
+            lines.append(line)
     return "\n".join(lines)

@@ -79,8 +79,8 @@ def summarise(text: str, *, title: str | None = None) -> Summary:
     lead_text = " ".join(([lay.title.text] if lay.title else []) + [p.text for p in lay.lead])
     whole = "\n".join(p.text for p in lay.content)
     year = metadata.infer_year(lead_text, whole)
-    period = metadata.find_period(lead_text, whole, year)
     lead_sentences = ([lay.title.text] if lay.title else []) + [p.text for p in lay.lead]
+    period = metadata.find_period(lead_sentences, whole, year)
     if not lay.title:
         lead_sentences.insert(0, "")  # no title: the opening is the first sentence alone
     body = metadata.find_body(lead_text)

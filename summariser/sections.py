@@ -200,7 +200,8 @@ def layout(text: str) -> Layout:
     attendance = False
     index = 0
     for par in pars:
-        if looks_like_heading(par) and len(pars) > 1:
+        heading = looks_like_heading(par) or (par.text.endswith(":") and compress.count_words(par.text) <= 15)
+        if heading and len(pars) > 1:
             head_section, _ = last_cue_section(par.text)
             if head_section:
                 state = head_section
@@ -225,7 +226,11 @@ def _sentence(out: Layout, sent: Piece, index: int, state: Section) -> Section:
     listed = _find_list(sent)
     request = _request(text)
     procedural = bool(cues.PROCEDURAL.search(text)) and not (request and cues.REQUEST_STRICT.search(text))
+    if procedural and state == "tasks" and cues.ACTION.match(strip_bullet(sent).text):
+        procedural = False  # "- Chuẩn bị tốt các điều kiện tổ chức kỳ họp cuối năm": a task, not procedure
     procedural = procedural or bool(cues.PROCEDURAL_STRONG.search(text))
+    if cues.CAUSE.match(text):
+        return state  # "Nguyên nhân của những hạn chế trên là do ...": explains, states no shortcoming
     if procedural and not listed:
         # Late in the report, "Hội nghị thống nhất các nhiệm vụ năm 2014." opens the tasks.
         if out.drafts and last_cue_section(text)[0] == "tasks":
