@@ -108,7 +108,7 @@ class BotHarness:
         self.emu.send_text(chat_id, user_id, text, **kw)
         if expect:
             await self.emu.wait_for_messages(chat_id, before + expect, timeout=20)
-        await self.emu.wait_idle(quiet=0.3, timeout=20)
+        await self.emu.wait_idle(quiet=0.2, timeout=20)
         return self.texts(chat_id)[before:]
 
     async def press(self, chat_id: int, user_id: int, message_id: int, data: str) -> list[str]:
@@ -121,7 +121,7 @@ class BotHarness:
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError(f"callback {data!r} never answered")
             await asyncio.sleep(0.01)
-        await self.emu.wait_idle(quiet=0.3, timeout=20)
+        await self.emu.wait_idle(quiet=0.2, timeout=20)
         return self.texts(chat_id)[before:]
 
     def _answers(self) -> int:
