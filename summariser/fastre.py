@@ -155,6 +155,14 @@ def _required(alternative: str) -> tuple[str, ...] | None:
     return None
 
 
+def _first(part: re.Pattern[str], low: str, boundary: bool) -> re.Match[str] | None:
+    """First match of `part`; with `boundary`, only one that starts a word."""
+    m = part.search(low)
+    while m and boundary and m.start() and low[m.start() - 1].isalnum():
+        m = part.search(low, m.start() + 1)
+    return m
+
+
 class CI:
     """A compiled case-insensitive pattern; `.re` is the underlying lower-case pattern.
 
@@ -170,9 +178,13 @@ class CI:
         self.re = re.compile(self.pattern)
         alternatives = _top_level_alternatives(self.pattern)
         needs = [_required(a) for a in alternatives]
-        self.parts: list[tuple[tuple[str, ...], re.Pattern[str]]] | None = None
+        self.parts: list[tuple[tuple[str, ...], re.Pattern[str], bool]] | None = None
         if len(alternatives) > 1 and all(n is not None for n in needs):
-            self.parts = [(n, re.compile(a)) for n, a in zip(needs, alternatives, strict=True)]  # type: ignore[misc]
+            # A leading \b hides the literal prefix from the regex engine: check it in Python instead.
+            self.parts = [
+                (n, re.compile(a[2:]), True) if a.startswith("\\b") else (n, re.compile(a), False)
+                for n, a in zip(needs, alternatives, strict=True)
+            ]  # type: ignore[misc]
 
     def search(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match[str] | None:
         low = _folded(text)
@@ -190,10 +202,10 @@ class CI:
         if self.parts is None:
             return self.re.search(low)
         best = None
-        for literals, part in self.parts:
+        for literals, part, boundary in self.parts:
             for lit in literals:
                 if lit in low:
-                    m = part.search(low)
+                    m = _first(part, low, boundary)
                     if m and (best is None or m.start() < best.start()):
                         best = m
                     break
@@ -210,10 +222,11 @@ class CI:
         if self.parts is None or pos or endpos is not None:
             return self.re.finditer(low, pos) if endpos is None else self.re.finditer(low, pos, endpos)
         found: list[tuple[int, int, re.Match[str]]] = []
-        for order, (literals, part) in enumerate(self.parts):
+        for order, (literals, part, boundary) in enumerate(self.parts):
             for lit in literals:
                 if lit in low:
-                    found += [(m.start(), order, m) for m in part.finditer(low)]
+                    found += [(m.start(), order, m) for m in part.finditer(low)
+                              if not boundary or not m.start() or not low[m.start() - 1].isalnum()]
                     break
         found.sort(key=lambda f: (f[0], f[1]))
         out: list[re.Match[str]] = []

@@ -74,6 +74,46 @@ _FORWARD_BEFORE = ci(
 _YEAR_RANGE_BEFORE = ci(r"(?:giai đoạn|nhiệm kỳ|đến|từ|trước|sau|đến hết|tới)\s*(?:năm\s*)?$")
 
 
+_ROMAN = re.compile(r"\b(?=[ivxlc]+\b)(?:x{0,3})(?:ix|iv|v?i{0,3})\b")
+_CAPITALISED_AFTER = re.compile(
+    r"\b(huyện ủy|tỉnh ủy|thành ủy|thị ủy|quận ủy|đảng ủy|huyện|tỉnh|thành phố|tp\.?|thị xã|quận|xã|phường|thị trấn)"
+    r"((?:\s+(?!của\b|năm\b|quý\b|tháng\b|về\b|và\b|lần\b|khóa\b|nhiệm\b|giai\b|sơ\b|tổng\b|họp\b|tổ\b|triển\b)"
+    r"[^\W\d_]+){1,3})"
+)
+_ORGANS_CASED = {"huyện ủy": "Huyện ủy", "tỉnh ủy": "Tỉnh ủy", "thành ủy": "Thành ủy", "thị ủy": "Thị ủy",
+                 "quận ủy": "Quận ủy", "đảng ủy": "Đảng ủy", "tp": "TP", "tp.": "TP"}
+_PHRASES_CASED = (
+    ("ban chấp hành", "Ban Chấp hành"), ("ban thường vụ", "Ban Thường vụ"), ("đảng bộ", "Đảng bộ"),
+    ("hội nghị", "Hội nghị"), ("kỳ họp", "Kỳ họp"), ("ủy ban nhân dân", "Ủy ban nhân dân"),
+    ("hội đồng nhân dân", "Hội đồng nhân dân"), ("thường trực", "Thường trực"),
+)
+_ACRONYMS = {"ubnd": "UBND", "hđnd": "HĐND", "mttq": "MTTQ", "bch": "BCH", "btv": "BTV"}
+
+
+def readable_title(title: str) -> str:
+    """An all-capitals title in the case the rules read: "… CỦA ĐẢNG ỦY PHƯỜNG TRẦN PHÚ" ->
+    "… của Đảng ủy phường Trần Phú" (place names capitalised, Roman numerals kept)."""
+    letters = [c for c in title if c.isalpha()]
+    if not letters or not all(c.isupper() for c in letters):
+        return title
+    low = title.lower()
+    low = _ROMAN.sub(lambda m: m.group(0).upper(), low)
+    low = re.sub(r"\b(ubnd|hđnd|mttq|bch|btv)\b", lambda m: _ACRONYMS[m.group(1)], low)
+
+    def cap(m: re.Match[str]) -> str:
+        level = _ORGANS_CASED.get(m.group(1), m.group(1))
+        rest = m.group(2)
+        nested = _CAPITALISED_AFTER.match(rest.lstrip())
+        if nested and m.group(1) in _ORGANS_CASED:  # "Đảng ủy phường Trần Phú"
+            return level + rest[: len(rest) - len(rest.lstrip())] + cap(nested) + rest.lstrip()[nested.end():]
+        return level + re.sub(r"[^\W\d_]+", lambda w: w.group(0).capitalize(), rest)
+
+    low = _CAPITALISED_AFTER.sub(cap, low)
+    for phrase, cased in _PHRASES_CASED:
+        low = low.replace(phrase, cased)
+    return low[:1].upper() + low[1:]
+
+
 @dataclass(slots=True)
 class Meta:
     unit: str | None = None

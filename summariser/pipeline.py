@@ -76,16 +76,17 @@ def summarise(text: str, *, title: str | None = None) -> Summary:
                        source=Span(start=key[0], end=key[1]))
             )
 
-    lead_text = " ".join(([lay.title.text] if lay.title else []) + [p.text for p in lay.lead])
+    title_text = metadata.readable_title(lay.title.text) if lay.title else None
+    lead_text = ". ".join(([title_text] if title_text else []) + [p.text for p in lay.lead])
     whole = "\n".join(p.text for p in lay.content)
     year = metadata.infer_year(lead_text, whole)
-    lead_sentences = ([lay.title.text] if lay.title else []) + [p.text for p in lay.lead]
+    lead_sentences = ([title_text] if title_text else []) + [p.text for p in lay.lead]
     period = metadata.find_period(lead_sentences, whole, year)
     if not lay.title:
         lead_sentences.insert(0, "")  # no title: the opening is the first sentence alone
     body = metadata.find_body(lead_text)
     summary = Summary(
-        unit=metadata.find_unit(lead_text, [p.text for p in lay.content], " ".join(lead_sentences[:2])),
+        unit=metadata.find_unit(lead_text, [p.text for p in lay.content], ". ".join(lead_sentences[:2])),
         body=body,
         meeting=metadata.find_meeting(lead_text, body, period),
         title=title if title is not None else (lay.title.text if lay.title else None),

@@ -86,3 +86,14 @@ def test_session_meeting_name():
                   "GRDP tăng 6,8%.")
     assert s.meeting == "Kỳ họp thứ 17, khóa VIII"
     assert s.date == date(2023, 12, 6)
+
+
+def test_all_capitals_title_is_read_for_unit_body_and_period():
+    from summariser.metadata import readable_title
+
+    assert readable_title("HỘI NGHỊ BAN CHẤP HÀNH ĐẢNG BỘ HUYỆN GIA LỘC LẦN THỨ 24, KHÓA XXVI") == (
+        "Hội nghị Ban Chấp hành Đảng bộ huyện Gia Lộc lần thứ 24, khóa XXVI")
+    s = summarise("BÁO CÁO KẾT QUẢ QUÝ I NĂM 2024 CỦA ĐẢNG ỦY PHƯỜNG TRẦN PHÚ\nThu ngân sách quý I đạt 4,6 tỷ đồng, "
+                  "bằng 28% dự toán; hoàn thành kiểm điểm tập thể, cá nhân năm 2023.")
+    assert (s.unit, s.body, s.period) == ("phường Trần Phú", "Đảng ủy phường", "quý I/2024")
+    assert s.title == "BÁO CÁO KẾT QUẢ QUÝ I NĂM 2024 CỦA ĐẢNG ỦY PHƯỜNG TRẦN PHÚ"

@@ -170,3 +170,19 @@ def test_briefing_without_results_warns_and_keeps_the_organisation_out_of_tasks(
     assert s.results == [] and WARN_NO_RESULTS in s.warnings
     assert s.tasks[0].text.startswith("xây dựng kế hoạch cụ thể")
     assert s.period is None
+
+
+def test_numbered_headings_set_the_sections():
+    s = summarise(_read("ward_party_numbered_caps"))
+    assert _has(s.results, "4,6 tỷ đồng") and _has(s.results, "320 suất quà")
+    assert _has(s.shortcomings, "lấn chiếm vỉa hè", "còn diễn ra")
+    assert len(s.tasks) == 3 and _has(s.tasks, "trên 55% dự toán")
+
+
+def test_commune_council_session():
+    s = summarise(_read("commune_hdnd_session"))
+    assert s.meeting == "Kỳ họp thứ 8, khóa XXI"
+    assert _has(s.results, "15/18 chỉ tiêu") and not _has(s.results, "chưa từng có")
+    assert _has(s.shortcomings, "3/18 chỉ tiêu không đạt")
+    assert _has(s.tasks, "giữ vững an ninh chính trị")
+    assert not _has(s.tasks, "12 nghị quyết")
