@@ -279,8 +279,8 @@ def test_chart_needs_the_same_figure_from_two_units() -> None:
     assert digest.chart is not None
     assert digest.chart.title == "Thu ngân sách (% dự toán)"
     assert [(p.unit, p.text, p.value) for p in digest.chart.points] == [
+        ("huyện B", "121,5%", 121.5),  # highest first
         ("huyện A", "107%", 107.0),
-        ("huyện B", "121,5%", 121.5),
     ]
     # a figure whose text is not in the report is never used
     ghost = report(
@@ -288,6 +288,24 @@ def test_chart_needs_the_same_figure_from_two_units() -> None:
     )
     assert build_digest([a, ghost], start=START, end=END, scope=SCOPE).chart is None
     assert build_digest([ghost], start=START, end=END, scope=SCOPE).units[0].figures == []
+
+
+def test_a_chart_of_many_units_keeps_the_highest_and_lowest() -> None:
+    reports = [
+        report(
+            i,
+            f"Thu ngân sách đạt {i},5% dự toán.",
+            f"xã Số {i}",
+            figures=[Figure(text=f"{i},5%", section="results")],
+        )
+        for i in range(1, 31)
+    ]
+    digest = build_digest(reports, start=START, end=END, scope=SCOPE)
+    assert digest.chart is not None
+    values = [p.value for p in digest.chart.points]
+    assert values == [float(i) + 0.5 for i in range(30, 20, -1)] + [float(i) + 0.5 for i in range(10, 0, -1)]
+    assert "trong 30" in digest.chart.title
+    assert all(len(u.figures) <= 2 and u.headline is None for u in digest.units)  # compact lines
 
 
 @pytest.mark.parametrize(

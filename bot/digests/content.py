@@ -21,6 +21,8 @@ UNKNOWN_UNIT = "Không rõ đơn vị"
 MAX_FIGURES_PER_UNIT = 3
 MAX_ISSUES = 8
 MAX_TASKS = 8
+MAX_CHART_POINTS = 20  # more bars than this are unreadable on a phone
+COMPACT_UNITS = 20  # beyond this many units, unit lines drop the headline and keep 2 figures
 
 
 class UnitEntry(BaseModel):
@@ -161,56 +163,62 @@ KEY_TOPICS = frozenset(
 )
 
 
-def figure_topic(report: StoredReport, fig: Figure) -> str | None:
-    """What the figure measures, by the topic named closest before it (our label, no numbers)."""
-    head, _ = _figure_context(report, fig)
+@dataclass
+class FigureInfo:
+    """A figure of a report with what it measures and what it is a percentage of (if known)."""
+
+    figure: Figure
+    topic: str | None  # our label from _TOPICS, read before the figure
+    basis: str | None  # "kế hoạch" / "dự toán" / "chỉ tiêu", read after a percentage
+
+    @property
+    def comparable(self) -> tuple[str, str] | None:
+        """(topic, basis) for a percentage of a plan/estimate, e.g. ("Thu ngân sách", "dự toán");
+        None for anything we could not compare across units with confidence."""
+        return (self.topic, self.basis) if self.topic and self.basis else None
+
+
+def analyse_figure(report: StoredReport, fig: Figure) -> FigureInfo:
+    head, tail = _figure_context(report, fig)
     topic, best = None, -1
-    for pattern, name in _TOPICS:
+    for pattern, name in _TOPICS:  # the topic named closest to the figure wins
         for match in re.finditer(pattern, head):
             if match.start() > best:
                 best, topic = match.start(), name
-    return topic
-
-
-def figure_basis(report: StoredReport, fig: Figure) -> str | None:
-    """ "kế hoạch" / "dự toán" / "chỉ tiêu" when the figure is a percentage of one."""
-    if not fig.text.strip().endswith("%"):
-        return None
-    _, tail = _figure_context(report, fig)
-    return next((name for pattern, name in _BASIS if tail.lstrip(" ,:").startswith(pattern)), None)
-
-
-def classify_figure(report: StoredReport, fig: Figure) -> tuple[str, str] | None:
-    """(topic, basis) for a percentage of a plan/estimate, e.g. ("Thu ngân sách", "dự toán");
-    None for anything we could not compare across units with confidence."""
-    basis = figure_basis(report, fig)
-    if basis is None:
-        return None
-    topic = figure_topic(report, fig)
-    if topic is None and basis == "dự toán" and "ngan sach" in _figure_context(report, fig)[0]:
+    basis = None
+    if fig.text.strip().endswith("%"):
+        basis = next((name for pattern, name in _BASIS if tail.lstrip(" ,:").startswith(pattern)), None)
+    if topic is None and basis == "dự toán" and "ngan sach" in head:
         topic = "Thu ngân sách"
-    return (topic, basis) if topic else None
+    return FigureInfo(fig, topic, basis)
 
 
-def _key_figures(report: StoredReport, limit: int = MAX_FIGURES_PER_UNIT) -> list[Figure]:
+def report_figures(report: StoredReport) -> list[FigureInfo]:
+    """The report's figures that appear verbatim in its text (others are never shown), once each."""
+    if report.summary is None:
+        return []
+    out: list[FigureInfo] = []
+    seen: set[str] = set()
+    for fig in report.summary.figures:
+        text = fig.text.strip()
+        if text and text not in seen and text in report.text:
+            seen.add(text)
+            out.append(analyse_figure(report, fig))
+    return out
+
+
+def _key_figures(infos: list[FigureInfo], limit: int = MAX_FIGURES_PER_UNIT) -> list[Figure]:
     """A few figures that say most about the report: key economic topics (budget revenue,
     production value, investment) and plan/estimate percentages preferred, results before other
-    sections; shown in report order, the same text never twice."""
-    summary = report.summary
-    if summary is None:
-        return []
+    sections; shown in report order."""
     scored: list[tuple[int, int, Figure]] = []
-    seen: set[str] = set()
-    for order, fig in enumerate(summary.figures):
-        text = fig.text.strip()
-        if not text or text in seen or text not in report.text:
-            continue
-        seen.add(text)
+    for order, info in enumerate(infos):
+        fig = info.figure
         score = {"results": 2, "other": 0}.get(fig.section, -1)
         score += 1 if fig.label else 0
-        score += 3 if figure_topic(report, fig) in KEY_TOPICS else 0
-        score += 2 if figure_basis(report, fig) else 0
-        score += 1 if "đồng" in text else 0
+        score += 3 if info.topic in KEY_TOPICS else 0
+        score += 2 if info.basis else 0
+        score += 1 if "đồng" in fig.text else 0
         scored.append((score, order, fig))
     best = sorted(scored, key=lambda t: (-t[0], t[1]))[:limit]
     return [fig for _, _, fig in sorted(best, key=lambda t: t[1])]
@@ -284,27 +292,23 @@ def _grouped(clauses: list[_Clause]) -> list[ItemGroup]:
     return [g for _, g in out]
 
 
-def _chart(latest_by_unit: list[tuple[str, StoredReport]]) -> ChartSpec | None:
+def _chart(latest_by_unit: list[tuple[str, StoredReport, list[FigureInfo]]]) -> ChartSpec | None:
     """The comparable percentage (same topic, same basis) stated by the most units (at least two)."""
     series: dict[tuple[str, str], list[ChartPoint]] = {}
-    for unit, report in latest_by_unit:
-        if report.summary is None:
-            continue
+    for unit, report, infos in latest_by_unit:
         taken: set[tuple[str, str]] = set()
-        for fig in report.summary.figures:
-            if fig.text not in report.text:
-                continue
-            kind = classify_figure(report, fig)
+        for info in infos:
+            kind = info.comparable
             if kind is None or kind in taken:
                 continue
-            value = parse_number(fig.text)
+            value = parse_number(info.figure.text)
             if value is None:
-                value = fig.value
+                value = info.figure.value
             if value is None:
                 continue
             taken.add(kind)
             series.setdefault(kind, []).append(
-                ChartPoint(unit=unit, value=value, text=fig.text.strip(), report_id=report.id)
+                ChartPoint(unit=unit, value=value, text=info.figure.text.strip(), report_id=report.id)
             )
     candidates = [(k, pts) for k, pts in series.items() if len(pts) >= 2]
     if not candidates:
@@ -312,7 +316,13 @@ def _chart(latest_by_unit: list[tuple[str, StoredReport]]) -> ChartSpec | None:
     (topic, basis), points = max(
         candidates, key=lambda kp: (len(kp[1]), kp[0][1] == "dự toán", kp[0][0] == "Thu ngân sách")
     )
-    return ChartSpec(title=f"{topic} (% {basis})", points=points)
+    points.sort(key=lambda p: -p.value)
+    title = f"{topic} (% {basis})"
+    if len(points) > MAX_CHART_POINTS:
+        half = MAX_CHART_POINTS // 2
+        title += f": {half} đơn vị cao nhất và {half} thấp nhất trong {len(points)}"
+        points = points[:half] + points[-half:]
+    return ChartSpec(title=title, points=points)
 
 
 # --- the digest -------------------------------------------------------------------------------
@@ -344,21 +354,23 @@ def build_digest(reports: list[StoredReport], *, start: datetime, end: datetime,
     digest.unit_count = sum(1 for k in by_unit if k is not None)
     digest.unknown_unit_reports = len(by_unit.get(None, []))
 
-    latest: list[tuple[str, StoredReport]] = []
+    latest: list[tuple[str, StoredReport, list[FigureInfo]]] = []
+    compact = len(by_unit) > COMPACT_UNITS
     for key in sorted(by_unit, key=lambda k: (k is None, k or "")):
         unit_reports = by_unit[key]
         newest = unit_reports[-1]
+        infos = report_figures(newest)
         digest.units.append(
             UnitEntry(
                 name=names[key],
                 known=key is not None,
                 report_ids=[r.id for r in unit_reports],
-                headline=_headline(newest),
-                figures=_key_figures(newest),
+                headline=None if compact else _headline(newest),
+                figures=_key_figures(infos, 2 if compact else MAX_FIGURES_PER_UNIT),
             )
         )
         if key is not None:
-            latest.append((names[key], newest))
+            latest.append((names[key], newest, infos))
 
     issues = _grouped(_clauses(chosen, "shortcomings"))
     recurring = [g for g in issues if g.source_count >= 2]

@@ -20,8 +20,14 @@ def period_label(start: datetime, end: datetime, tz: tzinfo) -> str:
     return f"{first:%d/%m/%Y} – {last:%d/%m/%Y}"
 
 
+MAX_LINKS = 3
+
+
 def report_links(ids: list[int]) -> str:
-    return ", ".join(f"/report {i}" for i in ids)
+    """ "/report 7, /report 9" — the newest few when there are many (the rest counted)."""
+    shown = ids[-MAX_LINKS:]
+    more = len(ids) - len(shown)
+    return ", ".join(f"/report {i}" for i in shown) + (f" và {more} báo cáo khác" if more > 0 else "")
 
 
 def _unit_line(entry: UnitEntry) -> str:
