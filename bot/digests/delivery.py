@@ -162,15 +162,24 @@ class PacedSender:
             link_preview_options=_NO_PREVIEW,
         )
 
+    async def _paced_call(self, chat_id: int, part: Outgoing, state: dict[str, bool]) -> Message:
+        """Wait for the turn, then call at once in the same task: no scheduling gap between the
+        grant and the request, so the pace the limiter grants is the pace on the wire."""
+        await self._turn(chat_id)
+        state["started"] = True
+        return await self._call(chat_id, part)
+
     async def _call_accounted(self, chat_id: int, part: Outgoing, result: SendResult) -> Message:
-        """The API call, shielded: if we are cancelled while a request is in flight, wait (briefly)
-        for its answer and count the part as sent if it arrived, then let the cancellation go on.
-        Otherwise a stop at the wrong moment would release a claim for a message already sent."""
-        call = asyncio.ensure_future(self._call(chat_id, part))
+        """The paced call, shielded: if we are cancelled while a request is in flight, wait
+        (briefly) for its answer and count the part as sent if it arrived, then let the
+        cancellation go on; a request still waiting for its turn is simply dropped. Otherwise a
+        stop at the wrong moment would release a claim for a message already sent."""
+        state = {"started": False}
+        call = asyncio.ensure_future(self._paced_call(chat_id, part, state))
         try:
             return await asyncio.shield(call)
         except asyncio.CancelledError:
-            if not call.done():
+            if state["started"] and not call.done():
                 await asyncio.wait({call}, timeout=self.settle_timeout)
             if call.done() and not call.cancelled() and call.exception() is None:
                 result.sent += 1
@@ -189,7 +198,6 @@ class PacedSender:
         for part in parts:
             attempts = limited = 0
             while True:
-                await self._turn(chat_id)
                 try:
                     message = await self._call_accounted(chat_id, part, result)
                 except RetryAfter as exc:
