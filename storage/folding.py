@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 # Tone marks that may sit on either vowel of the open diphthongs oa, oe, uy ("hoà"/"hòa",
 # "uỷ"/"ủy"). We write them on the first vowel, the form used by most official documents.
@@ -26,6 +27,7 @@ _SECOND = "".join(
 _TONE_MOVE = re.compile(rf"([oOuU])([{_SECOND}])(?!\w)")
 # What a search token is: a run of letters/digits (underscore is punctuation to FTS5 unicode61).
 _TOKEN = re.compile(r"[^\W_]+")
+_ASCII_TOKEN = re.compile(r"[a-z0-9]+")
 MAX_QUERY_TOKENS = 16
 MAX_TOKEN_CHARS = 64
 
@@ -55,6 +57,13 @@ def _lower(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
+@lru_cache(maxsize=1024)  # a bulk batch: hashed first, indexed right after
+def fold_cached(text: str | None) -> str | None:
+    """`fold` remembering the last texts: a report is folded for its hash, then again by the
+    index triggers (the `fold` SQL function) in the same transaction."""
+    return fold(text)
+
+
 def fold(text: str | None) -> str | None:
     """The copy of a text that goes into the FTS index (and the form of every query token):
     NFC, one tone placement, đ/Đ -> d, lower-case. FTS5's `remove_diacritics 2` removes the
@@ -82,7 +91,7 @@ def lookup_key(text: str | None) -> str | None:
 def text_sha256(text: str) -> str:
     """Hash of the normalised text: the same report pasted, forwarded or re-typed with other
     whitespace, case or tone placement is one report."""
-    normal = " ".join((fold(text) or "").split())
+    normal = " ".join((fold_cached(text) or "").split())
     return hashlib.sha256(normal.encode("utf-8")).hexdigest()
 
 
@@ -98,17 +107,41 @@ def scope_tag(scope: int) -> str:
     return f"s{'m' if scope < 0 else ''}{abs(scope)}"
 
 
-def fts_match(scope: int, query: str) -> str | None:
-    """An FTS5 MATCH expression for `query` restricted to `scope`, or None when the query has no
-    words. Every token is a quoted string, so user input is never FTS syntax; the last token
-    matches as a prefix ("giai phong mat b" finds "giải phóng mặt bằng")."""
-    tokens = query_tokens(query)
-    if not tokens:
+def _ascii(text: str) -> str:
+    """Folded text with every combining mark (and any other non-ASCII character) dropped."""
+    return unicodedata.normalize("NFD", fold(text) or "").encode("ascii", "ignore").decode("ascii")
+
+
+def chunk_terms(chunk: str) -> tuple[str, ...]:
+    """Index terms of one whitespace-separated chunk (see `vocabulary`); cached, chunks repeat."""
+    found = _CHUNK_TERMS.get(chunk)
+    if found is None:
+        found = tuple(_ASCII_TOKEN.findall(_ascii(chunk)))
+        if len(_CHUNK_TERMS) < _CHUNK_CACHE_SIZE:
+            _CHUNK_TERMS[chunk] = found
+    return found
+
+
+_CHUNK_TERMS: dict[str, tuple[str, ...]] = {}
+_CHUNK_CACHE_SIZE = 200_000
+
+
+def vocabulary(text: str | None) -> set[str]:
+    """The index terms of a text as FTS5 `unicode61 remove_diacritics 2` sees Vietnamese words
+    ("Đảng ủy" -> {"dang", "uy"}); kept in a table so the last query word can be expanded into a
+    few exact terms instead of an FTS5 prefix scan. Words in other scripts may be missed; the
+    search then falls back to FTS5's own prefix query, so results stay right."""
+    terms: set[str] = set()
+    for chunk in set(text.split()) if text else ():
+        terms.update(chunk_terms(chunk))
+    return terms
+
+
+def token_key(token: str) -> str | None:
+    """A query token as a vocabulary term, or None when it is not plain Latin letters/digits."""
+    key = _ascii(token)
+    if not _ASCII_TOKEN.fullmatch(key):
         return None
-    # Tokens hold letters and digits only (no quotes), so quoting them is safe.
-    words = " AND ".join([*(f'"{t}"' for t in tokens[:-1]), f'"{tokens[-1]}" *'])
-    if len(tokens) > 1:
-        # The words as a phrase too: it matches no extra rows, but ranks (and snippets) the
-        # adjacent wording first ("dang uy" -> "Đảng ủy" before "Đặng ... ủy").
-        words = f'"{" ".join(tokens)}" * OR ({words})'
-    return f'scope_tag : "{scope_tag(scope)}" AND {{title body items}} : ({words})'
+    if len(key) != sum(1 for c in unicodedata.normalize("NFD", token) if not unicodedata.combining(c)):
+        return None  # something other than marks was dropped
+    return key

@@ -73,6 +73,7 @@ class SearchHit(BaseModel):
 class SearchPage(BaseModel):
     hits: list[SearchHit] = Field(default_factory=list)
     total: int = 0
+    capped: bool = False  # more matches than were counted: `total` is a lower bound ("1000+")
 
 
 class SectionItem(BaseModel):

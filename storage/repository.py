@@ -20,7 +20,8 @@ from typing import Any
 
 import aiosqlite
 
-from storage.folding import fts_match, lookup_key, text_sha256
+from storage import search as fts
+from storage.folding import chunk_terms, lookup_key, text_sha256
 from storage.models import (
     Delivery,
     ItemSection,
@@ -38,7 +39,8 @@ from storage.schema import items_text, migrate, register_functions
 from summariser.models import Summary
 
 BUSY_TIMEOUT_MS = 30_000
-SNIPPET_TOKENS = 16
+_MAX_PARAMS = 500  # per IN (...) list
+_MAX_CHUNKS = 1_000_000  # remembered text chunks (memory bound)
 _SECTIONS = ("results", "shortcomings", "tasks")
 
 _REPORT_COLUMNS = """
@@ -135,6 +137,8 @@ class Repository:
         self._writer = writer
         self._reader = reader
         self._write_lock = asyncio.Lock()
+        self._terms: set[str] | None = None  # search_terms already stored (skips re-inserting)
+        self._chunks: set[str] = set()  # text chunks whose terms are stored
 
     @classmethod
     async def open(cls, path: str | Path = "data/bot.sqlite3") -> Repository:
@@ -180,6 +184,37 @@ class Repository:
                 raise
             await asyncio.shield(self._writer.execute("COMMIT"))
 
+    async def _store_terms(
+        self, conn: aiosqlite.Connection, texts: Iterable[str | None]
+    ) -> tuple[set[str], set[str]]:
+        """Add the texts' index terms to search_terms (inside the caller's write transaction).
+        Returns (new chunks, new terms) to remember once the transaction has committed: chunks
+        seen before by this repository are skipped (their terms are stored)."""
+        if self._terms is None:
+            self._terms = {row[0] for row in await conn.execute_fetchall("SELECT term FROM search_terms")}
+        chunks: set[str] = set()
+        for text in texts:
+            if text:
+                chunks.update(text.split())
+        chunks -= self._chunks
+        terms: set[str] = set()
+        for chunk in chunks:
+            terms.update(chunk_terms(chunk))
+        terms -= self._terms
+        if terms:
+            await conn.executemany(
+                "INSERT OR IGNORE INTO search_terms (term) VALUES (?)", [(t,) for t in terms]
+            )
+        return chunks, terms
+
+    def _remember_terms(self, stored: tuple[set[str], set[str]]) -> None:
+        chunks, terms = stored
+        if len(self._chunks) > _MAX_CHUNKS:
+            self._chunks = set()
+        self._chunks |= chunks
+        if self._terms is not None:
+            self._terms |= terms
+
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         return list(await self._reader.execute_fetchall(sql, params))
 
@@ -199,49 +234,92 @@ class Repository:
     async def add_reports(self, batch: Iterable[NewReport]) -> list[tuple[StoredReport, bool]]:
         """`add_report` for many reports in one transaction (bulk imports); same order as given.
         A duplicate within the batch returns the first one with created=False."""
-        results: list[tuple[StoredReport, bool]] = []
-        duplicates: list[tuple[int, int, str]] = []  # (index, scope, sha)
+        news = list(batch)
+        if not news:
+            return []
+        keys = [(new.scope, text_sha256(new.text)) for new in news]
+        received = [_ts(new.received_at) for new in news]
         async with self._write() as conn:
-            for new in batch:
-                sha = text_sha256(new.text)
-                received = _ts(new.received_at)
-                cursor = await conn.execute(
+            # Under the write lock nobody else inserts: look up duplicates, then insert the rest.
+            existing: dict[tuple[int, str], int] = {}
+            shas = sorted({sha for _, sha in keys})
+            for start in range(0, len(shas), _MAX_PARAMS):
+                chunk = shas[start : start + _MAX_PARAMS]
+                for scope, sha, report_id in await conn.execute_fetchall(
+                    f"SELECT scope, sha256, id FROM reports WHERE sha256 IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ):
+                    existing[(scope, sha)] = report_id
+            fresh: dict[tuple[int, str], int] = {}  # key -> index in `news`
+            for index, key in enumerate(keys):
+                if key not in existing and key not in fresh:
+                    fresh[key] = index
+            created: dict[tuple[int, str], int] = {}
+            if fresh:
+                (before,) = next(
+                    iter(await conn.execute_fetchall("SELECT COALESCE(MAX(id), 0) FROM reports"))
+                )
+                await conn.executemany(
                     "INSERT INTO reports (scope, chat_id, user_id, sha256, received_at, source_kind, "
-                    "forward_origin, file_name, url, title, text) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
-                    "ON CONFLICT (scope, sha256) DO NOTHING",
-                    (
-                        new.scope,
-                        new.chat_id,
-                        new.user_id,
-                        sha,
-                        received,
-                        new.source_kind,
-                        new.forward_origin,
-                        new.file_name,
-                        new.url,
-                        new.title,
-                        new.text,
-                    ),
+                    "forward_origin, file_name, url, title, text) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    [
+                        (
+                            new.scope,
+                            new.chat_id,
+                            new.user_id,
+                            key[1],
+                            received[index],
+                            new.source_kind,
+                            new.forward_origin,
+                            new.file_name,
+                            new.url,
+                            new.title,
+                            new.text,
+                        )
+                        for key, index in fresh.items()
+                        for new in (news[index],)
+                    ],
                 )
-                if cursor.rowcount == 1:
-                    stored = StoredReport(
-                        id=cursor.lastrowid,
-                        sha256=sha,
-                        received_at=_dt(received),
-                        state="received",
-                        **new.model_dump(exclude={"received_at"}),
+                for scope, sha, report_id in await conn.execute_fetchall(
+                    "SELECT scope, sha256, id FROM reports WHERE id > ?", (before,)
+                ):
+                    created[(scope, sha)] = report_id
+            new_terms = await self._store_terms(
+                conn, (text for index in fresh.values() for text in (news[index].title, news[index].text))
+            )
+            old = {}
+            if existing:
+                wanted = sorted({existing[key] for key in keys if key in existing})
+                old = {
+                    report.id: report
+                    for start in range(0, len(wanted), _MAX_PARAMS)
+                    for report in map(
+                        _report,
+                        await conn.execute_fetchall(
+                            f"SELECT {_REPORT_COLUMNS} FROM {_REPORT_FROM} WHERE r.id IN "
+                            f"({','.join('?' * len(wanted[start : start + _MAX_PARAMS]))})",
+                            wanted[start : start + _MAX_PARAMS],
+                        ),
                     )
-                    results.append((stored, True))
-                else:
-                    duplicates.append((len(results), new.scope, sha))
-                    results.append(None)  # type: ignore[arg-type]  # filled in below
-                await cursor.close()
-            for index, scope, sha in duplicates:
-                rows = await conn.execute_fetchall(
-                    f"SELECT {_REPORT_COLUMNS} FROM {_REPORT_FROM} WHERE r.scope = ? AND r.sha256 = ?",
-                    (scope, sha),
+                }
+        self._remember_terms(new_terms)
+        results: list[tuple[StoredReport, bool]] = []
+        made: dict[tuple[int, str], StoredReport] = {}
+        for index, key in enumerate(keys):
+            if key in existing:
+                results.append((old[existing[key]], False))
+            elif fresh[key] == index:
+                new = news[index]
+                made[key] = StoredReport(
+                    id=created[key],
+                    sha256=key[1],
+                    received_at=_dt(received[index]),
+                    state="received",
+                    **new.model_dump(exclude={"received_at"}),
                 )
-                results[index] = (_report(rows[0]), False)
+                results.append((made[key], True))
+            else:
+                results.append((made[key], False))
         return results
 
     async def save_summary(self, report_id: int, summary: Summary) -> None:
@@ -253,23 +331,45 @@ class Repository:
         """`save_summary` for many reports in one transaction (bulk re-summarising); all or
         nothing: KeyError (and nothing saved) if one report is gone."""
         now = _ts()
+        rows = []
+        texts: list[str | None] = []
+        for report_id, summary in batch:
+            summary_json = summary.model_dump_json()
+            title, items = items_text(summary_json)
+            texts += (title, items)
+            rows.append((report_id, summary, summary_json, title, items))
+        if not rows:
+            return
         async with self._write() as conn:
-            for report_id, summary in batch:
-                summary_json = summary.model_dump_json()
-                title, items = items_text(summary_json)
-                cursor = await conn.execute(
-                    "INSERT INTO summaries (report_id, engine, engine_version, summary_json, created_at) "
-                    "SELECT id, ?, ?, ?, ? FROM reports WHERE id = ?",
-                    (summary.engine, summary.engine_version, summary_json, now, report_id),
+            ids = sorted({row[0] for row in rows})
+            found: set[int] = set()
+            for start in range(0, len(ids), _MAX_PARAMS):
+                chunk = ids[start : start + _MAX_PARAMS]
+                found.update(
+                    row[0]
+                    for row in await conn.execute_fetchall(
+                        f"SELECT id FROM reports WHERE id IN ({','.join('?' * len(chunk))})", chunk
+                    )
                 )
-                if cursor.rowcount != 1:
-                    raise KeyError(report_id)
-                await conn.execute(
-                    "UPDATE reports SET state = 'summarised', error = NULL, summary_id = ?, unit = ?, "
-                    "unit_key = ?, meeting_date = ?, period = ?, period_key = ?, summary_title = ?, "
-                    "items_text = ? WHERE id = ?",
+            missing = [report_id for report_id in ids if report_id not in found]
+            if missing:
+                raise KeyError(missing[0])
+            await conn.executemany(
+                "INSERT INTO summaries (report_id, engine, engine_version, summary_json, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (rid, summary.engine, summary.engine_version, sjson, now)
+                    for rid, summary, sjson, _, _ in rows
+                ],
+            )
+            await conn.executemany(
+                "UPDATE reports SET state = 'summarised', error = NULL, "
+                "summary_id = (SELECT MAX(id) FROM summaries WHERE report_id = ?), unit = ?, "
+                "unit_key = ?, meeting_date = ?, period = ?, period_key = ?, summary_title = ?, "
+                "items_text = ? WHERE id = ?",
+                [
                     (
-                        cursor.lastrowid,
+                        rid,
                         summary.unit,
                         lookup_key(summary.unit),
                         summary.date.isoformat() if summary.date else None,
@@ -277,9 +377,13 @@ class Repository:
                         lookup_key(summary.period),
                         title,
                         items or None,
-                        report_id,
-                    ),
-                )
+                        rid,
+                    )
+                    for rid, summary, _, title, items in rows
+                ],
+            )
+            new_terms = await self._store_terms(conn, texts)
+        self._remember_terms(new_terms)
 
     async def mark_failed(self, report_id: int, error: str) -> None:
         async with self._write() as conn:
@@ -413,21 +517,17 @@ class Repository:
 
     async def search(self, scope: int, query: str, limit: int = 5, offset: int = 0) -> SearchPage:
         """FTS5 (bm25) over title, text and summary items; diacritics- and đ-insensitive; user
-        input is never FTS syntax; the last word matches as a prefix."""
-        match = fts_match(scope, query)
-        if match is None:
+        input is never FTS syntax; the last word matches as a prefix.
+
+        Best first by bm25 (title x4, summary items x2, text x1) among the newest
+        `search.RANK_WINDOW` matches; `total` stops counting at `search.COUNT_CAP` (then
+        `capped`). Why, and what it costs: storage/search.py."""
+        items = await fts.query_items(self._reader, query)
+        if not items or limit <= 0:
             return SearchPage()
-        marks = f"char(2), char(3), '…', {SNIPPET_TOKENS}"
-        rows = await self._rows(
-            f"SELECT rowid, rank, snippet(report_fts, 2, {marks}), snippet(report_fts, 3, {marks}), "
-            f"snippet(report_fts, 1, {marks}) FROM report_fts WHERE report_fts MATCH ? "
-            "ORDER BY rank LIMIT ? OFFSET ?",
-            (match, limit, offset),
-        )
-        (total,) = (await self._rows("SELECT count(*) FROM report_fts WHERE report_fts MATCH ?", (match,)))[0]
-        if not rows:
-            return SearchPage(total=total)
-        ids = [row[0] for row in rows]
+        ranked, total, capped = await fts.ranked_ids(self._reader, scope, items, limit, max(offset, 0))
+        ids = [rowid for rowid, _ in ranked]
+        snippets = await fts.snippets(self._reader, scope, items, ids)
         info = {
             row[0]: row
             for row in await self._rows(
@@ -437,12 +537,10 @@ class Repository:
             )
         }
         hits = []
-        for report_id, rank, *snippets in rows:
-            if report_id not in info:  # deleted between the two reads
+        for report_id, rank in ranked:
+            if report_id not in info:  # deleted meanwhile
                 continue
             _, title, unit, meeting, received = info[report_id]
-            # The column with the most marked matches (body first on ties).
-            snippet = max(snippets, key=lambda s: (s or "").count("\x02")) or ""
             hits.append(
                 SearchHit(
                     report_id=report_id,
@@ -450,11 +548,11 @@ class Repository:
                     unit=unit,
                     meeting_date=date.fromisoformat(meeting) if meeting else None,
                     received_at=_dt(received),
-                    snippet=snippet,
+                    snippet=snippets.get(report_id, ""),
                     rank=rank,
                 )
             )
-        return SearchPage(hits=hits, total=total)
+        return SearchPage(hits=hits, total=total, capped=capped)
 
     # --- users and scopes ----------------------------------------------------------------------
     async def get_user(self, user_id: int) -> User | None:

@@ -7,8 +7,9 @@ History (never edit a released step; append a new one):
   v1  reports, summaries (history kept), users, chat scopes, subscriptions.
   v2  search: FTS5 index over a folded copy of title/text/summary items (external content: the
       original text is not stored twice; snippets are cut from it by token position), kept in
-      step by triggers that call the `fold` SQL function; deliveries (exactly-once digests);
-      subscriptions.skip_empty. Existing reports are backfilled into the index.
+      step by triggers that call the `fold` SQL function; a prefix index for 1-2 letters and the
+      table of index terms (search_terms) for longer prefixes; deliveries (exactly-once
+      digests); subscriptions.skip_empty. Existing reports are backfilled into the index.
 
 The index holds `storage.folding.fold` of each text: if `fold` ever changes, add a migration
 that drops and recreates `report_fts` and reindexes every report.
@@ -22,7 +23,7 @@ from collections.abc import Awaitable, Callable
 
 import aiosqlite
 
-from storage.folding import fold
+from storage.folding import fold_cached, vocabulary
 
 V1_DDL = """
 CREATE TABLE reports (
@@ -128,8 +129,12 @@ FROM reports;
 CREATE VIRTUAL TABLE report_fts USING fts5(
     scope_tag, title, body, items,
     content = 'report_fts_content', content_rowid = 'id',
-    tokenize = 'unicode61 remove_diacritics 2'
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '1 2'
 );
+-- Every term of the index (storage.folding.vocabulary), to expand a long last query word into
+-- exact terms (see storage.search). Never pruned: a stale term just matches nothing.
+CREATE TABLE search_terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
 -- bm25 weights: scope tag 0 (it matches every row of the scope), title 4, body 1, items 2.
 INSERT INTO report_fts (report_fts, rank) VALUES ('rank', 'bm25(0.0, 4.0, 1.0, 2.0)');
 
@@ -185,6 +190,12 @@ async def _v2(conn: aiosqlite.Connection) -> None:
         "INSERT INTO report_fts (rowid, scope_tag, title, body, items) "
         f"SELECT {_fts_row('reports')} FROM reports"
     )
+    terms: set[str] = set()
+    async with conn.execute("SELECT title, summary_title, text, items_text FROM reports") as cursor:
+        async for row in cursor:
+            for text in row:
+                terms |= vocabulary(text)
+    await conn.executemany("INSERT OR IGNORE INTO search_terms (term) VALUES (?)", [(t,) for t in terms])
 
 
 def _statements(script: str) -> list[str]:
@@ -210,7 +221,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 async def register_functions(conn: aiosqlite.Connection) -> None:
     """SQL functions the triggers call; every connection that writes reports needs them."""
-    await conn.create_function("fold", 1, fold, deterministic=True)
+    await conn.create_function("fold", 1, fold_cached, deterministic=True)
 
 
 async def migrate(conn: aiosqlite.Connection) -> int:

@@ -12,12 +12,14 @@ from storage.folding import (
     MAX_QUERY_TOKENS,
     canonical,
     fold,
-    fts_match,
     lookup_key,
     query_tokens,
     scope_tag,
     text_sha256,
+    token_key,
+    vocabulary,
 )
+from storage.search import match_expression
 
 
 def test_tone_placement_variants_fold_to_one_form() -> None:
@@ -76,21 +78,28 @@ def test_scope_tag_is_one_token_for_negative_ids() -> None:
     assert scope_tag(-5) != scope_tag(5)
 
 
-def test_fts_match_quotes_every_token_and_prefixes_the_last() -> None:
-    match = fts_match(7, "giai phong mat b")
-    assert match is not None
-    assert '"s7"' in match
-    assert '"giai phong mat b" *' in match
-    assert '"giai" AND "phong" AND "mat" AND "b" *' in match
-    assert fts_match(7, '" * -') is None
+def test_vocabulary_is_what_fts5_indexes() -> None:
+    assert vocabulary("Đảng ủy xã Tân Lập đạt 77,9% (GPMB)") == {
+        "dang", "uy", "xa", "tan", "lap", "dat", "77", "9", "gpmb"
+    }  # fmt: skip
+    assert vocabulary(None) == set()
+
+
+def test_token_key_only_for_latin_words() -> None:
+    assert token_key("bằ") == "ba"
+    assert token_key("hoà") == token_key("hòa") == "hoa"
+    assert token_key("đường") == "duong"
+    assert token_key("москва") is None
+    assert token_key("ølst") is None
+
+
+def test_match_expression_quotes_items_and_filters_scope() -> None:
+    expression = match_expression(-7, ['"giai"', '"b" *'])
+    assert expression == 'scope_tag : "sm7" AND {title body items} : ("giai" AND "b" *)'
 
 
 @given(st.text())
-def test_fts_match_never_leaks_quotes_or_syntax(query: str) -> None:
-    match = fts_match(1, query)
-    if match is None:
-        return
-    # Everything between quotes is letters/digits/spaces: no user character is FTS syntax.
-    for quoted in re.findall(r'"([^"]*)"', match):
-        assert all(c.isalnum() or c == " " for c in quoted), quoted
-    assert match.count('"') % 2 == 0
+def test_query_tokens_are_safe_to_quote(query: str) -> None:
+    # Quoting is only safe because a token never holds a quote, space or other FTS5 syntax.
+    for token in query_tokens(query):
+        assert token and all(c.isalnum() for c in token), token
