@@ -116,7 +116,8 @@ async def ranked_ids(
     )
     candidates = [row[0] for row in rows]
     capped = len(candidates) > COUNT_CAP
-    total = min(len(candidates), COUNT_CAP)
+    candidates = candidates[:COUNT_CAP]
+    total = len(candidates)
     window = candidates[: max(RANK_WINDOW, offset + limit)]
     if offset >= len(window):
         return [], total, capped

@@ -194,14 +194,15 @@ async def test_fts_syntax_soup_never_raises(repo: Repository, query: str) -> Non
 async def test_title_and_items_outweigh_body(tmp_path: Path) -> None:
     async with await Repository.open(tmp_path / "rank.sqlite3") as repo:
         filler = " ".join(["Hội nghị bàn về công tác phát triển kinh tế xã hội địa phương."] * 3)
-        body, _ = await repo.add_report(
-            NewReport(scope=1, chat_id=1, text=f"{filler} Chuyển đổi số. {filler}")
-        )
+        # the body-only report is the newest: newest-first would list it first
         titled, _ = await repo.add_report(
             NewReport(scope=1, chat_id=1, title="Chuyển đổi số", text=f"{filler} Chuyển đổi số. {filler} 2")
         )
         itemised, _ = await repo.add_report(
             NewReport(scope=1, chat_id=1, text=f"{filler} Chuyển đổi số. {filler} 3")
+        )
+        body, _ = await repo.add_report(
+            NewReport(scope=1, chat_id=1, text=f"{filler} Chuyển đổi số. {filler}")
         )
         await repo.save_summary(itemised.id, Summary(tasks=[Item(text="Đẩy mạnh chuyển đổi số")]))
         page = await repo.search(1, "chuyen doi so")
@@ -255,3 +256,98 @@ async def test_marker_bytes_inside_a_report_are_not_taken_as_marks(tmp_path: Pat
         await repo.add_report(NewReport(scope=1, chat_id=1, text="Báo cáo \x02giả\x03 về nông thôn mới"))
         page = await repo.search(1, "nong thon")
         assert marked(page.hits[0].snippet) == ["nông thôn"]
+
+
+# --- the plan used at scale (storage/search.py), exercised on a small corpus ---------------------
+
+
+@pytest.fixture
+def at_scale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thresholds of a 100k-report database, scaled down to a dozen reports."""
+    import storage.search as plan
+
+    monkeypatch.setattr(plan, "COUNT_CAP", 6)
+    monkeypatch.setattr(plan, "RANK_WINDOW", 4)
+    monkeypatch.setattr(plan, "SAMPLE_ROWS", 12)
+    monkeypatch.setattr(plan, "COMMON_MIN_REPORTS", 1)
+
+
+async def scaled_corpus(repo: Repository) -> dict[str, int]:
+    """Ten reports all saying "hội nghị" (a common word), one of which is about water supply."""
+    ids = {}
+    for i in range(10):
+        text = f"Hội nghị lần thứ {i} của xã Tân Lập bàn về kinh tế. Hội nghị thống nhất cao."
+        if i in (2, 7):
+            text += " Cấp nước sạch cho bản Khuổi Luông."
+        title = "Nước sạch nông thôn" if i == 1 else None
+        stored, _ = await repo.add_report(NewReport(scope=1, chat_id=1, text=text, title=title))
+        ids[f"r{i}"] = stored.id
+    other, _ = await repo.add_report(NewReport(scope=2, chat_id=2, text="Hội nghị nước sạch Khuổi Luông"))
+    ids["other"] = other.id
+    return ids
+
+
+@pytest.mark.usefixtures("at_scale")
+async def test_total_is_capped_and_flagged(tmp_path: Path) -> None:
+    async with await Repository.open(tmp_path / "s.sqlite3") as repo:
+        await scaled_corpus(repo)
+        page = await repo.search(1, "hoi nghi", limit=3)
+        assert page.total == 6 and page.capped
+        assert len(page.hits) == 3
+        few = await repo.search(1, "khuoi luong")
+        assert few.total == 2 and not few.capped
+
+
+@pytest.mark.usefixtures("at_scale")
+async def test_common_words_leave_rare_words_to_rank(tmp_path: Path) -> None:
+    async with await Repository.open(tmp_path / "s.sqlite3") as repo:
+        ids = await scaled_corpus(repo)
+        # every report says "hội nghị": "nước" alone ranks, and in a title it weighs most, so r1
+        # comes first though it is the oldest of the three
+        page = await repo.search(1, "hội nghị nước")
+        assert page.hits[0].report_id == ids["r1"]
+        assert {h.report_id for h in page.hits} == {ids["r1"], ids["r2"], ids["r7"]}
+        page = await repo.search(1, "hoi nghi", limit=10)
+        # all common: newest first, within the scope, capped
+        assert [h.report_id for h in page.hits] == [ids[f"r{i}"] for i in (9, 8, 7, 6, 5, 4)]
+        assert ids["other"] not in [h.report_id for h in page.hits]
+
+
+@pytest.mark.usefixtures("at_scale")
+async def test_pages_past_the_rank_window(tmp_path: Path) -> None:
+    async with await Repository.open(tmp_path / "s.sqlite3") as repo:
+        ids = await scaled_corpus(repo)
+        seen = []
+        for offset in range(0, 8, 2):
+            seen += [h.report_id for h in (await repo.search(1, "tan lap", limit=2, offset=offset)).hits]
+        assert len(seen) == len(set(seen)) == 6  # the capped candidates, each once
+        assert set(seen) <= {ids[f"r{i}"] for i in range(10)}
+
+
+async def test_long_last_word_expands_to_index_terms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import storage.search as plan
+
+    async with await Repository.open(tmp_path / "e.sqlite3") as repo:
+        stored, _ = await repo.add_report(
+            NewReport(scope=1, chat_id=1, text="Giải phóng mặt bằng dự án; bàn giao mặt bằng sạch; ban hành.")
+        )
+        await repo.save_summary(stored.id, Summary(tasks=[Item(text="Hỗ trợ bản Khuổi Luông")]))
+        items = await plan.query_items(repo._reader, "mat ban")
+        assert items[-1] == '("ban" OR "bang")'
+        assert (await repo.search(1, "giai phong mat ban")).total == 1
+        # a word only in the summary items is expandable too
+        assert await plan.query_items(repo._reader, "khuoi luo") == ['"khuoi"', '("luong")']
+        assert (await repo.search(1, "khuoi luo")).total == 1
+        # too many terms for the prefix: FTS5's own prefix query, same result
+        monkeypatch.setattr(plan, "MAX_EXPANSION", 1)
+        assert (await plan.query_items(repo._reader, "mat ban"))[-1] == '"ban" *'
+        assert (await repo.search(1, "giai phong mat ban")).total == 1
+        # no term starts so: nothing found, nothing raised
+        assert (await repo.search(1, "giai phong mat banx")).total == 0
+
+
+async def test_non_latin_last_word_uses_fts_prefix(tmp_path: Path) -> None:
+    async with await Repository.open(tmp_path / "c.sqlite3") as repo:
+        await repo.add_report(NewReport(scope=1, chat_id=1, text="Đoàn công tác tới Москва và 北京 tháng 5."))
+        assert (await repo.search(1, "моск")).total == 1
+        assert (await repo.search(1, "doan cong tac москва")).total == 1
