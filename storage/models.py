@@ -67,7 +67,7 @@ class SearchHit(BaseModel):
     meeting_date: date | None
     received_at: datetime
     snippet: str  # match marked with \x02 ... \x03 (the bot turns them into <b> after escaping)
-    rank: float
+    rank: float  # bm25, lower is better; 0.0 when the page is ordered newest first (storage.search)
 
 
 class SearchPage(BaseModel):

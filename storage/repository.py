@@ -155,6 +155,8 @@ class Repository:
                 await writer.execute("PRAGMA synchronous = NORMAL")
             await migrate(writer)
             reader = writer if memory else await _connect(str(path))
+            if reader is not writer:
+                await reader.execute("PRAGMA query_only = 1")
         except BaseException:
             await writer.close()
             raise

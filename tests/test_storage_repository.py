@@ -342,3 +342,22 @@ async def test_save_summaries_batch_is_all_or_nothing(repo: Repository) -> None:
     await repo.save_summaries([(a.id, summary("xã A")), (b.id, summary("xã B"))])
     assert await repo.pending_reports() == []
     assert [c.unit for c in await repo.unit_counts(1)] == ["xã A", "xã B"]
+
+
+async def test_mark_delivered_without_claim_records_the_send(repo: Repository) -> None:
+    await repo.mark_delivered(3, "weekly:2026-11-23")
+    sent = await repo.get_delivery(3, "weekly:2026-11-23")
+    assert sent is not None and sent.state == "sent" and sent.sent_at is not None
+    assert not await repo.claim_delivery(3, "weekly:2026-11-23")
+
+
+async def test_optimize_index_keeps_results(repo: Repository) -> None:
+    for i in range(5):
+        stored, _ = await repo.add_report(NewReport(scope=1, chat_id=1, text=seed(i)))
+        await repo.save_summary(stored.id, summary(f"xã {i}", tasks=[f"Nhiệm vụ riêng {i}"]))
+    queries = ["giai phong mat b", "GPMB", "nhiem vu rieng 3", "Gia Lộc"]
+    before = [await repo.search(1, q, limit=10) for q in queries]
+    await repo.optimize_index()
+    after = [await repo.search(1, q, limit=10) for q in queries]
+    assert before == after
+    assert all(page.total for page in after)
