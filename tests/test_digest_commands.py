@@ -64,6 +64,10 @@ async def test_subscribe_defaults_then_change_and_jobs_follow(tmp_path: Path) ->
             "Asia/Ho_Chi_Minh",
         )
         await wait_jobs(h, {"digest:weekly:mon:07:30:Asia/Ho_Chi_Minh"})
+        menu = [p for m, p in h.emu.calls if m == "setMyCommands"]
+        assert menu and {"subscribe", "unsubscribe", "settings", "digest"} <= {
+            c["command"] for c in menu[-1]["commands"]
+        }
 
         replies = await h.ask(USER, USER, "/subscribe daily 17:00")
         assert "hằng ngày lúc 17:00" in replies[0]

@@ -296,3 +296,27 @@ async def test_digest_with_chart_is_built_once_per_scope_and_the_photo_reused(
     assert not isinstance(uploads[0]["photo"], str)  # first chat: the PNG is uploaded
     assert isinstance(uploads[1]["photo"], str)  # second chat: the same file by file_id
     assert emu.photos(scope) == emu.photos(9002)
+
+
+async def test_stopping_does_not_wait_for_a_long_retry_after(
+    emu: BotAPIEmulator, bot: Bot, repo: Repository
+) -> None:
+    """A chat told to retry in 30 s does not hold up shutdown: after the drain timeout it is
+    cancelled, its claim released (nothing reached it), and the next start delivers it once."""
+    for chat in (8601, 8602, 8603):
+        await subscribe(repo, chat)
+    emu.fail_next("sendMessage", 429, retry_after=30, chat_id=8601)
+    clock = Clock(OCCURRENCE + timedelta(seconds=1))
+    first = service(repo, bot, clock, drain_timeout=0.3)
+    loop = asyncio.get_running_loop()
+    run = asyncio.ensure_future(first.run_slot(Slot.of(Subscription(chat_id=0))))
+    while not (sent_to(emu, 8602) and sent_to(emu, 8603)):
+        await asyncio.sleep(0.02)
+    started = loop.time()
+    first.stop()
+    report = await asyncio.wait_for(run, timeout=5)
+    assert loop.time() - started < 2.0
+    assert report["sent"] == 2
+    assert sent_to(emu, 8601) == [] and await repo.get_delivery(8601, KEY) is None
+    again = await service(repo, bot, clock).catch_up()
+    assert again["sent"] == 1 and len(sent_to(emu, 8601)) == 1

@@ -97,6 +97,7 @@ class DigestService:
         workers: int = 64,
         keep_going: Callable[[], bool] | None = None,
         on_schedule_change: Callable[[set[Slot]], None] | None = None,
+        drain_timeout: float = 10.0,
     ) -> None:
         self.repo = repo
         self.sender = sender
@@ -110,6 +111,7 @@ class DigestService:
         self._failures: Counter[tuple[int, str]] = Counter()
         self._inflight: set[tuple[int, str]] = set()
         self.max_failed_runs = 3  # a chat that failed this often for one period is left alone
+        self.drain_timeout = drain_timeout
 
     # --- lifecycle ----------------------------------------------------------------------------
     def stop(self) -> None:
@@ -207,8 +209,17 @@ class DigestService:
 
         tasks = [asyncio.ensure_future(worker()) for _ in range(min(self.workers, len(dues)))]
         try:
-            if tasks:
-                await asyncio.wait(tasks)
+            while tasks and not all(t.done() for t in tasks):
+                await asyncio.wait(tasks, timeout=0.5)
+                if not self.running():
+                    # Stopping: chats in flight get `drain_timeout` to finish (a 429 may ask for
+                    # minutes), then they are cancelled and settle their claims.
+                    _, pending = await asyncio.wait(tasks, timeout=self.drain_timeout)
+                    for task in pending:
+                        task.cancel()
+                    if pending:
+                        await asyncio.wait(pending)
+                    break
         except asyncio.CancelledError:
             # Stopped from outside: every chat in flight settles its claim before we go.
             for task in tasks:
@@ -216,7 +227,8 @@ class DigestService:
             await asyncio.wait(tasks)
             raise
         for task in tasks:
-            task.result()  # a bug in a worker should not pass silently
+            if not task.cancelled():
+                task.result()  # a bug in a worker should not pass silently
         report.not_started = len(queue)
         if dues:
             log.info("digest fan-out: %s, not started %d", dict(report.outcomes), report.not_started)
