@@ -244,14 +244,18 @@ class Repository:
         async with self._write() as conn:
             # Under the write lock nobody else inserts: look up duplicates, then insert the rest.
             existing: dict[tuple[int, str], int] = {}
-            shas = sorted({sha for _, sha in keys})
-            for start in range(0, len(shas), _MAX_PARAMS):
-                chunk = shas[start : start + _MAX_PARAMS]
-                for scope, sha, report_id in await conn.execute_fetchall(
-                    f"SELECT scope, sha256, id FROM reports WHERE sha256 IN ({','.join('?' * len(chunk))})",
-                    chunk,
-                ):
-                    existing[(scope, sha)] = report_id
+            by_scope: dict[int, list[str]] = {}
+            for scope, sha in sorted(set(keys)):
+                by_scope.setdefault(scope, []).append(sha)
+            for scope, shas in by_scope.items():
+                for start in range(0, len(shas), _MAX_PARAMS):
+                    chunk = shas[start : start + _MAX_PARAMS]
+                    for sha, report_id in await conn.execute_fetchall(
+                        "SELECT sha256, id FROM reports "
+                        f"WHERE scope = ? AND sha256 IN ({','.join('?' * len(chunk))})",
+                        (scope, *chunk),
+                    ):
+                        existing[(scope, sha)] = report_id
             fresh: dict[tuple[int, str], int] = {}  # key -> index in `news`
             for index, key in enumerate(keys):
                 if key not in existing and key not in fresh:
@@ -414,8 +418,10 @@ class Repository:
         if not key:
             return []
         return await self._reports(
-            "r.scope = ? AND r.unit_key LIKE ? ESCAPE '\\'",
-            (scope, _like(key)),
+            # the subquery reads the compact (scope, unit_key, ...) index, not the rows
+            "r.id IN (SELECT id FROM reports WHERE scope = ? AND unit_key LIKE ? ESCAPE '\\' "
+            "ORDER BY meeting_date DESC NULLS LAST, received_at DESC, id DESC LIMIT ?)",
+            (scope, _like(key), limit),
             "r.meeting_date DESC NULLS LAST, r.received_at DESC, r.id DESC",
             limit,
         )
@@ -439,8 +445,9 @@ class Repository:
         if not key:
             return []
         return await self._reports(
-            "r.scope = ? AND r.period_key LIKE ? ESCAPE '\\'",
-            (scope, _like(key)),
+            "r.id IN (SELECT id FROM reports WHERE scope = ? AND period_key LIKE ? ESCAPE '\\' "
+            "ORDER BY meeting_date DESC NULLS LAST, received_at DESC, id DESC LIMIT ?)",
+            (scope, _like(key), limit),
             "r.meeting_date DESC NULLS LAST, r.received_at DESC, r.id DESC",
             limit,
         )
@@ -534,7 +541,8 @@ class Repository:
             row[0]: row
             for row in await self._rows(
                 "SELECT id, COALESCE(title, summary_title), unit, meeting_date, received_at FROM reports "
-                f"WHERE scope = ? AND id IN ({','.join('?' * len(ids))})",
+                # `+scope`: look the ids up by primary key, not by walking the scope's index
+                f"WHERE +scope = ? AND id IN ({','.join('?' * len(ids))})",
                 (scope, *ids),
             )
         }

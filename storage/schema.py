@@ -8,7 +8,8 @@ History (never edit a released step; append a new one):
   v2  search: FTS5 index over a folded copy of title/text/summary items (external content: the
       original text is not stored twice; snippets are cut from it by token position), kept in
       step by triggers that call the `fold` SQL function; a prefix index for 1-2 letters and the
-      table of index terms (search_terms) for longer prefixes; deliveries (exactly-once
+      table of index terms (search_terms) for longer prefixes; indexes for unit/period lookups;
+      deliveries (exactly-once
       digests); subscriptions.skip_empty. Existing reports are backfilled into the index.
 
 The index holds `storage.folding.fold` of each text: if `fold` ever changes, add a migration
@@ -107,6 +108,11 @@ V2_DDL = f"""
 ALTER TABLE reports ADD COLUMN summary_title TEXT;
 ALTER TABLE reports ADD COLUMN items_text TEXT;  -- newest summary's items, one per line
 ALTER TABLE subscriptions ADD COLUMN skip_empty INTEGER NOT NULL DEFAULT 0;
+
+-- Rows hold the report text before these columns, so reading them row by row walks overflow
+-- pages: unit and period lookups and unit counts read these indexes instead.
+CREATE INDEX reports_scope_unit ON reports (scope, unit_key, meeting_date, received_at, unit);
+CREATE INDEX reports_scope_period ON reports (scope, period_key, meeting_date, received_at);
 
 CREATE TABLE deliveries (
     chat_id         INTEGER NOT NULL,
