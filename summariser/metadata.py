@@ -62,12 +62,16 @@ _NOT_MEETING_DATE = ci(r"(?:đến|tới|từ|tính đến|trước|sau|số|c�
 _MEETING_WORD = ci(
     r"hội nghị|kỳ họp|phiên họp|cuộc họp|\bhọp\b|tổ chức|diễn ra|khai mạc|sơ kết|tổng kết|giao ban|làm việc")
 
-_PERIOD_MONTHS = re.compile(
-    r"\b(\d{1,2})\s+tháng(?!\s+(?:cuối|còn lại|tới|qua))(\s+đầu\s+năm|\s+năm)?(?:\s+(\d{4}))?(?!\s*(?:tuổi|/))"
+# These run over the whole report. A pattern that starts with a character class lets the regex engine
+# skip to the candidates; "X(?<!\w.)" is "\bX" written so (the word start checked after X).
+_PERIOD_MONTHS = re.compile(  # \b(\d{1,2})\s+tháng...
+    r"(\d(?<!\w\d)\d?)\s+tháng(?!\s+(?:cuối|còn lại|tới|qua))(\s+đầu\s+năm|\s+năm)?(?:\s+(\d{4}))?(?!\s*(?:tuổi|/))"
 )
-_PERIOD_QUARTER = re.compile(r"\b[Qq]uý\s+(I{1,3}|IV|[1-4])(?!\w)(?:\s*(?:/|năm)\s*(\d{4}))?")
-_PERIOD_MONTH = re.compile(r"(?<![\d/])\btháng\s+(\d{1,2})(?![\d])(?:\s*/\s*(\d{4})|\s+năm\s+(\d{4}))?(?!\s*/\s*\d{1,2}\b)")
-_PERIOD_YEAR = re.compile(r"\b(?:[Nn]ăm|cả năm|Cả năm)\s+(\d{4})(?!\s*[-–]\s*\d{4})")
+_PERIOD_QUARTER = re.compile(r"[Qq](?<!\w.)uý\s+(I{1,3}|IV|[1-4])(?!\w)(?:\s*(?:/|năm)\s*(\d{4}))?")  # \b[Qq]uý...
+_PERIOD_MONTH = re.compile(  # (?<![\d/])\btháng...
+    r"t(?<![\w/].)háng\s+(\d{1,2})(?![\d])(?:\s*/\s*(\d{4})|\s+năm\s+(\d{4}))?(?!\s*/\s*\d{1,2}\b)")
+_PERIOD_YEAR = re.compile(  # \b(?:[Nn]ăm|cả năm|Cả năm)\s+(\d{4})...
+    r"[NnCc](?<!\w.)(?:(?<=[Nn])ăm|(?<=[Cc])ả năm)\s+(\d{4})(?!\s*[-–]\s*\d{4})")
 _FORWARD_BEFORE = ci(
     r"(?:triển khai(?: các)? nhiệm vụ|nhiệm vụ(?: công tác)?(?:, giải pháp)? trọng tâm|phương hướng(?:, nhiệm vụ)?|"
     r"dự kiến|kế hoạch|chương trình công tác|cuối|tới|đến|giai đoạn|nhiệm kỳ|trước|sau|từ)\s*(?:các\s*|trong\s*)?$")
@@ -205,7 +209,7 @@ def find_meeting(lead: str, body: str | None, period: str | None = None) -> str 
     return None
 
 
-_MONTH_YEAR = re.compile(r"(?:tháng|[Qq]uý)\s+(?:\d{1,2}|[IV]{1,3}|[1-4])\s*/\s*(\d{4})")
+_MONTH_YEAR = re.compile(r"(?:tháng|Quý|quý)\s+(?:\d{1,2}|[IV]{1,3}|[1-4])\s*/\s*(\d{4})")
 
 
 def _year_votes(lead: str, text: str) -> Counter[int]:
