@@ -57,9 +57,9 @@ def _truncated(cleaned: str) -> bool:
 
 def summarise(text: str, *, title: str | None = None) -> Summary:
     """Structured summary of one report; never raises on arbitrary text."""
-    fastre.reset()
     compress.reset()
     cleaned = clean_text(text)
+    fastre.begin(cleaned)  # offsets of pieces index into `cleaned`
     lay = layout(cleaned)
     drafts = _dedupe(lay.drafts)
 

@@ -69,11 +69,13 @@ def looks_like_heading(p: Piece, max_words: int = 15) -> bool:
     )
 
 
-def _short_noun_cues(text: str) -> list[re.Match[str]]:
-    """Shortcoming nouns that announce shortcomings (not "tháo gỡ khó khăn", "hạn chế tối đa")."""
+def _short_noun_cues(text: str, at: int | None = None) -> list[re.Match[str]]:
+    """Shortcoming nouns that announce shortcomings (not "tháo gỡ khó khăn", "hạn chế tối đa").
+
+    `at`: where `text` starts in the cleaned report, if known (see `fastre.begin`)."""
     concessive = re.match(r"^(?:Mặc dù|Dù|Tuy|Trong bối cảnh|Trong điều kiện|Trước)\b[^,]*,", text)
     out = []
-    for m in cues.SHORT_NOUN.finditer(text):
+    for m in cues.SHORT_NOUN.finditer(text, at=at):
         if concessive and m.start() < concessive.end():
             continue
         if _guarded(text, m.start(), cues.SHORT_NOUN_GUARD):
@@ -98,9 +100,9 @@ def _guarded(text: str, at: int, guard: re.Pattern[str]) -> bool:
     return False
 
 
-def negative(text: str) -> bool:
+def negative(text: str, at: int | None = None) -> bool:
     """The clause says something is late, low, missing or difficult."""
-    for m in cues.NEGATIVE.finditer(text):
+    for m in cues.NEGATIVE.finditer(text, at=at):
         if _guarded(text, m.start(), cues.NEGATIVE_GUARD) or _guarded(text, m.start(), cues.SHORT_NOUN_GUARD):
             continue
         if cues.SHORT_NOUN_VERB_AFTER.match(text[m.end():]) and m.group(0).lower() == "hạn chế":
@@ -109,56 +111,57 @@ def negative(text: str) -> bool:
     return False
 
 
-def _request(text: str) -> re.Match[str] | None:
-    return cues.REQUEST.search(text)
+def _request(text: str, at: int | None = None) -> re.Match[str] | None:
+    return cues.REQUEST.search(text, at=at)
 
 
-def _task_cue(text: str) -> re.Match[str] | None:
-    m = _request(text) or cues.FORWARD.search(text)
+def _task_cue(text: str, at: int | None = None) -> re.Match[str] | None:
+    m = _request(text, at) or cues.FORWARD.search(text, at=at)
     if m:
         return m
-    m = cues.TASK_NOUN.search(text)
+    m = cues.TASK_NOUN.search(text, at=at)
     if m and re.search(r"\bđã\b", text[: m.start()]):
         return None  # "đã tập trung chỉ đạo thực hiện các nhiệm vụ, giải pháp": done, not to do
     return m
 
 
-def last_cue_section(head: str) -> tuple[Section | None, re.Match[str] | None]:
+def last_cue_section(head: str, at: int | None = None) -> tuple[Section | None, re.Match[str] | None]:
     """The section announced by the last cue in a list head, and that cue."""
     found: list[tuple[int, Section, re.Match[str]]] = []
     for pattern in (cues.FORWARD, cues.TASK_NOUN, cues.REQUEST):
-        found += [(m.end(), "tasks", m) for m in pattern.finditer(head)]
-    found += [(m.end(), "shortcomings", m) for m in _short_noun_cues(head)]
-    found += [(m.end(), "results", m) for m in cues.RESULT_CUE.finditer(head)]
+        found += [(m.end(), "tasks", m) for m in pattern.finditer(head, at=at)]
+    found += [(m.end(), "shortcomings", m) for m in _short_noun_cues(head, at)]
+    found += [(m.end(), "results", m) for m in cues.RESULT_CUE.finditer(head, at=at)]
     if not found:
         return None, None
     _, section, m = max(found, key=lambda f: f[0])
     return section, m
 
 
-def sentence_section(text: str, state: Section) -> Section:
+def sentence_section(text: str, state: Section, at: int | None = None) -> Section:
     """Section of a sentence without a list: explicit cues first, then the running state."""
-    if _task_cue(text):
+    if _task_cue(text, at):
         return "tasks"
-    if cues.CONTRAST_START.match(text) and (negative(text) or _short_noun_cues(text)):
+    if cues.CONTRAST_START.match(text, at=at) and (negative(text, at) or _short_noun_cues(text, at)):
         return "shortcomings"
-    if _short_noun_cues(text):
+    if _short_noun_cues(text, at):
         return "shortcomings"
-    if _result_start(text):
+    if _result_start(text, at):
         return "results"
-    if state == "shortcomings" and not negative(text):
+    if state == "shortcomings" and not negative(text, at):
         return "results"
     return state
 
 
 _RESULT_START = ci(
     r"^(?:trong|qua|sau|tính đến|đến nay|từ đầu năm)\b[^,]{0,12}\b(?:\d+|những|các) (?:tháng|năm|quý)(?! cuối)(?! tới)"
-    r"|^(?:về kết quả|kết quả(?: đạt được)?|năm \d{4},)|kết quả (?:đạt được|tích cực|quan trọng|nổi bật|khả quan)"
+    r"|^(?:về kết quả|kết quả(?: đạt được)?|năm \d{4},)|kết quả (?:đạt được|tích cực|quan trọng|nổi bật|khả quan)",
+    prefilter=True,
 )
 
 
-def _result_start(text: str) -> bool:
-    return bool(_RESULT_START.search(text))
+def _result_start(text: str, at: int | None = None) -> bool:
+    return bool(_RESULT_START.search(text, at=at))
 
 
 def _find_list(s: Piece) -> tuple[Piece, Piece] | None:
@@ -202,7 +205,7 @@ def layout(text: str) -> Layout:
     for par in pars:
         heading = looks_like_heading(par) or (par.text.endswith(":") and compress.count_words(par.text) <= 15)
         if heading and len(pars) > 1:
-            head_section, _ = last_cue_section(par.text)
+            head_section, _ = last_cue_section(par.text, par.start)
             if head_section:
                 state = head_section
             continue
@@ -216,36 +219,40 @@ def layout(text: str) -> Layout:
                 continue
             if attendance and cues.TITLE_START.match(text):
                 continue
-            attendance = bool(cues.ATTENDANCE.search(text))
+            attendance = bool(cues.ATTENDANCE.search(text, at=sent.start))
             state = _sentence(out, sent, index, state)
     return out
 
 
 def _sentence(out: Layout, sent: Piece, index: int, state: Section) -> Section:
     text = sent.text
+    at = sent.start
     listed = _find_list(sent)
-    request = _request(text)
-    procedural = bool(cues.PROCEDURAL.search(text)) and not (request and cues.REQUEST_STRICT.search(text))
-    if procedural and state == "tasks" and cues.ACTION.match(strip_bullet(sent).text):
-        procedural = False  # "- Chuẩn bị tốt các điều kiện tổ chức kỳ họp cuối năm": a task, not procedure
-    procedural = procedural or bool(cues.PROCEDURAL_STRONG.search(text))
-    if cues.CAUSE.match(text):
+    request = _request(text, at)
+    procedural = bool(cues.PROCEDURAL.search(text, at=at)) and not (
+        request and cues.REQUEST_STRICT.search(text, at=at))
+    if procedural and state == "tasks":
+        bare = strip_bullet(sent)
+        if cues.ACTION.match(bare.text, at=bare.start):
+            procedural = False  # "- Chuẩn bị tốt các điều kiện tổ chức kỳ họp cuối năm": a task, not procedure
+    procedural = procedural or bool(cues.PROCEDURAL_STRONG.search(text, at=at))
+    if cues.CAUSE.match(text, at=at):
         return state  # "Nguyên nhân của những hạn chế trên là do ...": explains, states no shortcoming
     if procedural and not listed:
         # Late in the report, "Hội nghị thống nhất các nhiệm vụ năm 2014." opens the tasks.
-        if out.drafts and last_cue_section(text)[0] == "tasks":
+        if out.drafts and last_cue_section(text, at)[0] == "tasks":
             return "tasks"
         return state
-    if cues.FRAMING.match(text) and not compress.has_figure(text) and not listed:
-        return sentence_section(text, state)  # states no fact, but may announce the next section
+    if cues.FRAMING.match(text, at=at) and not compress.has_figure(text) and not listed:
+        return sentence_section(text, state, at)  # states no fact, but may announce the next section
     if listed:
         head, rest = listed
         head_clauses = split_at(head, top_level_marks(head.text, ";"))
-        list_section, cue = last_cue_section(head.text)
+        list_section, cue = last_cue_section(head.text, head.start)
         if list_section is None:
-            list_section = state if procedural else sentence_section(head.text, state)
+            list_section = state if procedural else sentence_section(head.text, state, head.start)
         if not procedural:
-            before_section = sentence_section(head.text, state)
+            before_section = sentence_section(head.text, state, head.start)
             for clause in head_clauses[:-1]:
                 _clause(out, clause, before_section, index)
         topic_prefix = None
@@ -254,7 +261,7 @@ def _sentence(out: Layout, sent: Piece, index: int, state: Section) -> Section:
         for clause in split_at(rest, top_level_marks(rest.text, ";")):
             _clause(out, clause, list_section, index, topic_prefix=topic_prefix)
         return list_section
-    section = sentence_section(text, state)
+    section = sentence_section(text, state, at)
     for i, clause in enumerate(split_at(sent, top_level_marks(text, ";"))):
         _clause(out, clause, section, index, first=i == 0)
     return section
@@ -268,7 +275,7 @@ def _clause(out: Layout, clause: Piece, section: Section, index: int, *, topic_p
         return
     prev = out.drafts[-1] if out.drafts else None
     continues = prev is not None and (
-        (prev.sentence == index and cues.CONTINUATION.match(text))
+        (prev.sentence == index and cues.CONTINUATION.match(text, at=clause.start))
         or (prev.sentence == index - 1 and first and re.match(r"^(?:Trong đó|Riêng)\b", text))
     )
     if prev and continues and len(prev.spans) == 1 and prev.prefix is None:
@@ -279,23 +286,24 @@ def _clause(out: Layout, clause: Piece, section: Section, index: int, *, topic_p
             prev.spans = [merged]
             prev.clause = Piece(prev.clause.start, clause.end, out.text[prev.clause.start: clause.end])
             return
-    if section == "tasks" and cues.TASK_INTRO.search(text):
+    if section == "tasks" and cues.TASK_INTRO.search(text, at=clause.start):
         return  # "... đề ra một số nhiệm vụ trọng tâm trong 3 tháng cuối năm": announces, does not state
-    if cues.FRAMING.match(text) and not compress.has_figure(text):
+    if cues.FRAMING.match(text, at=clause.start) and not compress.has_figure(text):
         return
-    if section == "results" and negative(text):
+    if section == "results" and negative(text, clause.start):
         section = "shortcomings"
     core = clause
     if section == "tasks":
-        if _request(text) or re.search(r"\s(?:cần|phải)\s", text[:120]):
+        if _request(text, clause.start) or re.search(r"\s(?:cần|phải)\s", text[:120]):
             core = compress.drop_addressee(core)
         core = compress.trim_lead(core, task=True)
     else:
         core = compress.trim_lead(core, task=False)
     core = compress.trim_tail(core)
-    if cues.FRAMING.match(core.text) and not compress.has_figure(core.text):
+    if cues.FRAMING.match(core.text, at=core.start) and not compress.has_figure(core.text):
         return
-    if cues.PROCEDURAL.search(core.text) and not compress.has_figure(core.text) and section != "tasks":
+    if (cues.PROCEDURAL.search(core.text, at=core.start) and not compress.has_figure(core.text)
+            and section != "tasks"):
         return
     n_words = compress.count_words(core.text)
     if n_words < 2 or (n_words < 3 and not compress.has_number(core.text)):
@@ -304,7 +312,8 @@ def _clause(out: Layout, clause: Piece, section: Section, index: int, *, topic_p
             and not compress.has_figure(core.text)):
         return  # "Đảng bộ huyện đã tập trung lãnh đạo, chỉ đạo thực hiện các nhiệm vụ": says nothing
     prefix = None
-    if topic_prefix is not None and not negative(core.text) and not cues.SHORT_NOUN.search(core.text):
+    if (topic_prefix is not None and not negative(core.text, core.start)
+            and not cues.SHORT_NOUN.search(core.text, at=core.start)):
         prefix = topic_prefix
     parts = [spans for spans in compress.shorten(core) if spans]
     if (
