@@ -10,12 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from summariser.fastre import ci
+from summariser.fastre import ci, fold
 from summariser.normalise import LOWER
 
 # One number token, the way the scorer and a reader see it: "8.458.730", "12,6", "13/18", "10/11/2023".
 NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
-_APPROX = ci(r"(?:gần như|trên dưới|chưa đến|chưa tới|xấp xỉ|khoảng|gần|hơn|trên|dưới|ngót|tới|đến)\s+$")
+# Words before a number, longest first: "(?:gần như|...|đến)\s+$" (the leftmost match is the longest word).
+_APPROX_WORDS = tuple(sorted(
+    ("gần như", "trên dưới", "chưa đến", "chưa tới", "xấp xỉ", "khoảng", "gần", "hơn", "trên", "dưới", "ngót", "tới",
+     "đến"), key=len, reverse=True))
 _APPROX_SHOWN = {"gần", "hơn", "trên", "khoảng", "xấp xỉ", "dưới", "chưa đến", "chưa tới", "ngót", "gần như",
                  "trên dưới"}
 _MULTIPLIER = r"(?:nghìn|ngàn|triệu|tỷ|tỉ|vạn)"
@@ -32,19 +35,26 @@ _MEASURE = (
 _UNIT = re.compile(
     rf"(?:\s?%|\s?{_MULTIPLIER}(?:\s{_MEASURE})?|\s?{_MEASURE})(?:\s?/\s?(?:xã|người|hộ|năm|tháng|ha|km|lao động))?(?!\w)"
 )
-_BEFORE_SKIP = ci(
-    r"(?:tháng|năm|ngày|quý|lần thứ|thứ|khóa|kỳ|số|giai đoạn|nhiệm kỳ|điều|khoản|mục|phần|T\.Ư|TW|"
-    r"nghị quyết|chỉ thị|kết luận|quyết định|kế hoạch|thông báo|công văn|tờ trình|đề án|phương châm|lúc|"
-    r"vào lúc|đường|quốc lộ|tỉnh lộ|QL|ĐT|tổ|khu|khối|xóm|ấp|đội|phường|quận|lô|phòng|sáng|chiều|tối|"
-    r"trưa|đêm|hôm|Sáng|Chiều|Tối|Ngày)\s*$")
+# A number right after one of these (case aside, spaces between) is not a figure: "(?:tháng|...)\s*$".
+_BEFORE_SKIP = tuple(fold(w) for w in (
+    "tháng", "năm", "ngày", "quý", "lần thứ", "thứ", "khóa", "kỳ", "số", "giai đoạn", "nhiệm kỳ", "điều", "khoản",
+    "mục", "phần", "T.Ư", "TW", "nghị quyết", "chỉ thị", "kết luận", "quyết định", "kế hoạch", "thông báo",
+    "công văn", "tờ trình", "đề án", "phương châm", "lúc", "vào lúc", "đường", "quốc lộ", "tỉnh lộ", "QL", "ĐT",
+    "tổ", "khu", "khối", "xóm", "ấp", "đội", "phường", "quận", "lô", "phòng", "sáng", "chiều", "tối", "trưa",
+    "đêm", "hôm", "Sáng", "Chiều", "Tối", "Ngày"))
 _AFTER_SKIP = re.compile(
     r"^(?:\s?(?:tháng|năm|ngày|giờ|tuần|quý|lần|kỳ|phút|h\b|h\d|tại chỗ|cùng)|-[A-ZĐ]|\s?[-–]\s?\d{4}|:\d)"
 )
-_COUNT_VERB = ci(
-    r"(?:đạt|có|được|kết nạp|thêm|lên|tổng số|gồm|với|cho|tăng|giảm|là|bằng|kiểm tra|giám sát|đối với|"
-    r"tiếp nhận|giải quyết|xử lý|phát hiện|hỗ trợ|thu hút|thành lập mới|thành lập|công nhận|xây dựng|"
-    r"tổ chức|cấp|trồng|mở|đào tạo|khám|tiêm|tặng|trao|vận động|huy động|chiếm|còn)\s+(?:\S+\s+)?$"
-)
+# A count after a verb, maybe one word between: "(?:đạt|...|còn)\s+(?:\S+\s+)?$".
+_COUNT_VERB = tuple(fold(w) for w in (
+    "đạt", "có", "được", "kết nạp", "thêm", "lên", "tổng số", "gồm", "với", "cho", "tăng", "giảm", "là", "bằng",
+    "kiểm tra", "giám sát", "đối với", "tiếp nhận", "giải quyết", "xử lý", "phát hiện", "hỗ trợ", "thu hút",
+    "thành lập mới", "thành lập", "công nhận", "xây dựng", "tổ chức", "cấp", "trồng", "mở", "đào tạo", "khám",
+    "tiêm", "tặng", "trao", "vận động", "huy động", "chiếm", "còn"))
+_LABEL_TRAILING_WORDS = (
+    "ước đạt", "ước", "đạt", "được", "là", "có", "bằng", "tăng", "giảm", "lên", "đối với", "với", "gồm", "tổng cộng",
+    "chiếm", "khoảng", "thu", "đến nay", "tới", "đến", "còn", "so với", "trong đó", "nâng tổng số", "nâng tổng",
+    "lên tới")
 _LABEL_TRAILING = ci(
     r"(?:\s*[,(]?\s*(?:ước đạt|ước|đạt|được|là|có|bằng|tăng|giảm|lên|đối với|với|gồm|tổng cộng|chiếm|khoảng|"
     r"thu|đến nay|tới|đến|còn|so với|trong đó|nâng tổng số|nâng tổng|lên tới))+\s*$")
@@ -52,6 +62,48 @@ _LEAD_FILLER = ci(r"^(?:và|,|;|\(|đồng thời|trong đó|riêng|cụ thể|q
 
 
 _RANGE_BEFORE = re.compile(r"(?<![\d.,/])\d+(?:,\d+)?\s?[-–]\s?$")
+_SPACE_LOWER = re.compile(rf"\s[{LOWER}]")
+_LOWER_WORD = re.compile(rf"\s?[{LOWER}]{{2,}}")
+_GROUPED = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")
+_DECIMAL = re.compile(r"\d+(?:,\d+)?")
+_ENGLISH_DECIMAL = re.compile(r"\d+\.\d{1,2}")
+_RELATION = re.compile(r"(tăng|giảm|đạt|bằng|chiếm)\s+\S*\s*$")
+_TAIL_END = re.compile(r"[,;:()]")
+
+
+def _ends_with(text: str, words: tuple[str, ...]) -> bool:
+    r""" "(?:words)\s*$" case-insensitively."""
+    return fold(text.rstrip()).endswith(words)
+
+
+def _count_verb_before(before: str) -> bool:
+    r""" "(?:_COUNT_VERB)\s+(?:\S+\s+)?$" case-insensitively: a verb, maybe one word, then spaces to the end."""
+    stripped = before.rstrip()
+    if len(stripped) == len(before):
+        return False
+    low = fold(stripped)
+    if low.endswith(_COUNT_VERB):
+        return True
+    cut = len(low)
+    while cut and not low[cut - 1].isspace():
+        cut -= 1
+    if not cut or cut == len(low):
+        return False
+    head = low[:cut]
+    verb_end = head.rstrip()
+    return len(verb_end) < len(head) and verb_end.endswith(_COUNT_VERB)
+
+
+def _approx_before(text: str) -> tuple[int, str] | None:
+    r""" "(?:_APPROX_WORDS)\s+$" case-insensitively: where the leftmost match starts, and the word."""
+    stripped = text.rstrip()
+    if len(stripped) == len(text):
+        return None
+    low = fold(stripped[-len(_APPROX_WORDS[0]):])
+    for word in _APPROX_WORDS:
+        if low.endswith(word):
+            return len(stripped) - len(word), word
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +122,11 @@ def parse_number(token: str) -> float | None:
     """ "8.458.730" -> 8458730.0, "77,9" -> 77.9, "1.234,5" -> 1234.5; None if not a plain number."""
     if "/" in token:
         return None
-    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", token):
+    if _GROUPED.fullmatch(token):
         return float(token.replace(".", "").replace(",", "."))
-    if re.fullmatch(r"\d+(?:,\d+)?", token):
+    if _DECIMAL.fullmatch(token):
         return float(token.replace(",", "."))
-    if re.fullmatch(r"\d+\.\d{1,2}", token):  # an English-style decimal ("3.5%")
+    if _ENGLISH_DECIMAL.fullmatch(token):  # an English-style decimal ("3.5%")
         return float(token)
     return None
 
@@ -83,7 +135,7 @@ def _is_year(token: str) -> bool:
     return len(token) == 4 and token.isdigit() and 1900 <= int(token) <= 2100
 
 
-_DATE_BEFORE = ci(r"(?:ngày|sáng|chiều|tối|trưa|đêm|hôm|tháng|số|đến|từ)\s*$")
+_DATE_BEFORE = ("ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "tháng", "số", "đến", "từ")
 
 
 def _ratio(token: str, before: str, after: str) -> bool:
@@ -94,9 +146,9 @@ def _ratio(token: str, before: str, after: str) -> bool:
     a, b = int(parts[0]), int(parts[1])
     if len(parts[1]) == 4 or a > b or b == 0:
         return False
-    if re.search(r"(?:ngày|sáng|chiều|tối|trưa|đêm|hôm|tháng|số|đến|từ)\s*$", before):
+    if before.rstrip().endswith(_DATE_BEFORE):
         return False
-    return b > 12 or a > 31 or bool(re.match(rf"\s?[{LOWER}]{{2,}}", after))
+    return b > 12 or a > 31 or bool(_LOWER_WORD.match(after))
 
 
 def find_figures(text: str) -> list[Found]:
@@ -108,7 +160,8 @@ def find_figures(text: str) -> list[Found]:
         after = text[m.end(): m.end() + 40]
         if m.start() and (text[m.start() - 1].isalpha() or text[m.start() - 1] in "-/"):
             continue  # "T.Ư 4"? no: "KT-XH2", "NQ/TU"
-        if after[:1].isalpha() and not _UNIT.match(after):
+        um = _UNIT.match(after)
+        if after[:1].isalpha() and not um:
             continue  # part of a code ("3G", "4B")
         start = m.start()
         unit: str | None = None
@@ -120,22 +173,22 @@ def find_figures(text: str) -> list[Found]:
         else:
             if token.count(",") > 1 or (token.count(".") and parse_number(token) is None):
                 continue
-            if _BEFORE_SKIP.search(before) or _AFTER_SKIP.match(after):
+            if _ends_with(before, _BEFORE_SKIP) or _AFTER_SKIP.match(after):
                 continue
             value = parse_number(token)
-            um = _UNIT.match(after)
             if um:
                 unit = um.group(0).strip().lstrip("/").strip() or None
                 end = m.end() + um.end()
-            elif _is_year(token) or not (_COUNT_VERB.search(before) and re.match(rf"\s[{LOWER}]", after)):
+            elif _is_year(token) or not (_count_verb_before(before) and _SPACE_LOWER.match(after)):
                 continue
-        rng = _RANGE_BEFORE.search(text[:start])
-        if rng and unit is not None:
-            start = rng.start()  # "từ 7 - 7,5%": the range is the figure
-            value = None
-        am = _APPROX.search(text[:start])
-        if am and am.group(0).strip().lower() in _APPROX_SHOWN:
-            start = am.start()
+        if unit is not None and ("-" in text[max(0, start - 3): start] or "–" in text[max(0, start - 3): start]):
+            rng = _RANGE_BEFORE.search(text[:start])  # the dash is within the last 3 characters of any match
+            if rng:
+                start = rng.start()  # "từ 7 - 7,5%": the range is the figure
+                value = None
+        am = _approx_before(text[:start])
+        if am and am[1] in _APPROX_SHOWN:
+            start = am[0]
         out.append(Found(start, end, text[start:end], value, unit, None))
     labelled: list[Found] = []
     for f in out:
@@ -170,8 +223,8 @@ def _label(text: str, fig: Found, figs: list[Found]) -> str | None:
     subject = _clean_label(head[: verb.start()] if verb else head.split(",")[0])
     if len(subject.split()) > 10:
         subject = ""
-    relation = re.search(r"(tăng|giảm|đạt|bằng|chiếm)\s+\S*\s*$", before)
-    tail = re.split(r"[,;:()]", text[fig.end:], maxsplit=1)[0].strip()
+    relation = _RELATION.search(before)
+    tail = _TAIL_END.split(text[fig.end:], maxsplit=1)[0].strip()
     tail = " ".join(tail.split()[:6])
     detail = " ".join(p for p in ((relation.group(1) if relation else ""), tail) if p)
     if subject and detail:
@@ -181,7 +234,8 @@ def _label(text: str, fig: Found, figs: list[Found]) -> str | None:
 
 def _clean_label(text: str) -> str:
     text = text.strip(" ,;:(")
-    trailing = _LABEL_TRAILING.search(text)
+    # Any match ends with one of the words, then spaces: try the pattern only then.
+    trailing = _LABEL_TRAILING.search(text) if _ends_with(text, _LABEL_TRAILING_WORDS) else None
     text = text[: trailing.start()].strip(" ,;:(") if trailing else text
     lead = _LEAD_FILLER.match(text)
     text = text[lead.end():].strip(" ,;:(") if lead else text
