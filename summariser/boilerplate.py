@@ -14,15 +14,20 @@ from summariser.normalise import UPPER
 _WORD = re.compile(r"\w+")
 
 # Widgets and counters that can sit inside a line of crawled text.
+# Every alternative starts with a plain letter (no group first), so the regex engine skips ahead to
+# the few capitals that can start one instead of trying every position of the page.
+_FONT_SIZE = r"\s*:?(?:\s*[-+]?\s*A[-+]?)*"
+_COUNTER = r"\s*:\s*[\d.,]+"
 _INLINE = re.compile(
     r"A\s?-\s?A\s?A\s?\+(?:\s*\|)?"
-    r"|(?:Tăng|Giảm) tương phản"
-    r"|(?:Cỡ chữ|Kích thước chữ|Font chữ)\s*:?(?:\s*[-+]?\s*A[-+]?)*"
+    r"|Tăng tương phản|Giảm tương phản"
+    rf"|Cỡ chữ{_FONT_SIZE}|Kích thước chữ{_FONT_SIZE}|Font chữ{_FONT_SIZE}"
     r"|Ý kiến bạn đọc\s*\(\d+\)"
     r"|Bình luận\s*\(\d+\)"
-    r"|(?:Đang online|Đang truy cập|Hôm nay|Hôm qua|Trong tuần|Tuần này|Trong tháng|Tháng này|Tất cả|"
-    r"Tổng(?: số)? lượt truy cập|Lượt truy cập|Lượt xem|Số lượt xem|Tổng truy cập)\s*:\s*[\d.,]+"
-    r"|Thống kê truy cập"
+    + "".join(f"|{counter}{_COUNTER}" for counter in (
+        "Đang online", "Đang truy cập", "Hôm nay", "Hôm qua", "Trong tuần", "Tuần này", "Trong tháng", "Tháng này",
+        "Tất cả", "Tổng(?: số)? lượt truy cập", "Lượt truy cập", "Lượt xem", "Số lượt xem", "Tổng truy cập"))
+    + r"|Thống kê truy cập"
 )
 
 # Whole lines that are navigation or page furniture.
@@ -35,6 +40,13 @@ _MENU_LINES = {
     "facebook", "zalo", "twitter", "email", "print", "tweet", "like", "share", "thống kê truy cập",
     "tìm kiếm", "đăng nhập", "đăng ký", "menu", "tin mới", "tin nổi bật", "tin xem nhiều", "|",
 }
+_MENU_MAX = max(map(len, _MENU_LINES))
+
+
+def _is_menu(line: str) -> bool:
+    """The line is a menu entry (case aside, framed by " .:|"); longer lines are not lower-cased."""
+    core = line.strip(" .:|")
+    return len(core) <= _MENU_MAX and core.lower() in _MENU_LINES
 # From one of these lines on, the page lists other articles or comments: cut the rest.
 _TAIL_START = re.compile(
     r"^(?:Tin liên quan|Bài liên quan|Bài viết liên quan|Các tin khác|Tin khác|Các bài khác|"
@@ -85,8 +97,10 @@ def _is_byline(line: str) -> bool:
     """Credit lines at the end: "THANH MAI - THANH CƯƠNG", "Tin, ảnh: X", "Đức Nguyên-Hiệp Thương, TTV"."""
     if _CREDIT.match(line):
         return True
+    if line.endswith((".", "!", "?", ":", ";", "…")):
+        return False  # (before counting the words of what is usually a long paragraph)
     words = _words(line)
-    if not words or len(words) > 8 or line.endswith((".", "!", "?", ":", ";", "…")):
+    if not words or len(words) > 8:
         return False
     if any(ch.isdigit() for ch in line):
         return False
@@ -96,8 +110,8 @@ def _is_byline(line: str) -> bool:
     return all(w[0].isupper() for w in words) and (len(words) <= 4 or "-" in line or "," in line)
 
 
-def _is_caption(line: str, neighbours: str) -> bool:
-    """Photo captions: a short line repeated in the text, or people attending/speaking."""
+def _is_caption(line: str, raw: list[str], i: int) -> bool:
+    """Photo captions: a short line repeated in the two lines around it, or people attending/speaking."""
     if len(line) > 250:
         return False
     words = line.split()
@@ -106,7 +120,7 @@ def _is_caption(line: str, neighbours: str) -> bool:
     if _PHOTO.search(line):
         return True
     body = line.rstrip(" .|")
-    if len(words) >= 4 and body and body in neighbours:
+    if len(words) >= 4 and body and body in " ".join(raw[max(0, i - 2): i] + raw[i + 1: i + 3]):
         return True
     if len(words) > 25 or body.count(". ") or _CAPTION_CONTENT.search(line):
         return False
@@ -123,17 +137,15 @@ def strip_boilerplate(text: str) -> str:
     for i, line in enumerate(raw):
         if i > 0 and _TAIL_START.match(line):
             break
-        low = line.lower().strip(" .:|")
-        if low in _MENU_LINES or _PUBLISHED.match(line):
+        if _is_menu(line) or _PUBLISHED.match(line):
             continue
         if len(line) < 160 and _BREADCRUMB.match(line) and len(_words(line)) <= 12:
             continue
-        context = " ".join(raw[max(0, i - 2): i] + raw[i + 1: i + 3])
-        if _is_caption(line, context):
+        if _is_caption(line, raw, i):
             continue
         kept.append(line.strip(" |"))
     # Bylines and credits at the end.
-    while kept and (_is_byline(kept[-1]) or kept[-1].lower().strip(" .:|") in _MENU_LINES):
+    while kept and (_is_byline(kept[-1]) or _is_menu(kept[-1])):
         kept.pop()
     # A dateline before the lead ("BẮC GIANG – Ngày 18/7, ...", "(BGĐT) - ...").
     for i, line in enumerate(kept[:4]):
