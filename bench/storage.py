@@ -1,0 +1,244 @@
+"""Storage speed and size at 10k and 100k reports: insert rate, search latency, database size.
+
+Synthetic reports are cut from the five seeds (paragraphs shuffled and mixed across seeds, unit
+names, dates and figures varied) with hand-made Summary objects, so the figures do not depend on
+the summariser. Most reports (80 %) sit in one scope and every query runs there: the worst case
+for search. Targets: search p95 < 20 ms at 100k; inserts >= 1,000 reports/s in batches.
+
+Usage: .venv/bin/python bench/storage.py [--n 10000 100000] [--batch 1000] [--rounds 5] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from storage import NewReport, Repository
+from summariser.models import Item, Summary
+
+SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
+SEED_UNITS = ["Gia Lộc", "Bình Gia", "Chi Lăng", "Lạng Giang"]
+DISTRICTS = [
+    "Gia Lộc", "Bình Gia", "Chi Lăng", "Lạng Giang", "Tân Yên", "Yên Thế", "Hiệp Hòa", "Việt Yên",
+    "Lục Nam", "Lục Ngạn", "Sơn Động", "Yên Dũng", "Đình Lập", "Lộc Bình", "Cao Lộc", "Văn Lãng",
+    "Tràng Định", "Bắc Sơn", "Hữu Lũng", "Văn Quan", "Thanh Hà", "Kinh Môn", "Nam Sách", "Ninh Giang",
+    "Tứ Kỳ", "Cẩm Giàng", "Bình Giang", "Thanh Miện", "Kim Thành", "Đông Triều", "Hoành Bồ", "Ba Chẽ",
+    "Đầm Hà", "Hải Hà", "Tiên Yên", "Bình Liêu", "Quảng Hà", "Mộc Châu", "Yên Châu", "Mai Sơn",
+]  # fmt: skip
+LEVELS = ["huyện", "xã", "thị trấn", "phường", "thị xã"]
+PERIODS = ["tháng {m}/{y}", "quý {q} năm {y}", "6 tháng đầu năm {y}", "9 tháng năm {y}", "năm {y}"]
+QUERIES = [
+    "giải phóng mặt bằng",
+    "giai phong mat bang",
+    "giai phong mat b",
+    "GPMB",
+    "Đảng ủy",
+    "dang uy",
+    "xây dựng nông thôn mới",
+    "xay dung nong thon moi",
+    "thu ngân sách",
+    "thu ngan sach",
+    "chuyển đổi số",
+    "chuyen doi so",
+    "huyện Lục Ngạn",
+    "huyen luc ngan",
+    "cải cách hành chính",
+    "cai cach hanh chinh",
+    "an ninh trật tự",
+    "an ninh trat tu",
+    "sáp nhập đơn vị hành chính",
+    "sap nhap don vi hanh chinh",
+    "Tràng Định",
+    "trang dinh",
+    "hội nghị",
+    "h",
+    "báo cáo số 7777",
+    "bao cao so 4711",
+]
+MAIN_SCOPE = -1001
+RECEIVED_EVERY_MIN = 15  # 100k reports over ~3 years: ~670 a week
+
+
+def paragraphs() -> list[str]:
+    out = []
+    for path in SEEDS:
+        for para in path.read_text(encoding="utf-8").split("\n"):
+            para = " ".join(para.split())
+            if len(para) > 60:
+                out.append(para)
+    return out
+
+
+def sentences(paras: list[str]) -> list[str]:
+    return [s.strip() for p in paras for s in re.split(r"(?<=[.;])\s+", p) if 30 < len(s.strip()) < 300]
+
+
+class Corpus:
+    """Deterministic synthetic reports."""
+
+    def __init__(self, seed: int = 7) -> None:
+        self.rng = random.Random(seed)
+        self.paras = paragraphs()
+        self.sentences = sentences(self.paras)
+        self.units_re = re.compile("|".join(map(re.escape, SEED_UNITS)))
+
+    def report(self, i: int, start: datetime) -> tuple[NewReport, Summary]:
+        rng = self.rng
+        district = rng.choice(DISTRICTS)
+        unit = f"{rng.choice(LEVELS)} {district}"
+        meeting = date(2022, 1, 1) + timedelta(days=rng.randrange(4 * 365))
+        y, m = meeting.year, meeting.month
+        period = rng.choice(PERIODS).format(m=m, y=y, q=(m - 1) // 3 + 1)
+        body = [self.units_re.sub(district, p) for p in rng.sample(self.paras, rng.randint(6, 14))]
+        figures = f"Tổng thu ngân sách đạt {rng.randint(50, 120)},{rng.randint(0, 9)}% dự toán; {rng.randint(1, 30)}/{rng.randint(30, 40)} chỉ tiêu đạt và vượt."
+        header = f"Ngày {meeting:%d/%m/%Y}, Ban Chấp hành Đảng bộ {unit} tổ chức hội nghị đánh giá {period} (báo cáo số {i})."
+        text = "\n".join([header, figures, *body])
+        scope = MAIN_SCOPE if rng.random() < 0.8 else -2000 - rng.randrange(20)
+        new = NewReport(
+            scope=scope,
+            chat_id=scope,
+            text=text,
+            title=f"Hội nghị Ban Chấp hành Đảng bộ {unit} {period}",
+            received_at=start + timedelta(minutes=RECEIVED_EVERY_MIN * i),
+        )
+        summary = Summary(
+            unit=unit,
+            date=meeting,
+            period=period,
+            results=[Item(text=s) for s in rng.sample(self.sentences, 4)],
+            shortcomings=[Item(text=s) for s in rng.sample(self.sentences, 2)],
+            tasks=[Item(text=s) for s in rng.sample(self.sentences, 4)],
+            engine="bench",
+            engine_version="1",
+        )
+        return new, summary
+
+
+def size_of(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def run(n: int, batch: int, rounds: int, directory: Path) -> None:
+    path = directory / f"bench-{n}.sqlite3"
+    for old in directory.glob(path.name + "*"):
+        old.unlink()
+    corpus = Corpus()
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    repo = await Repository.open(path)
+    insert_s = summary_s = 0.0
+    text_bytes = 0
+    for first in range(0, n, batch):
+        pairs = [corpus.report(i, start) for i in range(first, min(n, first + batch))]
+        text_bytes += sum(len(p[0].text.encode()) for p in pairs)
+        t = time.perf_counter()
+        added = await repo.add_reports([p[0] for p in pairs])
+        insert_s += time.perf_counter() - t
+        t = time.perf_counter()
+        await repo.save_summaries(
+            [(stored.id, p[1]) for (stored, created), p in zip(added, pairs, strict=True) if created]
+        )
+        summary_s += time.perf_counter() - t
+    await repo.close()  # the last connection checkpoints and removes the WAL
+    size = size_of(path)
+
+    repo = await Repository.open(path)  # new connections; the OS cache is still warm
+    main_reports = len(await repo.latest(MAIN_SCOPE, n))
+    print(
+        f"\n=== N = {n:,} reports ({main_reports:,} in the searched scope), {text_bytes / 1e6:.0f} MB of text"
+    )
+    print(f"insert  (add_reports, batches of {batch}): {n / insert_s:,.0f} reports/s ({insert_s:.1f} s)")
+    print(f"summary (save_summaries, same batches):   {n / summary_s:,.0f} reports/s ({summary_s:.1f} s)")
+    print(f"insert + summary:                         {n / (insert_s + summary_s):,.0f} reports/s")
+    print(f"database size: {size / 1e6:,.0f} MB ({size / n / 1024:.1f} KiB/report)")
+    await lookup_latency(repo, start + timedelta(minutes=RECEIVED_EVERY_MIN * n // 2))
+    await search_latency(repo, rounds, "as inserted")
+    t = time.perf_counter()
+    await repo.optimize_index()
+    print(f"optimize_index: {time.perf_counter() - t:.1f} s")
+    await search_latency(repo, rounds, "after optimize_index")
+    await repo.close()
+
+
+async def lookup_latency(repo: Repository, middle: datetime) -> None:
+    """The other queries the bot runs, in the big scope."""
+    week = (middle, middle + timedelta(days=7))
+    calls = {
+        "latest(5)": lambda: repo.latest(MAIN_SCOPE, 5),
+        "get_report": lambda: repo.get_report(MAIN_SCOPE, 1),
+        "by_unit('luc ngan', 20)": lambda: repo.by_unit(MAIN_SCOPE, "luc ngan"),
+        "by_period('6 thang dau nam 2024')": lambda: repo.by_period(MAIN_SCOPE, "6 thang dau nam 2024"),
+        "by_date_range(one month)": lambda: repo.by_date_range(
+            MAIN_SCOPE, date(2024, 3, 1), date(2024, 3, 31)
+        ),
+        "received_between(one week)": lambda: repo.received_between(MAIN_SCOPE, *week),
+        "section_items(tasks, one week)": lambda: repo.section_items(
+            MAIN_SCOPE, "tasks", since=week[0], until=week[1]
+        ),
+        "unit_counts": lambda: repo.unit_counts(MAIN_SCOPE),
+        "pending_reports": repo.pending_reports,
+    }
+    print("lookups (median of 5):")
+    for name, call in calls.items():
+        times, size = [], 0
+        for _ in range(5):
+            t = time.perf_counter()
+            result = await call()
+            times.append((time.perf_counter() - t) * 1000)
+            size = len(result) if isinstance(result, list) else int(result is not None)
+        print(f"    {name:36} {statistics.median(times):7.1f} ms  ({size} rows)")
+
+
+async def search_latency(repo: Repository, rounds: int, label: str) -> None:
+    latencies: dict[str, list[float]] = {q: [] for q in QUERIES}
+    totals: dict[str, str] = {}
+    for _ in range(rounds):
+        for q in QUERIES:
+            t = time.perf_counter()
+            page = await repo.search(MAIN_SCOPE, q, limit=5)
+            latencies[q].append((time.perf_counter() - t) * 1000)
+            totals[q] = f"{page.total:,}{'+' if page.capped else ''}"
+    every = [v for values in latencies.values() for v in values]
+    print(
+        f"search, {label} ({len(QUERIES)} queries x {rounds} rounds, page of 5 + total + snippets): "
+        f"p50 {statistics.median(every):.1f} ms, p95 {pct(every, 0.95):.1f} ms, max {max(every):.1f} ms"
+    )
+    for q in QUERIES:
+        print(f"    {q!r:32} matches {totals[q]:>7}  median {statistics.median(latencies[q]):6.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, nargs="+", default=[10_000, 100_000], help="report counts")
+    parser.add_argument("--batch", type=int, default=1000, help="reports per add_reports call")
+    parser.add_argument("--rounds", type=int, default=5, help="times each query is timed")
+    parser.add_argument("--keep", type=Path, help="write the databases here (default: a temp dir)")
+    args = parser.parse_args()
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        for n in args.n:
+            asyncio.run(run(n, args.batch, args.rounds, args.keep))
+        return
+    with tempfile.TemporaryDirectory(prefix="storage-bench-") as tmp:
+        for n in args.n:
+            asyncio.run(run(n, args.batch, args.rounds, Path(tmp)))
+            for old in Path(tmp).glob("*"):
+                old.unlink()
+
+
+if __name__ == "__main__":
+    main()
