@@ -55,9 +55,9 @@ _LABEL_TRAILING_WORDS = (
     "ước đạt", "ước", "đạt", "được", "là", "có", "bằng", "tăng", "giảm", "lên", "đối với", "với", "gồm", "tổng cộng",
     "chiếm", "khoảng", "thu", "đến nay", "tới", "đến", "còn", "so với", "trong đó", "nâng tổng số", "nâng tổng",
     "lên tới")
-_LABEL_TRAILING = ci(
-    r"(?:\s*[,(]?\s*(?:ước đạt|ước|đạt|được|là|có|bằng|tăng|giảm|lên|đối với|với|gồm|tổng cộng|chiếm|khoảng|"
-    r"thu|đến nay|tới|đến|còn|so với|trong đó|nâng tổng số|nâng tổng|lên tới))+\s*$")
+_TRAILING_BY_LAST: dict[str, list[str]] = {}
+for _word in _LABEL_TRAILING_WORDS:
+    _TRAILING_BY_LAST.setdefault(_word[-1], []).append(_word)
 _LEAD_FILLER = ci(r"^(?:và|,|;|\(|đồng thời|trong đó|riêng|cụ thể|qua đó|kết quả)\s*,?\s*")
 
 
@@ -94,16 +94,49 @@ def _count_verb_before(before: str) -> bool:
     return len(verb_end) < len(head) and verb_end.endswith(_COUNT_VERB)
 
 
-def _approx_before(text: str) -> tuple[int, str] | None:
-    r""" "(?:_APPROX_WORDS)\s+$" case-insensitively: where the leftmost match starts, and the word."""
-    stripped = text.rstrip()
-    if len(stripped) == len(text):
+def _approx_before(text: str, end: int) -> tuple[int, str] | None:
+    r""" "(?:_APPROX_WORDS)\s+$" in text[:end] case-insensitively: where the leftmost match starts, and the word."""
+    stop = end
+    while stop and text[stop - 1].isspace():
+        stop -= 1
+    if stop == end:
         return None
-    low = fold(stripped[-len(_APPROX_WORDS[0]):])
+    low = fold(text[max(0, stop - len(_APPROX_WORDS[0])): stop])
+    if not low.endswith(_APPROX_WORDS):
+        return None
     for word in _APPROX_WORDS:
         if low.endswith(word):
-            return len(stripped) - len(word), word
+            return stop - len(word), word
     return None
+
+
+def _trailing_start(text: str) -> int | None:
+    r"""Start of the leftmost match of "(?:\s*[,(]?\s*(?:_LABEL_TRAILING_WORDS))+\s*$" in fold(text), or None.
+
+    Worked backwards from the end: each word may be preceded by spaces, one "," or "(", spaces, and
+    then by another word."""
+    low = fold(text)
+    best = None
+    todo = [len(low.rstrip())]
+    seen: set[int] = set()
+    while todo:
+        end = todo.pop()
+        if not end or end in seen:
+            continue
+        seen.add(end)
+        for word in _TRAILING_BY_LAST.get(low[end - 1], ()):
+            start = end - len(word)
+            if start < 0 or not low.startswith(word, start):
+                continue
+            while start and low[start - 1].isspace():
+                start -= 1
+            if start and low[start - 1] in ",(":
+                start -= 1
+                while start and low[start - 1].isspace():
+                    start -= 1
+            best = start if best is None else min(best, start)
+            todo.append(start)  # an earlier word can only end where the spaces and mark begin
+    return best
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +219,7 @@ def find_figures(text: str) -> list[Found]:
             if rng:
                 start = rng.start()  # "từ 7 - 7,5%": the range is the figure
                 value = None
-        am = _approx_before(text[:start])
+        am = _approx_before(text, start)
         if am and am[1] in _APPROX_SHOWN:
             start = am[0]
         out.append(Found(start, end, text[start:end], value, unit, None))
@@ -234,10 +267,11 @@ def _label(text: str, fig: Found, figs: list[Found]) -> str | None:
 
 def _clean_label(text: str) -> str:
     text = text.strip(" ,;:(")
-    # Any match ends with one of the words, then spaces: try the pattern only then.
-    trailing = _LABEL_TRAILING.search(text) if _ends_with(text, _LABEL_TRAILING_WORDS) else None
-    text = text[: trailing.start()].strip(" ,;:(") if trailing else text
-    lead = _LEAD_FILLER.match(text)
+    trailing = _trailing_start(text) if _ends_with(text, _LABEL_TRAILING_WORDS) else None
+    text = text[:trailing].strip(" ,;:(") if trailing is not None else text
+    lead = _LEAD_FILLER.match(text[:24]) if len(text) > 24 else _LEAD_FILLER.match(text)
+    if lead and lead.end() == 24:
+        lead = _LEAD_FILLER.match(text)  # the spaces after the filler may go on
     text = text[lead.end():].strip(" ,;:(") if lead else text
     words = text.split()
     return " ".join(words[-12:])
