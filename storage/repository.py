@@ -11,6 +11,7 @@ Times are stored in UTC; naive datetimes given to the repository are taken as UT
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -181,10 +182,12 @@ class Repository:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
                 yield self._writer
+                await asyncio.shield(self._writer.execute("COMMIT"))
             except BaseException:
-                await asyncio.shield(self._writer.execute("ROLLBACK"))
+                # Also when COMMIT itself failed: never leave the connection inside a transaction.
+                with contextlib.suppress(sqlite3.Error):
+                    await asyncio.shield(self._writer.execute("ROLLBACK"))
                 raise
-            await asyncio.shield(self._writer.execute("COMMIT"))
 
     async def _store_terms(
         self, conn: aiosqlite.Connection, texts: Iterable[str | None]

@@ -80,11 +80,6 @@ async def query_items(conn: aiosqlite.Connection, query: str) -> list[str]:
     return [*(_quote(t) for t in tokens[:-1]), await _prefix_item(conn, tokens[-1])]
 
 
-async def _count(conn: aiosqlite.Connection, sql: str, params: Sequence[object]) -> int:
-    rows = await conn.execute_fetchall(sql, params)
-    return int(next(iter(rows))[0])
-
-
 async def _common(conn: aiosqlite.Connection, expressions: list[str]) -> list[bool]:
     """Whether each expression is in most reports, estimated on the newest SAMPLE_ROWS reports
     (ids are dense: deletions only make the estimate a little low). bm25 gives such words an idf

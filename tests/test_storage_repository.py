@@ -297,6 +297,8 @@ async def test_subscription_weekday_is_checked(repo: Repository) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         await repo.upsert_subscription(Subscription(chat_id=1, weekday=7))
     assert await repo.get_subscription(1) is None
+    # the failed transaction was rolled back: the next write works
+    assert (await repo.upsert_subscription(Subscription(chat_id=1, weekday=6))).weekday == 6
 
 
 # --- deliveries -----------------------------------------------------------------------------
