@@ -37,13 +37,20 @@ def count_words(text: str) -> int:
     return len(text.split())
 
 
+def at_most_words(text: str, n: int) -> bool:
+    """`count_words(text) <= n`, without splitting a long paragraph into all its words."""
+    return len(text.split(None, n)) <= n
+
+
 def reset() -> None:
     """Forget memoised counts: called once per report so timings are per report."""
     figures_in.cache_clear()
 
 
-def specificity(text: str) -> int:
-    """Number of words that say something specific (not generic, not a function word, not a name)."""
+def specificity(text: str, enough: int = 0) -> int:
+    """Number of words that say something specific (not generic, not a function word, not a name).
+
+    With `enough`, counting stops there (callers asking "at least 2?" need no more)."""
     count = 0
     for i, w in enumerate(words(text)):
         if w[0].isupper() and (i or (len(w) > 1 and w.isupper())):
@@ -51,6 +58,8 @@ def specificity(text: str) -> int:
         low = w.lower()
         if low not in _STOP and low not in _GENERIC and w.isalpha():
             count += 1
+            if count == enough:
+                break
     return count
 
 
@@ -75,21 +84,22 @@ def has_figure(text: str) -> bool:
 def trim_lead(p: Piece, *, task: bool) -> Piece:
     """Drop connectors and filler at the start ("Theo đó, sẽ tiếp tục tập trung lãnh đạo, chỉ đạo")."""
     for _ in range(6):
-        m = cues.LEAD_CONNECTOR.match(p.text)
+        m = cues.LEAD_CONNECTOR.match(p.text, at=p.start)
         if m and m.end() < len(p.text) - 10:
             p = sub_piece(p, m.end(), len(p.text))
             continue
-        m = cues.TASK_SUBJECT.match(p.text) if task else None
+        if not task:
+            break
+        m = cues.TASK_SUBJECT.match(p.text, at=p.start)
         if m and m.end() < len(p.text) - 10:
             p = sub_piece(p, m.end(), len(p.text))
             continue
-        m = cues.LEAD_FILLER.match(p.text)
-        if m and task:
-            rest = p.text[m.end():]
-            # Only drop "tập trung", "chỉ đạo"... when another verb follows: keep "tập trung nguồn lực".
-            if cues.ACTION.match(rest) or m.group(0).strip(" ,").lower() in ("sẽ", "và", "cần", "phải", "cần phải"):
-                p = sub_piece(p, m.end(), len(p.text))
-                continue
+        m = cues.LEAD_FILLER.match(p.text, at=p.start)
+        # Only drop "tập trung", "chỉ đạo"... when another verb follows: keep "tập trung nguồn lực".
+        if m and (cues.ACTION.match(p.text[m.end():], at=p.start + m.end())
+                  or m.group(0).strip(" ,").lower() in ("sẽ", "và", "cần", "phải", "cần phải")):
+            p = sub_piece(p, m.end(), len(p.text))
+            continue
         break
     return p
 
@@ -136,9 +146,12 @@ _ADDRESSEE_AFTER = ci(
 
 
 def trim_tail(p: Piece) -> Piece:
-    end = len(p.text.rstrip(" ;,:.…-–"))
-    while end and p.text[:end].endswith(("...", "…")):
-        end = len(p.text[:end].rstrip(" .…;,"))
+    text = p.text
+    end = len(text.rstrip(" ;,:.…-–"))
+    if end == len(text) and p.end == p.start + end and (not text or not (text[0].isspace() or text[-1].isspace())):
+        return p  # nothing to trim (the usual case)
+    while end and text[:end].endswith(("...", "…")):
+        end = len(text[:end].rstrip(" .…;,"))
     return sub_piece(p, 0, end)
 
 

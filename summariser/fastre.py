@@ -14,6 +14,7 @@ the text again. Without `at` (or when the text is not at `at`) patterns work as 
 from __future__ import annotations
 
 import re
+import re._parser as _parser
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -186,13 +187,37 @@ def _required(alternative: str) -> tuple[str, ...] | None:
 
 
 _ANYWHERE, _BOUNDARY, _ANCHORED = 0, 1, 2  # where an alternative may start
+_UNBOUNDED = -1
 
 
-def _first(part: re.Pattern[str], low: str, where: int) -> re.Match[str] | None:
-    """First match of `part`; at a word start only (`_BOUNDARY`) or at 0 only (`_ANCHORED`)."""
+def _width(pattern: str) -> int:
+    """The longest a match of `pattern` can be, or `_UNBOUNDED`."""
+    longest = _parser.parse(pattern).getwidth()[1]
+    return longest if longest < 10_000 else _UNBOUNDED
+
+
+def _start(low: str, literals: tuple[str, ...], width: int) -> int:
+    """Where a match needing one of `literals` may start at the earliest (-1: none can).
+
+    A match of at most `width` characters holds a literal, so it starts no earlier than `width`
+    characters before the end of the first literal found: the regex engine is spared the positions
+    before (a group or an optional word first keeps it from skipping to the literal itself).
+    """
+    first = -1
+    for lit in literals:
+        i = low.find(lit)
+        if i >= 0 and (first < 0 or i + len(lit) < first):
+            first = i + len(lit)
+    if first < 0 or width == _UNBOUNDED:
+        return first if first < 0 else 0
+    return max(0, first - width)
+
+
+def _first(part: re.Pattern[str], low: str, where: int, pos: int) -> re.Match[str] | None:
+    """First match of `part` from `pos`; at a word start only (`_BOUNDARY`) or at 0 only (`_ANCHORED`)."""
     if where == _ANCHORED:
         return part.match(low)
-    m = part.search(low)
+    m = part.search(low, pos)
     while m and where and m.start() and low[m.start() - 1].isalnum():
         m = part.search(low, m.start() + 1)
     return m
@@ -202,58 +227,55 @@ class CI:
     """A compiled case-insensitive pattern; `.re` is the underlying lower-case pattern.
 
     A pattern made of alternatives is searched alternative by alternative, each only when the
-    plain text it requires is in the input (`str.__contains__` is far faster than the regex engine
-    trying every alternative at every position). With `at=` the required texts are looked up in the
-    report's index (see the module docstring) instead.
+    plain text it requires is in the input (`str.find` is far faster than the regex engine trying
+    every alternative at every position), from shortly before that text. With `at=`, only the
+    literals found in the enclosing text are looked for (see `_candidates`).
     """
 
-    __slots__ = ("always", "gated", "parts", "pattern", "re", "scope")
+    __slots__ = ("always", "gated", "parts", "pattern", "re", "scope", "whole", "width")
 
     def __init__(self, pattern: str, *, prefilter: bool = False) -> None:
         self.pattern = _lower_pattern(pattern)
         self.re = re.compile(self.pattern)
         alternatives = _top_level_alternatives(self.pattern)
         needs = [_required(a) for a in alternatives]
-        self.parts: list[tuple[tuple[str, ...], re.Pattern[str], int]] | None = None
+        # (literals, regex, where it may start, longest match)
+        self.parts: list[tuple[tuple[str, ...], re.Pattern[str], int, int]] | None = None
         if len(alternatives) > 1 and all(n is not None for n in needs):
             # A leading \b hides the literal prefix from the regex engine: check it in Python instead.
             # An alternative anchored at the start is tried there only.
-            self.parts = [
-                (n, re.compile(a[2:]), _BOUNDARY) if a.startswith("\\b")
-                else (n, re.compile(a), _ANCHORED if a.startswith("^") else _ANYWHERE)
-                for n, a in zip(needs, alternatives, strict=True)
-            ]  # type: ignore[misc]
+            self.parts = []
+            for n, a in zip(needs, alternatives, strict=True):
+                where = _BOUNDARY if a.startswith("\\b") else _ANCHORED if a.startswith("^") else _ANYWHERE
+                body = a[2:] if where == _BOUNDARY else a
+                self.parts.append((n, re.compile(body), where, _width(body)))  # type: ignore[arg-type]
         elif len(alternatives) > 1:
             needs = [None]
-        # Alternatives tried only when one of their literals is in the text (bit, literals), and those
-        # tried whatever the text (anchored at its start: one attempt is cheaper than the look-ups).
+        # One alternative with `prefilter`: tried only when one of its literals is in the text.
+        self.whole: tuple[str, ...] | None = needs[0] if self.parts is None and prefilter else None
+        self.width = _width(self.pattern) if self.whole else _UNBOUNDED
+        # Alternatives looked up by literal (bit, literals), and those tried whatever the text
+        # (anchored at its start: one attempt is cheaper than the look-ups).
         self.gated: list[tuple[int, tuple[str, ...]]] = []
         self.always = 0
-        if self.parts is not None or (prefilter and needs[0] is not None):
-            for bit, literals in enumerate(needs):
-                if self.parts is not None and self.parts[bit][2] == _ANCHORED:
-                    self.always |= 1 << bit
-                else:
-                    self.gated.append((1 << bit, literals))  # type: ignore[arg-type]
+        for bit, part in enumerate(self.parts or ()):
+            if part[2] == _ANCHORED:
+                self.always |= 1 << bit
+            else:
+                self.gated.append((1 << bit, part[0]))
+        if self.whole:
+            self.gated.append((1, self.whole))
         self.scope = (0, 0, 0, 0)  # (report, start, end, gated bits with a literal in that span)
 
-    def _mask(self, low: str, at: int) -> int:
-        """Bits of the alternatives worth trying on `low`, which starts at `at` in the report.
+    def _candidates(self, low: str, at: int) -> int:
+        """Bits of the alternatives that may match `low`, which starts at `at` in the report.
 
         Clauses are searched after the sentence they are in: the literals found in the sentence are
         the only ones to look for in its clauses (a literal absent from a text is absent from its parts).
         """
         report, start, end, found = self.scope
-        mask = self.always
         if report == _REPORT and start <= at and at + len(low) <= end:
-            if found:
-                for bit, literals in self.gated:
-                    if found & bit:
-                        for lit in literals:
-                            if lit in low:
-                                mask |= bit
-                                break
-            return mask
+            return self.always | found
         found = 0
         for bit, literals in self.gated:
             for lit in literals:
@@ -261,7 +283,7 @@ class CI:
                     found |= bit
                     break
         self.scope = (_REPORT, at, at + len(low), found)
-        return mask | found
+        return self.always | found
 
     def search(self, text: str, pos: int = 0, endpos: int | None = None, *,
                at: int | None = None) -> re.Match[str] | None:
@@ -270,10 +292,8 @@ class CI:
         if pos or endpos is not None:
             return self.re.search(low, pos) if endpos is None else self.re.search(low, pos, endpos)
         if off >= 0 and (self.always or self.gated):
-            mask = self._mask(low, off)
-            if not mask:
-                return None
-            return self.re.search(low) if self.parts is None else self._search(low, mask)
+            mask = self._candidates(low, off)
+            return self._search(low, mask) if mask else None
         key = (id(self), low)
         if key in _MEMO:
             return _MEMO[key]
@@ -284,20 +304,19 @@ class CI:
 
     def _search(self, low: str, mask: int = -1) -> re.Match[str] | None:
         if self.parts is None:
-            return self.re.search(low)
+            if self.whole is None:
+                return self.re.search(low)
+            begin = _start(low, self.whole, self.width)
+            return self.re.search(low, begin) if begin >= 0 else None
         best = None
         bit = 1
-        for literals, part, where in self.parts:
-            if mask >= 0:
-                run = mask & bit
-            else:
-                run = False
-                for lit in literals:
-                    if lit in low:
-                        run = True
-                        break
-            if run:
-                m = _first(part, low, where)
+        for literals, part, where, width in self.parts:
+            if mask & bit:
+                if where == _ANCHORED:
+                    m = part.match(low)
+                else:
+                    begin = _start(low, literals, width)
+                    m = _first(part, low, where, begin) if begin >= 0 else None
                 if m and (best is None or m.start() < best.start()):
                     best = m
                     if not m.start():
@@ -318,25 +337,22 @@ class CI:
             return self.re.finditer(low, pos) if endpos is None else self.re.finditer(low, pos, endpos)
         mask = -1
         if off >= 0 and (self.always or self.gated):
-            mask = self._mask(low, off)
+            mask = self._candidates(low, off)
             if not mask:
                 return iter(())
         if self.parts is None:
-            return self.re.finditer(low)
+            if self.whole is None:
+                return self.re.finditer(low)
+            begin = _start(low, self.whole, self.width)
+            return self.re.finditer(low, begin) if begin >= 0 else iter(())
         found: list[tuple[int, int, re.Match[str]]] = []
         bit = 1
-        for order, (literals, part, where) in enumerate(self.parts):
-            if mask >= 0:
-                run = mask & bit
-            else:
-                run = False
-                for lit in literals:
-                    if lit in low:
-                        run = True
-                        break
-            if run:
-                found += [(m.start(), order, m) for m in part.finditer(low)
-                          if not where or not m.start() or (where == _BOUNDARY and not low[m.start() - 1].isalnum())]
+        for order, (literals, part, where, width) in enumerate(self.parts):
+            if mask & bit:
+                begin = 0 if where == _ANCHORED else _start(low, literals, width)
+                if begin >= 0:
+                    found += [(m.start(), order, m) for m in part.finditer(low, begin)
+                              if not where or not m.start() or (where == _BOUNDARY and not low[m.start() - 1].isalnum())]
             bit <<= 1
         if len(found) > 1:
             found.sort(key=lambda f: (f[0], f[1]))

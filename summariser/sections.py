@@ -59,13 +59,18 @@ class Layout:
     text: str = ""
 
 
+_DAY_START = re.compile(r"^(?:Ngày|Sáng|Chiều|Tối|Trưa|Hôm)\b")
+_NEED_MUST = re.compile(r"\s(?:cần|phải)\s")
+_SUB_POINT = re.compile(r"^(?:Trong đó|Riêng)\b")
+
+
 def looks_like_heading(p: Piece, max_words: int = 15) -> bool:
     text = p.text
     return (
-        compress.count_words(text) <= max_words
-        and not text.endswith(_TERMINAL)
+        not text.endswith(_TERMINAL)
         and ";" not in text
-        and not re.match(r"^(?:Ngày|Sáng|Chiều|Tối|Trưa|Hôm)\b", text)
+        and compress.at_most_words(text, max_words)
+        and not _DAY_START.match(text)
     )
 
 
@@ -166,11 +171,13 @@ def _result_start(text: str, at: int | None = None) -> bool:
 
 def _find_list(s: Piece) -> tuple[Piece, Piece] | None:
     """The head and the list of "head: A; B; C" (or "head: One sentence."), if the head announces it."""
+    if ":" not in s.text:
+        return None
     for c in top_level_marks(s.text, ":"):
         head, rest = s.text[:c], s.text[c + 1:]
-        if compress.count_words(rest) < 2:
+        if compress.at_most_words(rest, 1):
             continue
-        if cues.list_intro(head) or (";" in rest and compress.count_words(head) >= 4):
+        if cues.list_intro(head) or (";" in rest and not compress.at_most_words(head, 3)):
             return sub_piece(s, 0, c), sub_piece(s, c + 1, len(s.text))
     return None
 
@@ -203,7 +210,7 @@ def layout(text: str) -> Layout:
     attendance = False
     index = 0
     for par in pars:
-        heading = looks_like_heading(par) or (par.text.endswith(":") and compress.count_words(par.text) <= 15)
+        heading = looks_like_heading(par) or (par.text.endswith(":") and compress.at_most_words(par.text, 15))
         if heading and len(pars) > 1:
             head_section, _ = last_cue_section(par.text, par.start)
             if head_section:
@@ -215,7 +222,7 @@ def layout(text: str) -> Layout:
                 out.lead.append(sent)
             out.content.append(sent)
             text = sent.text
-            if compress.count_words(text) < 3:
+            if compress.at_most_words(text, 2):
                 continue
             if attendance and cues.TITLE_START.match(text):
                 continue
@@ -271,12 +278,12 @@ def _clause(out: Layout, clause: Piece, section: Section, index: int, *, topic_p
             first: bool = False) -> None:
     clause = compress.trim_tail(strip_bullet(clause))
     text = clause.text
-    if compress.count_words(text) < 2:
+    if compress.at_most_words(text, 1):
         return
     prev = out.drafts[-1] if out.drafts else None
     continues = prev is not None and (
         (prev.sentence == index and cues.CONTINUATION.match(text, at=clause.start))
-        or (prev.sentence == index - 1 and first and re.match(r"^(?:Trong đó|Riêng)\b", text))
+        or (prev.sentence == index - 1 and first and _SUB_POINT.match(text))
     )
     if prev and continues and len(prev.spans) == 1 and prev.prefix is None:
         # "...đạt 65 tỷ đồng; lũy kế 8 tháng đạt 253 tỷ đồng": one idea, one continuous slice.
@@ -294,34 +301,38 @@ def _clause(out: Layout, clause: Piece, section: Section, index: int, *, topic_p
         section = "shortcomings"
     core = clause
     if section == "tasks":
-        if _request(text, clause.start) or re.search(r"\s(?:cần|phải)\s", text[:120]):
+        if _request(text, clause.start) or _NEED_MUST.search(text, 0, 120):
             core = compress.drop_addressee(core)
         core = compress.trim_lead(core, task=True)
     else:
         core = compress.trim_lead(core, task=False)
     core = compress.trim_tail(core)
-    if cues.FRAMING.match(core.text, at=core.start) and not compress.has_figure(core.text):
+    core_text = core.text
+    # (the framing test on an unchanged clause was passed above)
+    if core != clause and cues.FRAMING.match(core_text, at=core.start) and not compress.has_figure(core_text):
         return
-    if (cues.PROCEDURAL.search(core.text, at=core.start) and not compress.has_figure(core.text)
-            and section != "tasks"):
+    if (section != "tasks" and cues.PROCEDURAL.search(core_text, at=core.start)
+            and not compress.has_figure(core_text)):
         return
-    n_words = compress.count_words(core.text)
-    if n_words < 2 or (n_words < 3 and not compress.has_number(core.text)):
+    n_words = compress.count_words(core_text)
+    if n_words < 2 or (n_words < 3 and not compress.has_number(core_text)):
         return
-    if (section in ("results", "shortcomings") and topic_prefix is None and compress.specificity(core.text) < 2
-            and not compress.has_figure(core.text)):
+    if (section in ("results", "shortcomings") and topic_prefix is None and compress.specificity(core_text, 2) < 2
+            and not compress.has_figure(core_text)):
         return  # "Đảng bộ huyện đã tập trung lãnh đạo, chỉ đạo thực hiện các nhiệm vụ": says nothing
     prefix = None
-    if (topic_prefix is not None and not negative(core.text, core.start)
-            and not cues.SHORT_NOUN.search(core.text, at=core.start)):
+    if (topic_prefix is not None and not negative(core_text, core.start)
+            and not cues.SHORT_NOUN.search(core_text, at=core.start)):
         prefix = topic_prefix
-    parts = [spans for spans in compress.shorten(core) if spans]
+    # A clause within the target length is kept whole (`shorten` would return it as it is).
+    parts = [[core]] if n_words <= compress.TARGET_WORDS else [spans for spans in compress.shorten(core) if spans]
     if (
         len(parts) == 1 and len(parts[0]) == 1 and prefix is None and prev is not None
         and prev.sentence == index and prev.section == section and prev.prefix is None and not prev.merged
-        and len(prev.spans) == 1 and compress.count_words(core.text) <= SHORT_CLAUSE
-        and compress.count_words(prev.text) + compress.count_words(core.text) <= compress.TARGET_WORDS
-        and not (compress.has_figure(core.text) and compress.has_figure(prev.text) and not cues.ACTION.match(core.text))
+        and len(prev.spans) == 1 and n_words <= SHORT_CLAUSE
+        and compress.count_words(prev.text) + n_words <= compress.TARGET_WORDS
+        and not (compress.has_figure(core_text) and compress.has_figure(prev.text)
+                 and not cues.ACTION.match(core_text, at=core.start))
     ):
         # A short sub-point ("...; bảo vệ bí mật nhà nước") stays with the point before it.
         start = prev.spans[0].start

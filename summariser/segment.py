@@ -7,7 +7,7 @@ Sentence ends are found without line breaks too (crawled text runs paragraphs to
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from summariser.normalise import UPPER
 
@@ -20,9 +20,8 @@ _SENTENCE_END = re.compile(rf"([.!?…]+)([\"”’)\]]*)\s+(?=[\"“‘(\[]?[{U
 _BULLET = re.compile(r"^(?:[-–—+•*·●▪►✓]\s*|\(?\d{1,2}[.)]\s+|\(?[a-zđ][.)]\s+|[IVXLC]{1,5}[.)]\s+)")
 
 
-@dataclass(frozen=True, slots=True)
-class Piece:
-    """A span of the cleaned text."""
+class Piece(NamedTuple):
+    """A span of the cleaned text (a tuple: a report makes a few hundred of them)."""
 
     start: int
     end: int
@@ -83,6 +82,8 @@ def _piece(par: Piece, start: int, end: int) -> Piece:
 def sub_piece(p: Piece, start: int, end: int) -> Piece:
     """The part [start, end) of a piece (offsets relative to the piece), trimmed of spaces."""
     chunk = p.text[start:end]
+    if chunk and not chunk[0].isspace() and not chunk[-1].isspace():
+        return Piece(p.start + start, p.start + end, chunk)  # nothing to trim
     lead = len(chunk) - len(chunk.lstrip())
     trail = len(chunk) - len(chunk.rstrip())
     s, e = start + lead, max(start + lead, end - trail)
