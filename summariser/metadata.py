@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from summariser.fastre import ci
+from summariser.fastre import ci, fold
 from summariser.normalise import LOWER, UPPER
 
 _LEVEL = r"(?:huyện|tỉnh|thành phố|TP\.?|Tp\.?|thị xã|quận|xã|phường|thị trấn)"
@@ -72,10 +72,37 @@ _PERIOD_MONTH = re.compile(  # (?<![\d/])\btháng...
     r"t(?<![\w/].)háng\s+(\d{1,2})(?![\d])(?:\s*/\s*(\d{4})|\s+năm\s+(\d{4}))?(?!\s*/\s*\d{1,2}\b)")
 _PERIOD_YEAR = re.compile(  # \b(?:[Nn]ăm|cả năm|Cả năm)\s+(\d{4})...
     r"[NnCc](?<!\w.)(?:(?<=[Nn])ăm|(?<=[Cc])ả năm)\s+(\d{4})(?!\s*[-–]\s*\d{4})")
+# The same, one pattern per leading word (a plain word first is the quickest for the regex engine to
+# find), for the whole report: see `_merged`.
+_PERIOD_YEAR_WORDS = tuple(
+    re.compile(rf"{word}(?<!\w.{{{len(word)}}})\s+(\d{{4}})(?!\s*[-–]\s*\d{{4}})")
+    for word in ("năm", "Năm", "cả năm", "Cả năm"))
 _FORWARD_BEFORE = ci(
     r"(?:triển khai(?: các)? nhiệm vụ|nhiệm vụ(?: công tác)?(?:, giải pháp)? trọng tâm|phương hướng(?:, nhiệm vụ)?|"
     r"dự kiến|kế hoạch|chương trình công tác|cuối|tới|đến|giai đoạn|nhiệm kỳ|trước|sau|từ)\s*(?:các\s*|trong\s*)?$")
-_YEAR_RANGE_BEFORE = ci(r"(?:giai đoạn|nhiệm kỳ|đến|từ|trước|sau|đến hết|tới)\s*(?:năm\s*)?$")
+_YEAR_RANGE_WORDS = ("giai đoạn", "nhiệm kỳ", "đến", "từ", "trước", "sau", "đến hết", "tới")
+
+
+def _year_range_before(window: str) -> bool:
+    r"""A year range or limit just before: "(?:giai đoạn|...|tới)\s*(?:năm\s*)?$", case aside."""
+    low = fold(window).rstrip()
+    if low.endswith(_YEAR_RANGE_WORDS):
+        return True
+    return low.endswith("năm") and low[:-3].rstrip().endswith(_YEAR_RANGE_WORDS)
+
+
+def _merged(patterns: tuple[re.Pattern[str], ...], text: str) -> list[re.Match[str]]:
+    """The matches `re.finditer` of the alternation of `patterns` gives (leftmost first, the earlier
+    pattern first at one start, no overlaps), for patterns whose own matches cannot overlap."""
+    found = [(m.start(), order, m) for order, pattern in enumerate(patterns) for m in pattern.finditer(text)]
+    found.sort(key=lambda f: (f[0], f[1]))
+    out: list[re.Match[str]] = []
+    end = -1
+    for start, _, m in found:
+        if start >= end:
+            out.append(m)
+            end = max(m.end(), start + 1)
+    return out
 
 
 _ROMAN = re.compile(r"\b(?=[ivxlc]+\b)(?:x{0,3})(?:ix|iv|v?i{0,3})\b")
@@ -209,17 +236,19 @@ def find_meeting(lead: str, body: str | None, period: str | None = None) -> str 
     return None
 
 
-_MONTH_YEAR = re.compile(r"(?:tháng|Quý|quý)\s+(?:\d{1,2}|[IV]{1,3}|[1-4])\s*/\s*(\d{4})")
+_MONTH_YEAR = tuple(  # (?:tháng|Quý|quý)\s+(?:\d{1,2}|[IV]{1,3}|[1-4])\s*/\s*(\d{4})
+    re.compile(rf"{word}\s+(?:\d{{1,2}}|[IV]{{1,3}}|[1-4])\s*/\s*(\d{{4}})") for word in ("tháng", "Quý", "quý"))
 
 
 def _year_votes(lead: str, text: str) -> Counter[int]:
     votes: Counter[int] = Counter()
     for weight, part in ((3, lead), (1, text)):
-        for m in _PERIOD_YEAR.finditer(part):
-            if not _YEAR_RANGE_BEFORE.search(part[max(0, m.start() - 15): m.start()]):
+        for m in _merged(_PERIOD_YEAR_WORDS, part):
+            if not _year_range_before(part[max(0, m.start() - 15): m.start()]):
                 votes[int(m.group(1))] += weight
-        for m in _MONTH_YEAR.finditer(part):
-            votes[int(m.group(1))] += weight
+        if "/" in part:  # every match has one
+            for m in _merged(_MONTH_YEAR, part):
+                votes[int(m.group(1))] += weight
     return votes
 
 
@@ -292,7 +321,7 @@ def find_period(lead: list[str], text: str, year: int | None) -> str | None:
             return min(found)[2]
     for part in (*lead, text):
         for m in _PERIOD_YEAR.finditer(part):
-            if not _YEAR_RANGE_BEFORE.search(part[max(0, m.start() - 15): m.start()]) and not _forward(part, m.start()):
+            if not _year_range_before(part[max(0, m.start() - 15): m.start()]) and not _forward(part, m.start()):
                 return f"năm {m.group(1)}"
     return f"năm {year}" if year else None
 
