@@ -78,9 +78,11 @@ def _short_noun_cues(text: str, at: int | None = None) -> list[re.Match[str]]:
     """Shortcoming nouns that announce shortcomings (not "tháo gỡ khó khăn", "hạn chế tối đa").
 
     `at`: where `text` starts in the cleaned report, if known (see `fastre.begin`)."""
-    concessive = re.match(r"^(?:Mặc dù|Dù|Tuy|Trong bối cảnh|Trong điều kiện|Trước)\b[^,]*,", text)
-    out = []
+    out: list[re.Match[str]] = []
+    concessive = None
     for m in cues.SHORT_NOUN.finditer(text, at=at):
+        if concessive is None:  # (only when there is a noun to check)
+            concessive = _CONCESSIVE.match(text) or False
         if concessive and m.start() < concessive.end():
             continue
         if _guarded(text, m.start(), cues.SHORT_NOUN_GUARD):
@@ -91,6 +93,11 @@ def _short_noun_cues(text: str, at: int | None = None) -> list[re.Match[str]]:
     return out
 
 
+_CONCESSIVE = re.compile(r"^(?:Mặc dù|Dù|Tuy|Trong bối cảnh|Trong điều kiện|Trước)\b[^,]*,")
+_COORDINATED = re.compile(r"(?:\S+\s){0,2}\S+\s*(?:,|và)\s*$")
+_DONE = re.compile(r"\bđã\b")
+
+
 def _guarded(text: str, at: int, guard: re.Pattern[str]) -> bool:
     """True when the words just before `at` turn the cue into an action ("tháo gỡ những khó khăn, ")."""
     before = text[max(0, at - 60): at]
@@ -98,7 +105,7 @@ def _guarded(text: str, at: int, guard: re.Pattern[str]) -> bool:
         if guard.search(before):
             return True
         # Coordinated nouns may sit between: "tháo gỡ những khó khăn, vướng mắc".
-        m = re.search(r"(?:\S+\s){0,2}\S+\s*(?:,|và)\s*$", before)
+        m = _COORDINATED.search(before) if before.rstrip().endswith((",", "và")) else None  # (any match does)
         if not m or m.start() == 0:
             return False
         before = before[: m.start()]
@@ -125,7 +132,7 @@ def _task_cue(text: str, at: int | None = None) -> re.Match[str] | None:
     if m:
         return m
     m = cues.TASK_NOUN.search(text, at=at)
-    if m and re.search(r"\bđã\b", text[: m.start()]):
+    if m and _DONE.search(text, 0, m.start()):
         return None  # "đã tập trung chỉ đạo thực hiện các nhiệm vụ, giải pháp": done, not to do
     return m
 

@@ -90,16 +90,17 @@ def sub_piece(p: Piece, start: int, end: int) -> Piece:
     return Piece(p.start + s, p.start + e, p.text[s:e])
 
 
-_MARK_RES = {";": r";", ":": r":(?=\s)", ";:": r";|:(?=\s)", ":;": r";|:(?=\s)"}
+_MARK_RES = {";": re.compile(r";"), ":": re.compile(r":(?=\s)"), ";:": re.compile(r";|:(?=\s)"),
+             ":;": re.compile(r";|:(?=\s)")}
 _NESTING = re.compile(r"[(\[\]“”\"]")
 
 
 def top_level_marks(text: str, marks: str) -> list[int]:
     """Positions of the marks that are not inside brackets or quotes."""
-    if not any(m in text for m in marks):
+    if (marks not in text) if len(marks) == 1 else not any(m in text for m in marks):
         return []
     if not _NESTING.search(text):
-        return [m.start() for m in re.finditer(_MARK_RES[marks], text)]
+        return [m.start() for m in _MARK_RES[marks].finditer(text)]
     depth = 0
     quoted = False
     out = []
