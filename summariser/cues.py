@@ -65,17 +65,20 @@ RESULT_CUE = ci(
     r"kết quả (?:đạt được|tích cực|quan trọng|nổi bật|khả quan)|đạt (?:được )?(?:nhiều |những |một số )?kết quả|"
     r"^(?:Về kết quả|Kết quả|Trong|Qua|Sau|Tính đến|Từ đầu năm)\b(?: (?:\d+|những) (?:tháng|năm))?(?! cuối)", prefilter=True)
 # Procedure of the meeting itself.
+# Used as a yes/no test only, so an alternative is written in its shortest form that matches where the
+# longer one would: "\b(?:tham dự|dự) X" as "\bdự X", "(?:các )?đại biểu" as "đại biểu", "chủ trì( hội
+# nghị)?\b" as "chủ trì\b" (a plain word first lets the regex engine skip to it).
 PROCEDURAL = ci(
     r"^(?:Dự|Tham dự|Đến dự|Cùng dự|Về dự|Cùng tham dự|Cùng đi|Tới dự)\b"
-    r"|\b(?:chủ trì|chủ tọa|đồng chủ trì|điều hành)(?: hội nghị| kỳ họp| buổi| phiên| cuộc)?\b"
-    r"|\b(?:tham dự|dự) (?:hội nghị|kỳ họp|buổi|phiên|lễ|cuộc họp)"
+    r"|\b(?:chủ trì|chủ tọa|điều hành)\b"
+    r"|\bdự (?:hội nghị|kỳ họp|buổi|phiên|lễ|cuộc họp)"
     r"|\bcó sự tham dự\b"
-    r"|\b(?:đã |đã long trọng )?tổ chức (?:hội nghị|kỳ họp|phiên họp|cuộc họp|sơ kết|tổng kết|buổi|lễ|giao ban|họp)"
+    r"|\btổ chức (?:hội nghị|kỳ họp|phiên họp|cuộc họp|sơ kết|tổng kết|buổi|lễ|giao ban|họp)"
     r"|\b(?:khai mạc|bế mạc)\b"
     r"|^(?:Hội nghị|Kỳ họp|Phiên họp|Cuộc họp)(?: lần này| cũng| đã| tập trung| dành thời gian| được| dự kiến| sẽ)*"
     r" (?:xem xét|thảo luận|nghe|thông qua|biểu quyết|cho ý kiến|đánh giá|bàn|tiến hành|diễn ra|kết thúc|"
     r"quán triệt|tổ chức|đã|bế mạc|khai mạc|nhằm|là dịp|thống nhất|nhất trí|kết luận|ban hành|quyết định)"
-    r"|(?:các )?đại biểu(?: tham dự| dự hội nghị| dự họp| HĐND)?(?: đã)?(?: tập trung)?(?: cùng)?"
+    r"|đại biểu(?: tham dự| dự hội nghị| dự họp| HĐND)?(?: đã)?(?: tập trung)?(?: cùng)?"
     r" (?:nghe|thảo luận|trao đổi|tham luận|đóng góp|phát biểu|làm rõ|phân tích|tham gia|cho ý kiến|thống nhất)"
     r"|^(?:Tại (?:hội nghị|kỳ họp|phiên họp|buổi|cuộc họp)|Trong khuôn khổ|Cũng tại|Trước đó|Kết thúc hội nghị|"
     r"Kết thúc kỳ họp|Phát biểu (?:khai mạc|chào mừng|chỉ đạo|tại hội nghị)|Sau khi nghe)"

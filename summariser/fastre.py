@@ -186,6 +186,14 @@ def _required(alternative: str) -> tuple[str, ...] | None:
     return None
 
 
+def _fewest(literals: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """The same condition with fewer look-ups: a literal holding another of the set adds nothing
+    ("tham dự" is in the text only if "dự" is)."""
+    if literals is None:
+        return None
+    return tuple(lit for lit in literals if not any(o != lit and o in lit for o in literals))
+
+
 _ANYWHERE, _BOUNDARY, _ANCHORED = 0, 1, 2  # where an alternative may start
 _UNBOUNDED = -1
 
@@ -238,7 +246,7 @@ class CI:
         self.pattern = _lower_pattern(pattern)
         self.re = re.compile(self.pattern)
         alternatives = _top_level_alternatives(self.pattern)
-        needs = [_required(a) for a in alternatives]
+        needs = [_fewest(_required(a)) for a in alternatives]
         # (literals, regex, where it may start, longest match)
         self.parts: list[tuple[tuple[str, ...], re.Pattern[str], int, int]] | None = None
         if len(alternatives) > 1 and all(n is not None for n in needs):
@@ -392,7 +400,11 @@ class Guarded:
         return (m for m in self.inner.finditer(text, at=at) if self._ok(low, m))
 
     def search(self, text: str, *, at: int | None = None) -> re.Match[str] | None:
-        return next(self.finditer(text, at=at), None)
+        low = _located(text, at)[0]
+        for m in self.inner.finditer(text, at=at):
+            if self._ok(low, m):
+                return m
+        return None
 
 
 def ci(pattern: str, *, prefilter: bool = False) -> CI:
