@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from summariser import cues
 from summariser.fastre import ci
-from summariser.figures import NUMBER, find_figures
+from summariser.figures import NUMBER, find_figures, has_figures
 from summariser.segment import Piece, sub_piece
 
 MAX_WORDS = 40  # hard limit; inner references go from TARGET_WORDS on
@@ -45,6 +45,7 @@ def at_most_words(text: str, n: int) -> bool:
 def reset() -> None:
     """Forget memoised counts: called once per report so timings are per report."""
     figures_in.cache_clear()
+    _has_figures.cache_clear()
 
 
 def specificity(text: str, enough: int = 0) -> int:
@@ -76,9 +77,14 @@ def figures_in(text: str) -> tuple:
     return tuple(find_figures(text))
 
 
+@lru_cache(maxsize=2048)
+def _has_figures(text: str) -> bool:
+    return has_figures(text)
+
+
 def has_figure(text: str) -> bool:
     """A measured figure (not a year or a date): "8,44 tiêu chí/xã", "77,9%", "13/18"."""
-    return _HAS_DIGIT.search(text) is not None and len(figures_in(text)) > 0
+    return _HAS_DIGIT.search(text) is not None and _has_figures(text)
 
 
 def trim_lead(p: Piece, *, task: bool) -> Piece:

@@ -8,7 +8,7 @@ The figure text is always a slice of the cleaned text, so its digits are those o
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from summariser.fastre import ci, fold
 from summariser.normalise import LOWER
@@ -55,6 +55,7 @@ _LABEL_TRAILING_WORDS = (
     "ước đạt", "ước", "đạt", "được", "là", "có", "bằng", "tăng", "giảm", "lên", "đối với", "với", "gồm", "tổng cộng",
     "chiếm", "khoảng", "thu", "đến nay", "tới", "đến", "còn", "so với", "trong đó", "nâng tổng số", "nâng tổng",
     "lên tới")
+_TRAILING_LONGEST = max(map(len, _LABEL_TRAILING_WORDS))
 _TRAILING_BY_LAST: dict[str, list[str]] = {}
 for _word in _LABEL_TRAILING_WORDS:
     _TRAILING_BY_LAST.setdefault(_word[-1], []).append(_word)
@@ -139,8 +140,7 @@ def _trailing_start(text: str) -> int | None:
     return best
 
 
-@dataclass(frozen=True, slots=True)
-class Found:
+class Found(NamedTuple):
     """A figure located in a clause: offsets relative to the clause text."""
 
     start: int
@@ -186,6 +186,25 @@ def _ratio(token: str, before: str, after: str) -> bool:
 
 def find_figures(text: str) -> list[Found]:
     """All figures in a clause, in order."""
+    out = _locate(text)
+    labelled: list[Found] = []
+    for f in out:
+        prev = labelled[-1] if labelled else None
+        if prev and text[prev.end: f.start].strip(" ,") in ("và", "") and prev.label:
+            label: str | None = prev.label
+        else:
+            label = _label(text, f, out)
+        labelled.append(Found(f.start, f.end, f.text, f.value, f.unit, label))
+    return labelled
+
+
+def has_figures(text: str) -> bool:
+    """`find_figures(text)` is not empty (found without labelling them)."""
+    return bool(_locate(text, first=True))
+
+
+def _locate(text: str, first: bool = False) -> list[Found]:
+    """The figures of a clause without labels; with `first`, only the first one."""
     out: list[Found] = []
     for m in NUMBER.finditer(text):
         token = m.group(0)
@@ -223,15 +242,9 @@ def find_figures(text: str) -> list[Found]:
         if am and am[1] in _APPROX_SHOWN:
             start = am[0]
         out.append(Found(start, end, text[start:end], value, unit, None))
-    labelled: list[Found] = []
-    for f in out:
-        prev = labelled[-1] if labelled else None
-        if prev and text[prev.end: f.start].strip(" ,") in ("và", "") and prev.label:
-            label: str | None = prev.label
-        else:
-            label = _label(text, f, out)
-        labelled.append(Found(f.start, f.end, f.text, f.value, f.unit, label))
-    return labelled
+        if first:
+            break
+    return out
 
 
 _VERB = re.compile(
@@ -242,7 +255,10 @@ _VERB = re.compile(
 def _label(text: str, fig: Found, figs: list[Found]) -> str | None:
     """What the figure measures: the words before it, else the clause's subject and what follows."""
     seg_start = max(text.rfind(";", 0, fig.start), text.rfind(":", 0, fig.start)) + 1
-    prev_end = max((f.end for f in figs if seg_start <= f.end <= fig.start), default=seg_start)
+    prev_end = seg_start
+    for f in figs:
+        if seg_start <= f.end <= fig.start and f.end > prev_end:
+            prev_end = f.end
     before = text[prev_end: fig.start]
     open_paren = before.rfind("(")
     va = before.rfind(" và ")
@@ -267,7 +283,8 @@ def _label(text: str, fig: Found, figs: list[Found]) -> str | None:
 
 def _clean_label(text: str) -> str:
     text = text.strip(" ,;:(")
-    trailing = _trailing_start(text) if _ends_with(text, _LABEL_TRAILING_WORDS) else None
+    ends = fold(text.rstrip()[-_TRAILING_LONGEST:]).endswith(_LABEL_TRAILING_WORDS)  # every match ends so
+    trailing = _trailing_start(text) if ends else None
     text = text[:trailing].strip(" ,;:(") if trailing is not None else text
     lead = _LEAD_FILLER.match(text[:24]) if len(text) > 24 else _LEAD_FILLER.match(text)
     if lead and lead.end() == 24:
