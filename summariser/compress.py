@@ -7,6 +7,7 @@ item text stays a verbatim slice and every number in it is the report's.
 
 from __future__ import annotations
 
+import operator
 import re
 from functools import lru_cache
 
@@ -53,7 +54,8 @@ def specificity(text: str, enough: int = 0) -> int:
 
     With `enough`, counting stops there (callers asking "at least 2?" need no more)."""
     count = 0
-    for i, w in enumerate(words(text)):
+    # (word by word when a few are enough: the first words usually settle it)
+    for i, w in enumerate(map(_GROUP0, _WORD.finditer(text)) if enough else words(text)):
         if w[0].isupper() and (i or (len(w) > 1 and w.isupper())):
             continue  # names of places and people, acronyms
         low = w.lower()
@@ -62,6 +64,24 @@ def specificity(text: str, enough: int = 0) -> int:
             if count == enough:
                 break
     return count
+
+
+_GROUP0 = operator.methodcaller("group")
+
+
+def words_upto(text: str, n: int) -> int:
+    """`min(count_words(text), n + 1)`: enough to compare with `n` without splitting a long clause."""
+    return len(text.split(None, n))
+
+
+def _within(pieces: list[Piece], limit: int) -> bool:
+    """The pieces hold at most `limit` words together."""
+    total = 0
+    for k in pieces:
+        total += len(k.text.split(None, limit - total))
+        if total > limit:
+            return False
+    return True
 
 
 def has_number(text: str) -> bool:
@@ -187,7 +207,7 @@ def drop_inner(p: Piece) -> list[Piece]:
     """Drop document references, attributions and places inside a long clause (kept parts in order)."""
     kept = [p]
     for pattern in _DROPPABLE:
-        if sum(count_words(k.text) for k in kept) <= TARGET_WORDS:
+        if _within(kept, TARGET_WORDS):
             break
         out: list[Piece] = []
         for k in kept:

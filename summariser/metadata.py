@@ -31,6 +31,8 @@ _ORGAN_PLACE = re.compile(
     rf"|\b(?:Đảng bộ|Đảng ủy|UBND|Ủy ban nhân dân|HĐND|Hội đồng nhân dân|MTTQ|Ủy ban MTTQ(?: Việt Nam)?)\s+"
     rf"({_LEVEL})\s+((?:{_NAME_WORD})(?:\s(?:{_NAME_WORD})){{0,3}})"
 )
+_ORGANS = ("Huyện ủy", "Tỉnh ủy", "Thành ủy", "Thị ủy", "Quận ủy", "Đảng bộ", "Đảng ủy", "UBND", "Ủy ban nhân dân", "HĐND",
+           "Hội đồng nhân dân", "MTTQ")
 _ORGAN_LEVEL = {"Huyện ủy": "huyện", "Tỉnh ủy": "tỉnh", "Thành ủy": "TP", "Thị ủy": "thị xã", "Quận ủy": "quận"}
 _GUEST = re.compile(r"(?:Chủ tịch|Bí thư|Phó|Ủy viên|Giám đốc|Trưởng|Chánh|Tỉnh ủy viên|Đại diện|lãnh đạo)\b[^,;.]*$")
 
@@ -176,6 +178,8 @@ def find_unit(lead: str, content: list[str], opening: str | None = None) -> str 
     an organ in the body. A place named in passing ("đường phố thị trấn X") is not the unit."""
     for texts, plain in (([lead], False), ([opening if opening is not None else lead], True), (content, False)):
         for text in texts:
+            if not plain and not any(organ in text for organ in _ORGANS):
+                continue  # every match names one
             for m in (_PLACE if plain else _ORGAN_PLACE).finditer(text):
                 if _GUEST.search(text[max(0, m.start() - 80): m.start()]):
                     continue

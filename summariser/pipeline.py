@@ -49,7 +49,10 @@ def _truncated(cleaned: str) -> bool:
     last = cleaned.rstrip().rsplit("\n", 1)[-1].strip()
     if not last:
         return False
-    if _CONTINUED.search(last) or _FUNCTION_END.search(last):
+    # (each pattern can only match the end of the line: tried only when the line ends so)
+    if last.endswith((")", "]")) and _CONTINUED.search(last):
+        return True
+    if last.endswith(("…", "...")) and _FUNCTION_END.search(last):
         return True
     words = last.split()
     return len(words) >= 8 and not last.endswith((".", "!", "?", "…", '"', "”", ")", "»"))

@@ -94,7 +94,30 @@ def _short_noun_cues(text: str, at: int | None = None) -> list[re.Match[str]]:
 
 
 _CONCESSIVE = re.compile(r"^(?:Mặc dù|Dù|Tuy|Trong bối cảnh|Trong điều kiện|Trước)\b[^,]*,")
-_COORDINATED = re.compile(r"(?:\S+\s){0,2}\S+\s*(?:,|và)\s*$")
+
+
+def _coordinated_start(before: str) -> int | None:
+    r"""Where "(?:\S+\s){0,2}\S+\s*(?:,|và)\s*$" matches `before` first (None: nowhere): up to three
+    runs without spaces, one space apart, before a final "," or "và"; the first run taken whole."""
+    core = before.rstrip()
+    if core.endswith(","):
+        core = core[:-1].rstrip()
+    elif core.endswith("và"):
+        core = core[:-2].rstrip()
+    else:
+        return None
+    if not core:
+        return None
+    start = len(core)
+    while start and not core[start - 1].isspace():
+        start -= 1
+    for _ in range(2):
+        if start < 2 or not core[start - 1].isspace() or core[start - 2].isspace():
+            break
+        start -= 1
+        while start and not core[start - 1].isspace():
+            start -= 1
+    return start
 _DONE = re.compile(r"\bđã\b")
 
 
@@ -105,10 +128,10 @@ def _guarded(text: str, at: int, guard: re.Pattern[str]) -> bool:
         if guard.search(before):
             return True
         # Coordinated nouns may sit between: "tháo gỡ những khó khăn, vướng mắc".
-        m = _COORDINATED.search(before) if before.rstrip().endswith((",", "và")) else None  # (any match does)
-        if not m or m.start() == 0:
+        start = _coordinated_start(before)
+        if not start:
             return False
-        before = before[: m.start()]
+        before = before[:start]
     return False
 
 
@@ -321,7 +344,7 @@ def _clause(out: Layout, clause: Piece, section: Section, index: int, *, topic_p
     if (section != "tasks" and cues.PROCEDURAL.search(core_text, at=core.start)
             and not compress.has_figure(core_text)):
         return
-    n_words = compress.count_words(core_text)
+    n_words = compress.words_upto(core_text, compress.TARGET_WORDS + 1)  # compared with 35 at most
     if n_words < 2 or (n_words < 3 and not compress.has_number(core_text)):
         return
     if (section in ("results", "shortcomings") and topic_prefix is None and compress.specificity(core_text, 2) < 2
