@@ -39,6 +39,8 @@ LOWER = "".join(c for c in _LATIN if c.isalpha() and c.islower())
 _LOWER, _UPPER = LOWER, UPPER
 # "đơn vị,tiếp tục" / "tốt;đẩy mạnh" -> a space after the mark (never between digits: "12,5").
 _GLUED_COMMA = re.compile(rf"[,;:](?=[{_LOWER}{_UPPER}])")
+# The same, one mark each (a space goes after a mark, never before one, so the order does not matter).
+_GLUED_MARKS = tuple(re.compile(rf"{mark}(?=[{_LOWER}{_UPPER}])") for mark in ",;:")
 # "thực hiện tốt.Đẩy nhanh": a full stop between a lower-case word and a capital starts a sentence
 # ("T.Ư", "TP.HCM", "Tp.Hồ" have a capital or a one-letter word before the stop and are kept).
 _GLUED_STOP = re.compile(rf"[.!?…](?=[{_UPPER}][{_LOWER}])")
@@ -74,13 +76,23 @@ def fix_tone_placement(text: str) -> str:
 
 def normalise(text: str) -> str:
     """NFC, one tone placement, single spaces, one paragraph per line, glued punctuation split."""
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
-    text = _CONTROL.sub(" ", text)
+    text = unicodedata.normalize("NFC", text)
+    # Invisible, control and odd space characters are all non-printable: most texts have none but
+    # line breaks, and the passes replacing them are skipped.
+    plain = text.replace("\n", "").isprintable()
+    if not plain:
+        text = _INVISIBLE.sub("", text)
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+        text = _CONTROL.sub(" ", text)
     text = fix_tone_placement(text)
-    text = _SPACE_RUN.sub(" ", _ODD_SPACE.sub(" ", text))
+    if not plain:
+        text = _ODD_SPACE.sub(" ", text)
+    if "  " in text:
+        text = _SPACE_RUN.sub(" ", text)
     lines = []
-    text = _GLUED_STOP.sub(_space_after_stop, _GLUED_COMMA.sub(_space_after_comma, text))
+    for glued in _GLUED_MARKS:  # one mark at a time: a pattern led by a plain character is found fastest
+        text = glued.sub(_space_after_comma, text)
+    text = _GLUED_STOP.sub(_space_after_stop, text)
     for raw in text.split("\n"):
         line = raw.strip()
         if line:
