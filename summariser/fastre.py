@@ -48,6 +48,7 @@ def reset() -> None:
     global _CLEAN, _FULL, _REPORT
     _folded.cache_clear()
     _MEMO.clear()
+    _SLICES.clear()
     _CLEAN = _FULL = ""
     _REPORT += 1
 
@@ -60,10 +61,22 @@ def begin(cleaned: str) -> None:
     _FULL = fold(cleaned)
 
 
+# Folded spans of the current report by (start, length), with the text object they were checked
+# against: a sentence is asked by a dozen patterns, each with the same `text` object.
+_SLICES: dict[tuple[int, int], tuple[str, str]] = {}
+
+
 def _located(text: str, at: int | None) -> tuple[str, int]:
     """The folded text, and its offset in the current report (-1 when unknown)."""
-    if at is not None and at >= 0 and _CLEAN.startswith(text, at):
-        return _FULL[at: at + len(text)], at
+    if at is not None and at >= 0:
+        key = (at, len(text))
+        known = _SLICES.get(key)
+        if known is not None and known[0] is text:
+            return known[1], at
+        if _CLEAN.startswith(text, at):
+            low = _FULL[at: at + len(text)]
+            _SLICES[key] = (text, low)
+            return low, at
     return _folded(text), -1
 
 
