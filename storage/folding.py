@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 # Tone marks that may sit on either vowel of the open diphthongs oa, oe, uy ("hoà"/"hòa",
@@ -57,10 +59,34 @@ def _lower(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
-@lru_cache(maxsize=1024)  # a bulk batch: hashed first, indexed right after
+# Texts folded for their hash just before the same transaction indexes them (see `primed`).
+_PRIMED: dict[str, str] = {}
+
+
+@contextmanager
+def primed(folded: dict[str, str]) -> Iterator[None]:
+    """Let the index triggers reuse folds already computed for hashing (a 1,000-report batch
+    overflows an LRU cache: titles folded in between evict the texts before the triggers read
+    them). Only a cache: whatever is missing or cleared is folded again."""
+    _PRIMED.update(folded)
+    try:
+        yield
+    finally:
+        for text in folded:
+            _PRIMED.pop(text, None)
+
+
 def fold_cached(text: str | None) -> str | None:
-    """`fold` remembering the last texts: a report is folded for its hash, then again by the
-    index triggers (the `fold` SQL function) in the same transaction."""
+    """`fold`, reusing the primed folds of the batch being inserted, else the last texts folded
+    (a summary's title and items, the old row's values for the update trigger)."""
+    if text is None:
+        return None
+    found = _PRIMED.get(text)
+    return found if found is not None else _fold_lru(text)
+
+
+@lru_cache(maxsize=1024)
+def _fold_lru(text: str) -> str | None:
     return fold(text)
 
 
@@ -91,7 +117,12 @@ def lookup_key(text: str | None) -> str | None:
 def text_sha256(text: str) -> str:
     """Hash of the normalised text: the same report pasted, forwarded or re-typed with other
     whitespace, case or tone placement is one report."""
-    normal = " ".join((fold_cached(text) or "").split())
+    return folded_sha256(fold(text) or "")
+
+
+def folded_sha256(folded: str) -> str:
+    """`text_sha256` of a text already folded."""
+    normal = " ".join(folded.split())
     return hashlib.sha256(normal.encode("utf-8")).hexdigest()
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import aiosqlite
 
 from storage import search as fts
-from storage.folding import chunk_terms, lookup_key, text_sha256
+from storage.folding import chunk_terms, fold, folded_sha256, lookup_key, primed
 from storage.models import (
     Delivery,
     ItemSection,
@@ -40,6 +40,7 @@ from storage.schema import items_text, migrate, register_functions
 from summariser.models import Summary
 
 BUSY_TIMEOUT_MS = 30_000
+WRITER_CACHE_KIB = 20_000  # page cache of the writer connection
 _MAX_PARAMS = 500  # per IN (...) list
 _MAX_CHUNKS = 1_000_000  # remembered text chunks (memory bound)
 _SECTIONS = ("results", "shortcomings", "tasks")
@@ -154,6 +155,9 @@ class Repository:
             if not memory:
                 await writer.execute("PRAGMA journal_mode = WAL")
                 await writer.execute("PRAGMA synchronous = NORMAL")
+            # FTS5 segment writes and merges reread their pages: 20 MB instead of the default 2 MB
+            # cut bulk insert time by ~6 % (bench/storage.py).
+            await writer.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
             await migrate(writer)
             reader = writer if memory else await _connect(str(path))
             if reader is not writer:
@@ -242,8 +246,15 @@ class Repository:
         news = list(batch)
         if not news:
             return []
-        keys = [(new.scope, text_sha256(new.text)) for new in news]
+        folded = {new.text: fold(new.text) or "" for new in news}
+        keys = [(new.scope, folded_sha256(folded[new.text])) for new in news]
         received = [_ts(new.received_at) for new in news]
+        with primed(folded):
+            return await self._add_reports(news, keys, received)
+
+    async def _add_reports(
+        self, news: list[NewReport], keys: list[tuple[int, str]], received: list[str]
+    ) -> list[tuple[StoredReport, bool]]:
         async with self._write() as conn:
             # Under the write lock nobody else inserts: look up duplicates, then insert the rest.
             existing: dict[tuple[int, str], int] = {}
