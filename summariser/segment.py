@@ -41,13 +41,18 @@ def paragraphs(text: str) -> list[Piece]:
     return out
 
 
-def _ends_sentence(text: str, stop_at: int) -> bool:
-    """False when the full stop at `stop_at` closes an abbreviation ("TP.", "T.Ư.")."""
+def _ends_sentence(text: str, stop_at: int, spaces_only: bool = False) -> bool:
+    """False when the full stop at `stop_at` closes an abbreviation ("TP.", "T.Ư.").
+
+    `spaces_only`: " " is the only white space in `text` (so the word starts after the last one)."""
     if text[stop_at] != ".":
         return True
-    start = stop_at
-    while start > 0 and not text[start - 1].isspace():
-        start -= 1
+    if spaces_only:
+        start = text.rfind(" ", 0, stop_at) + 1
+    else:
+        start = stop_at
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
     word = text[start:stop_at].lower().strip("(\"“")
     if word in _ABBREVIATIONS:
         return False
@@ -59,12 +64,12 @@ def sentences(par: Piece) -> list[Piece]:
     out: list[Piece] = []
     text = par.text
     start = 0
+    spaces_only = text.isprintable()  # other white space is not printable
     for m in _SENTENCE_END.finditer(text):
-        if not _ends_sentence(text, m.start(1)):
+        if not _ends_sentence(text, m.start(1), spaces_only):
             continue
         end = m.end(2)
-        if text[start:end].strip():
-            out.append(_piece(par, start, end))
+        out.append(_piece(par, start, end))  # (never blank: it holds the stop)
         start = m.end()
     if text[start:].strip():
         out.append(_piece(par, start, len(text)))
