@@ -201,18 +201,21 @@ _DROPPABLE = [
     re.compile(r"\s(?:trên|tại) địa bàn(?: (?:toàn )?(?:huyện|tỉnh|xã|thành phố|thị xã|phường|thị trấn))?(?=[\s,;]|$)"),
     re.compile(r"\s\([^()]{1,80}\)"),
 ]
+# A text each match of the pattern above holds (patterns start with optional marks: no regex prefix).
+_DROPPABLE_NEEDS = (("ngày ",), ("theo ", "của Ban"), ("của ",), ("của ",), ("thực hiện ", "triển khai "),
+                    (" địa bàn",), ("(",))
 
 
 def drop_inner(p: Piece) -> list[Piece]:
     """Drop document references, attributions and places inside a long clause (kept parts in order)."""
     kept = [p]
-    for pattern in _DROPPABLE:
+    for pattern, needs in zip(_DROPPABLE, _DROPPABLE_NEEDS, strict=True):
         if _within(kept, TARGET_WORDS):
             break
         out: list[Piece] = []
         for k in kept:
             prev = 0
-            for m in pattern.finditer(k.text):
+            for m in pattern.finditer(k.text) if any(need in k.text for need in needs) else ():
                 if m.start() > prev:
                     out.append(sub_piece(k, prev, m.start()))
                 prev = m.end()
