@@ -117,13 +117,12 @@ def lookup_key(text: str | None) -> str | None:
 def text_sha256(text: str) -> str:
     """Hash of the normalised text: the same report pasted, forwarded or re-typed with other
     whitespace, case or tone placement is one report."""
-    return folded_sha256(fold(text) or "")
+    return words_sha256((fold(text) or "").split())
 
 
-def folded_sha256(folded: str) -> str:
-    """`text_sha256` of a text already folded."""
-    normal = " ".join(folded.split())
-    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+def words_sha256(words: list[str]) -> str:
+    """`text_sha256` of a text already folded and split on whitespace."""
+    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
 
 
 def query_tokens(query: str) -> list[str]:

@@ -22,7 +22,7 @@ from typing import Any
 import aiosqlite
 
 from storage import search as fts
-from storage.folding import chunk_terms, fold, folded_sha256, lookup_key, primed
+from storage.folding import chunk_terms, fold, lookup_key, primed, words_sha256
 from storage.models import (
     Delivery,
     ItemSection,
@@ -194,17 +194,16 @@ class Repository:
                 raise
 
     async def _store_terms(
-        self, conn: aiosqlite.Connection, texts: Iterable[str | None]
+        self, conn: aiosqlite.Connection, texts: Iterable[Iterable[str]]
     ) -> tuple[set[str], set[str]]:
-        """Add the texts' index terms to search_terms (inside the caller's write transaction).
-        Returns (new chunks, new terms) to remember once the transaction has committed: chunks
+        """Add the index terms of texts, each given as its whitespace-separated chunks, to
+        search_terms (inside the caller's write transaction). Returns (new chunks, new terms) to remember once the transaction has committed: chunks
         seen before by this repository are skipped (their terms are stored)."""
         if self._terms is None:
             self._terms = {row[0] for row in await conn.execute_fetchall("SELECT term FROM search_terms")}
         chunks: set[str] = set()
         for text in texts:
-            if text:
-                chunks.update(text.split())
+            chunks.update(text)
         chunks -= self._chunks
         terms: set[str] = set()
         for chunk in chunks:
@@ -247,13 +246,20 @@ class Repository:
         if not news:
             return []
         folded = {new.text: fold(new.text) or "" for new in news}
-        keys = [(new.scope, folded_sha256(folded[new.text])) for new in news]
+        # The folded words serve the hash and the search terms (splitting 6 KB twice cost more
+        # than hashing); a folded chunk has the index terms of the original one.
+        words = {text: value.split() for text, value in folded.items()}
+        keys = [(new.scope, words_sha256(words[new.text])) for new in news]
         received = [_ts(new.received_at) for new in news]
         with primed(folded):
-            return await self._add_reports(news, keys, received)
+            return await self._add_reports(news, keys, received, words)
 
     async def _add_reports(
-        self, news: list[NewReport], keys: list[tuple[int, str]], received: list[str]
+        self,
+        news: list[NewReport],
+        keys: list[tuple[int, str]],
+        received: list[str],
+        words: dict[str, list[str]],
     ) -> list[tuple[StoredReport, bool]]:
         async with self._write() as conn:
             # Under the write lock nobody else inserts: look up duplicates, then insert the rest.
@@ -305,7 +311,12 @@ class Repository:
                 ):
                     created[(scope, sha)] = report_id
             new_terms = await self._store_terms(
-                conn, (text for index in fresh.values() for text in (news[index].title, news[index].text))
+                conn,
+                (
+                    chunks
+                    for index in fresh.values()
+                    for chunks in ((news[index].title or "").split(), words[news[index].text])
+                ),
             )
             old = {}
             if existing:
@@ -402,7 +413,7 @@ class Repository:
                     for rid, summary, _, title, items in rows
                 ],
             )
-            new_terms = await self._store_terms(conn, texts)
+            new_terms = await self._store_terms(conn, ((text or "").split() for text in texts))
         self._remember_terms(new_terms)
 
     async def mark_failed(self, report_id: int, error: str) -> None:
