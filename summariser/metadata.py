@@ -194,14 +194,26 @@ def find_unit(lead: str, content: list[str], opening: str | None = None) -> str 
     return None
 
 
+_MEETING_OF = re.compile(r"(?:Hội nghị|hội nghị|Kỳ họp|kỳ họp)(?:\s+(?:lần thứ \S+|thường kỳ|định kỳ))?\s+(?:của\s+)?")
+_HELD = re.compile(r"[^.;]{0,40}?\b(?:đã |long trọng )?(?:tổ chức|họp|khai mạc|tiến hành)\b")
+_BODY_NAMES = ((re.compile(r"^BTV\b"), "Ban Thường vụ"), (re.compile(r"^Ủy ban nhân dân\b"), "UBND"),
+               (re.compile(r"^Hội đồng nhân dân\b"), "HĐND"), (re.compile(r"\s+"), " "))
+# Every body named starts with one of these: the search for them starts at the first.
+_BODY_WORDS = ("Ban Chấp hành Đảng bộ", "Ban Thường vụ", "BTV", "Thường trực", "UBND", "Ủy ban nhân dân", "HĐND",
+               "Hội đồng nhân dân", "Đảng ủy", "Huyện ủy", "Tỉnh ủy", "Thành ủy", "Thị ủy", "Quận ủy")
+
+
 def find_body(lead: str) -> str | None:
     """The organ that met: the one named after "Hội nghị", else the first in the lead."""
-    after = re.search(r"(?:Hội nghị|hội nghị|Kỳ họp|kỳ họp)(?:\s+(?:lần thứ \S+|thường kỳ|định kỳ))?\s+(?:của\s+)?", lead)
+    first = min((i for i in map(lead.find, _BODY_WORDS) if i >= 0), default=-1)
+    if first < 0:
+        return None
+    after = _MEETING_OF.search(lead)
     candidates = []
-    for m in _BODY.finditer(lead):
+    for m in _BODY.finditer(lead, first):
         if after and m.start() == after.end():
             rank = 0
-        elif re.match(r"[^.;]{0,40}?\b(?:đã |long trọng )?(?:tổ chức|họp|khai mạc|tiến hành)\b", lead[m.end():]):
+        elif _HELD.match(lead[m.end():]):
             rank = 1  # the subject of "tổ chức hội nghị"
         else:
             rank = 2
@@ -209,10 +221,9 @@ def find_body(lead: str) -> str | None:
     if not candidates:
         return None
     body = min(candidates)[2]
-    body = re.sub(r"^BTV\b", "Ban Thường vụ", body)
-    body = re.sub(r"^Ủy ban nhân dân\b", "UBND", body)
-    body = re.sub(r"^Hội đồng nhân dân\b", "HĐND", body)
-    return re.sub(r"\s+", " ", body)
+    for pattern, name in _BODY_NAMES:
+        body = pattern.sub(name, body)
+    return body
 
 
 def find_meeting(lead: str, body: str | None, period: str | None = None) -> str | None:
