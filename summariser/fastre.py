@@ -185,8 +185,7 @@ def _required(alternative: str) -> tuple[str, ...] | None:
         i += 1
     runs.append("".join(cur))
     best = max(runs, key=lambda r: len(r.strip()), default="")
-    if len(best.strip()) >= 2:
-        return (best,)
+    choices: list[tuple[str, ...]] = [(best,)] if len(best.strip()) >= 2 else []
     for start, end in groups:
         inner = alternative[start + 1: end - 1]
         if inner.startswith("?:"):
@@ -195,8 +194,10 @@ def _required(alternative: str) -> tuple[str, ...] | None:
             inner = inner[inner.index(">") + 1:]
         options = [_required(a) for a in _top_level_alternatives(inner)]
         if all(o is not None for o in options):
-            return tuple(lit for o in options for lit in o)  # type: ignore[union-attr]
-    return None
+            choices.append(_fewest(tuple(lit for o in options for lit in o)))  # type: ignore[arg-type,union-attr]
+    # Any choice is a condition every match meets; the one with the fewest, longest texts is the cheapest
+    # to look up and the rarest to hold by chance.
+    return min(choices, key=lambda c: (len(c), -min(len(lit.strip()) for lit in c)), default=None)
 
 
 def _fewest(literals: tuple[str, ...] | None) -> tuple[str, ...] | None:
