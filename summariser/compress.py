@@ -7,7 +7,6 @@ item text stays a verbatim slice and every number in it is the report's.
 
 from __future__ import annotations
 
-import operator
 import re
 from functools import lru_cache
 
@@ -25,6 +24,7 @@ _STOP = set(
 _GENERIC = set(
     ["lãnh", "đạo", "chỉ", "đạo", "thực", "hiện", "triển", "khai", "tổ", "chức", "nhiệm", "vụ", "mục", "tiêu", "chỉ", "tiêu", "kế", "hoạch", "đề", "ra", "giải", "pháp", "chương", "trình", "nghị", "quyết", "chỉ", "thị", "kết", "luận", "văn", "bản", "trung", "ương", "tw", "tỉnh", "huyện", "xã", "thị", "trấn", "phường", "thành", "phố", "cấp", "ủy", "chính", "quyền", "đảng", "bộ", "ban", "chấp", "hành", "thường", "vụ", "các", "cấp", "ngành", "đơn", "vị", "địa", "phương", "tập", "thể", "bám", "sát", "đạt", "kết", "quả", "tích", "cực", "năm", "tháng", "đầu", "cuối", "quý", "công", "tác", "phát", "triển", "kinh", "tế", "xã", "hội", "quốc", "phòng", "an", "ninh", "hệ", "thống", "chính", "trị", "xây", "dựng", "tình", "hình", "địa", "bàn", "toàn", "tiếp", "tục", "tập", "trung", "hoàn", "thành", "tốt", "hiệu", "quả", "trọng", "tâm", "quan", "trọng", "nội", "dung", "ngay", "hiện", "nay", "đồng", "bộ", "quyết", "liệt", "sát", "sao", "chặt", "chẽ", "kịp", "thời", "nghiêm", "túc", "cơ", "bản", "nhiều", "cao", "nữa", "vượt", "mức", "cả", "nhiệm", "kỳ", "đồng", "thời", "các", "lĩnh", "vực", "kt", "xh", "kt-xh", "cơ", "sở", "đảng", "ủy", "huyện", "ủy", "tỉnh", "ủy", "ubnd", "hđnd", "mttq", "đoàn", "thể", "chính", "sách", "tổ", "cơ", "quan", "nhà", "nước", "đảm", "bảo", "bảo", "đảm", "yêu", "cầu", "tiến", "độ", "công", "việc", "hoạt", "động", "nhân", "dân", "đề", "đã", "giao", "quy", "định", "lần", "này", "hội", "nghị", "báo", "cáo", "nêu", "rõ", "cho", "biết"]
 ) - {"an"}  # "an sinh" is specific; "an ninh" stays generic through "ninh"
+_NOT_SPECIFIC = _STOP | _GENERIC
 _WORD = re.compile(r"\w+(?:-\w+)*")
 _PURPOSE_CUT = re.compile(r"\s(?:nhằm|để)\s")
 
@@ -54,19 +54,14 @@ def specificity(text: str, enough: int = 0) -> int:
 
     With `enough`, counting stops there (callers asking "at least 2?" need no more)."""
     count = 0
-    # (word by word when a few are enough: the first words usually settle it)
-    for i, w in enumerate(map(_GROUP0, _WORD.finditer(text)) if enough else words(text)):
+    for i, w in enumerate(words(text)):
         if w[0].isupper() and (i or (len(w) > 1 and w.isupper())):
             continue  # names of places and people, acronyms
-        low = w.lower()
-        if low not in _STOP and low not in _GENERIC and w.isalpha():
+        if w.lower() not in _NOT_SPECIFIC and w.isalpha():
             count += 1
             if count == enough:
                 break
     return count
-
-
-_GROUP0 = operator.methodcaller("group")
 
 
 def words_upto(text: str, n: int) -> int:

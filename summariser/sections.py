@@ -212,17 +212,22 @@ def _find_list(s: Piece) -> tuple[Piece, Piece] | None:
     return None
 
 
+_NOUN_BEFORE = re.compile(r"(\w+(?: \w+)?)\s*(?:,|và)\s*$")
+_AND_AFTER = re.compile(r",?\s*(?:và\s+)?")
+
+
 def _cue_phrase(head: Piece, cue: re.Match[str]) -> Piece:
     """The shortcoming cue with its coordinated nouns: "khó khăn, vướng mắc"."""
     start, end = cue.start(), cue.end()
     while True:
-        back = re.search(r"(\w+(?: \w+)?)\s*(?:,|và)\s*$", head.text[:start])
+        before = head.text[:start]
+        back = _NOUN_BEFORE.search(before) if before.rstrip().endswith((",", "và")) else None  # (any match does)
         if not back or not cues.SHORT_NOUN.fullmatch(back.group(1)):
             break
         start = back.start(1)
     while True:
-        m = re.match(r",?\s*(?:và\s+)?", head.text[end:])
-        nxt = cues.SHORT_NOUN.match(head.text, end + (m.end() if m else 0))
+        m = _AND_AFTER.match(head.text, end)
+        nxt = cues.SHORT_NOUN.match(head.text, m.end() if m else end, at=head.start)
         if not nxt:
             break
         end = nxt.end()
