@@ -55,10 +55,10 @@ _MEETING_KIND = re.compile(
 _REVIEW_KIND = re.compile(r"\b(sơ kết|tổng kết)\b", re.IGNORECASE)
 
 _TIME_WORD = r"(?:[Ss]áng|[Cc]hiều|[Tt]ối|[Tt]rưa|[Đđ]êm)"
-_DATE = re.compile(
-    rf"(?:(?P<tod>{_TIME_WORD})(?:\s+nay)?(?:,?\s*(?:thứ|Thứ)\s+\w+)?,?\s*)?(?P<ngay>[Nn]gày\s*)?"
+_DATE = re.compile(  # (the look-ahead: every match starts with one of these; other positions fail at once)
+    rf"(?=[SsCcTtĐđNn\d])(?:(?:(?P<tod>{_TIME_WORD})(?:\s+nay)?(?:,?\s*(?:thứ|Thứ)\s+\w+)?,?\s*)?(?P<ngay>[Nn]gày\s*)?"
     r"(?P<d>\d{1,2})\s?[/.-]\s?(?P<m>\d{1,2})(?:\s?[/.-]\s?(?P<y>\d{4}))?(?![\d/])"
-    r"|(?:(?P<tod2>" + _TIME_WORD + r")\s+)?[Nn]gày\s+(?P<d2>\d{1,2})\s+tháng\s+(?P<m2>\d{1,2})(?:\s+năm\s+(?P<y2>\d{4}))?"
+    r"|(?:(?P<tod2>" + _TIME_WORD + r")\s+)?[Nn]gày\s+(?P<d2>\d{1,2})\s+tháng\s+(?P<m2>\d{1,2})(?:\s+năm\s+(?P<y2>\d{4}))?)"
 )
 _NOT_MEETING_DATE = ci(r"(?:đến|tới|từ|tính đến|trước|sau|số|của|hết|kể từ|ban hành|\d-[A-ZĐ/]+)\s*$")
 _MEETING_WORD = ci(
