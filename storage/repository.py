@@ -197,8 +197,9 @@ class Repository:
         self, conn: aiosqlite.Connection, texts: Iterable[Iterable[str]]
     ) -> tuple[set[str], set[str]]:
         """Add the index terms of texts, each given as its whitespace-separated chunks, to
-        search_terms (inside the caller's write transaction). Returns (new chunks, new terms) to remember once the transaction has committed: chunks
-        seen before by this repository are skipped (their terms are stored)."""
+        search_terms (inside the caller's write transaction). Returns (new chunks, new terms) to
+        remember once the transaction has committed: chunks seen before by this repository are
+        skipped (their terms are stored)."""
         if self._terms is None:
             self._terms = {row[0] for row in await conn.execute_fetchall("SELECT term FROM search_terms")}
         chunks: set[str] = set()
