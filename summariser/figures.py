@@ -207,30 +207,29 @@ def _locate(text: str, first: bool = False) -> list[Found]:
     """The figures of a clause without labels; with `first`, only the first one."""
     out: list[Found] = []
     for m in NUMBER.finditer(text):
-        token = m.group(0)
-        before = text[max(0, m.start() - 30): m.start()]
-        after = text[m.end(): m.end() + 40]
-        if m.start() and (text[m.start() - 1].isalpha() or text[m.start() - 1] in "-/"):
+        start, end = m.span()
+        if start and (text[start - 1].isalpha() or text[start - 1] in "-/"):
             continue  # "T.Ư 4"? no: "KT-XH2", "NQ/TU"
+        after = text[end: end + 40]
         um = _UNIT.match(after)
-        if after[:1].isalpha() and not um:
+        if not um and after[:1].isalpha():
             continue  # part of a code ("3G", "4B")
-        start = m.start()
+        token = m.group()
+        before = text[max(0, start - 30): start]
         unit: str | None = None
-        end = m.end()
         if "/" in token:
             if not _ratio(token, before, after):
                 continue
             value = float(token.split("/")[0])
         else:
-            if token.count(",") > 1 or (token.count(".") and parse_number(token) is None):
-                continue
-            if _ends_with(before, _BEFORE_SKIP) or _AFTER_SKIP.match(after):
-                continue
             value = parse_number(token)
+            if token.count(",") > 1 or (value is None and "." in token):
+                continue
+            if _AFTER_SKIP.match(after) or _ends_with(before, _BEFORE_SKIP):
+                continue
             if um:
                 unit = um.group(0).strip().lstrip("/").strip() or None
-                end = m.end() + um.end()
+                end += um.end()
             elif _is_year(token) or not (_count_verb_before(before) and _SPACE_LOWER.match(after)):
                 continue
         if unit is not None and ("-" in text[max(0, start - 3): start] or "–" in text[max(0, start - 3): start]):
