@@ -150,8 +150,9 @@ def _request(text: str, at: int | None = None) -> re.Match[str] | None:
     return cues.REQUEST.search(text, at=at)
 
 
-def _task_cue(text: str, at: int | None = None) -> re.Match[str] | None:
-    m = _request(text, at) or cues.FORWARD.search(text, at=at)
+def _task_cue(text: str, at: int | None = None, request: re.Match[str] | bool | None = False) -> re.Match[str] | None:
+    """`request`: `_request(text, at)` when the caller has it already."""
+    m = (_request(text, at) if request is False else request) or cues.FORWARD.search(text, at=at)
     if m:
         return m
     m = cues.TASK_NOUN.search(text, at=at)
@@ -173,9 +174,10 @@ def last_cue_section(head: str, at: int | None = None) -> tuple[Section | None, 
     return section, m
 
 
-def sentence_section(text: str, state: Section, at: int | None = None) -> Section:
+def sentence_section(text: str, state: Section, at: int | None = None,
+                     request: re.Match[str] | bool | None = False) -> Section:
     """Section of a sentence without a list: explicit cues first, then the running state."""
-    if _task_cue(text, at):
+    if _task_cue(text, at, request):
         return "tasks"
     if cues.CONTRAST_START.match(text, at=at) and (negative(text, at) or _short_noun_cues(text, at)):
         return "shortcomings"
@@ -242,7 +244,7 @@ def layout(text: str) -> Layout:
         out.title = pars[0]
         pars = pars[1:]
     state: Section = "results"
-    attendance = False
+    attended: Piece | None = None  # the last sentence read: a list of guests may follow it
     index = 0
     for par in pars:
         heading = looks_like_heading(par) or (par.text.endswith(":") and compress.at_most_words(par.text, 15))
@@ -259,9 +261,10 @@ def layout(text: str) -> Layout:
             text = sent.text
             if compress.at_most_words(text, 2):
                 continue
-            if attendance and cues.TITLE_START.match(text):
+            if (attended is not None and cues.TITLE_START.match(text)
+                    and cues.ATTENDANCE.search(attended.text, at=attended.start)):
                 continue
-            attendance = bool(cues.ATTENDANCE.search(text, at=sent.start))
+            attended = sent
             state = _sentence(out, sent, index, state)
     return out
 
@@ -286,7 +289,7 @@ def _sentence(out: Layout, sent: Piece, index: int, state: Section) -> Section:
             return "tasks"
         return state
     if cues.FRAMING.match(text, at=at) and not compress.has_figure(text) and not listed:
-        return sentence_section(text, state, at)  # states no fact, but may announce the next section
+        return sentence_section(text, state, at, request)  # states no fact, but may announce the next section
     if listed:
         head, rest = listed
         head_clauses = split_at(head, top_level_marks(head.text, ";"))
@@ -303,7 +306,7 @@ def _sentence(out: Layout, sent: Piece, index: int, state: Section) -> Section:
         for clause in split_at(rest, top_level_marks(rest.text, ";")):
             _clause(out, clause, list_section, index, topic_prefix=topic_prefix)
         return list_section
-    section = sentence_section(text, state, at)
+    section = sentence_section(text, state, at, request)
     for i, clause in enumerate(split_at(sent, top_level_marks(text, ";"))):
         _clause(out, clause, section, index, first=i == 0)
     return section
