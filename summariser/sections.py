@@ -179,7 +179,8 @@ def sentence_section(text: str, state: Section, at: int | None = None,
     """Section of a sentence without a list: explicit cues first, then the running state."""
     if _task_cue(text, at, request):
         return "tasks"
-    if cues.CONTRAST_START.match(text, at=at) and (negative(text, at) or _short_noun_cues(text, at)):
+    # ("Tuy nhiên" with a negative, or a shortcoming noun with or without it)
+    if cues.CONTRAST_START.match(text, at=at) and negative(text, at):
         return "shortcomings"
     if _short_noun_cues(text, at):
         return "shortcomings"
@@ -272,6 +273,8 @@ def layout(text: str) -> Layout:
 def _sentence(out: Layout, sent: Piece, index: int, state: Section) -> Section:
     text = sent.text
     at = sent.start
+    if cues.CAUSE.match(text, at=at):
+        return state  # "Nguyên nhân của những hạn chế trên là do ...": explains, states no shortcoming
     listed = _find_list(sent)
     request = _request(text, at)
     procedural = bool(cues.PROCEDURAL.search(text, at=at)) and not (
@@ -281,8 +284,6 @@ def _sentence(out: Layout, sent: Piece, index: int, state: Section) -> Section:
         if cues.ACTION.match(bare.text, at=bare.start):
             procedural = False  # "- Chuẩn bị tốt các điều kiện tổ chức kỳ họp cuối năm": a task, not procedure
     procedural = procedural or bool(cues.PROCEDURAL_STRONG.search(text, at=at))
-    if cues.CAUSE.match(text, at=at):
-        return state  # "Nguyên nhân của những hạn chế trên là do ...": explains, states no shortcoming
     if procedural and not listed:
         # Late in the report, "Hội nghị thống nhất các nhiệm vụ năm 2014." opens the tasks.
         if out.drafts and last_cue_section(text, at)[0] == "tasks":
@@ -294,10 +295,11 @@ def _sentence(out: Layout, sent: Piece, index: int, state: Section) -> Section:
         head, rest = listed
         head_clauses = split_at(head, top_level_marks(head.text, ";"))
         list_section, cue = last_cue_section(head.text, head.start)
+        head_section = None if procedural else sentence_section(head.text, state, head.start)
         if list_section is None:
-            list_section = state if procedural else sentence_section(head.text, state, head.start)
-        if not procedural:
-            before_section = sentence_section(head.text, state, head.start)
+            list_section = state if procedural else head_section
+        if head_section is not None:
+            before_section = head_section
             for clause in head_clauses[:-1]:
                 _clause(out, clause, before_section, index)
         topic_prefix = None
