@@ -98,6 +98,7 @@ def sub_piece(p: Piece, start: int, end: int) -> Piece:
 _MARK_RES = {";": re.compile(r";"), ":": re.compile(r":(?=\s)"), ";:": re.compile(r";|:(?=\s)"),
              ":;": re.compile(r";|:(?=\s)")}
 _NESTING = re.compile(r"[(\[\]“”\"]")
+_STRUCTURE = {marks: re.compile(r"[()\[\]“”\"" + re.escape(marks) + "]") for marks in _MARK_RES}
 
 
 def top_level_marks(text: str, marks: str) -> list[int]:
@@ -109,7 +110,9 @@ def top_level_marks(text: str, marks: str) -> list[int]:
     depth = 0
     quoted = False
     out = []
-    for i, ch in enumerate(text):
+    for m in _STRUCTURE[marks].finditer(text):  # (the other characters change nothing below)
+        i = m.start()
+        ch = text[i]
         if ch in "([":
             depth += 1
         elif ch in ")]" and depth:
