@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import re._parser as _parser
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache, lru_cache
 
 _ESCAPE_OR_TEXT = re.compile(r"\\.|[^\\]+", re.DOTALL)
 
@@ -185,7 +185,8 @@ def _required(alternative: str) -> tuple[str, ...] | None:
         i += 1
     runs.append("".join(cur))
     best = max(runs, key=lambda r: len(r.strip()), default="")
-    choices: list[tuple[str, ...]] = [(best,)] if len(best.strip()) >= 2 else []
+    if len(best.strip()) >= 2:
+        return (best,)
     for start, end in groups:
         inner = alternative[start + 1: end - 1]
         if inner.startswith("?:"):
@@ -194,10 +195,8 @@ def _required(alternative: str) -> tuple[str, ...] | None:
             inner = inner[inner.index(">") + 1:]
         options = [_required(a) for a in _top_level_alternatives(inner)]
         if all(o is not None for o in options):
-            choices.append(_fewest(tuple(lit for o in options for lit in o)))  # type: ignore[arg-type,union-attr]
-    # Any choice is a condition every match meets; the one with the fewest, longest texts is the cheapest
-    # to look up and the rarest to hold by chance.
-    return min(choices, key=lambda c: (len(c), -min(len(lit.strip()) for lit in c)), default=None)
+            return tuple(lit for o in options for lit in o)  # type: ignore[union-attr]
+    return None
 
 
 def _fewest(literals: tuple[str, ...] | None) -> tuple[str, ...] | None:
@@ -232,8 +231,9 @@ def _trie(words: list[str]) -> str:
 _UNBOUNDED = -1
 
 
+@cache
 def _width(pattern: str) -> int:
-    """The longest a match of `pattern` can be, or `_UNBOUNDED`."""
+    """The longest a match of `pattern` can be, or `_UNBOUNDED` (measured on first use, not at import)."""
     longest = _parser.parse(pattern).getwidth()[1]
     return longest if longest < 10_000 else _UNBOUNDED
 
@@ -274,15 +274,19 @@ class CI:
     literals found in the enclosing text are looked for (see `_candidates`).
     """
 
-    __slots__ = ("_finder", "always", "gated", "parts", "pattern", "re", "scope", "whole", "width")
+    __slots__ = ("_finder", "always", "gated", "parts", "pattern", "re", "scope", "whole")
 
     def __init__(self, pattern: str, *, prefilter: bool = False) -> None:
         self.pattern = _lower_pattern(pattern)
         self.re = re.compile(self.pattern)
         alternatives = _top_level_alternatives(self.pattern)
-        needs = [_fewest(_required(a)) for a in alternatives]
-        # (literals, regex, where it may start, longest match)
-        self.parts: list[tuple[tuple[str, ...], re.Pattern[str], int, int]] | None = None
+        if len(alternatives) > 1:
+            needs = [_fewest(_required(a)) for a in alternatives]
+        else:  # (needed only to pre-filter the whole pattern)
+            needs = [_fewest(_required(alternatives[0])) if prefilter else None]
+        # (literals, regex, where it may start, the regex's own text: its longest match is measured
+        # on first use, see `_width`)
+        self.parts: list[tuple[tuple[str, ...], re.Pattern[str], int, str]] | None = None
         if len(alternatives) > 1 and all(n is not None for n in needs):
             # A leading \b hides the literal prefix from the regex engine: check it in Python instead.
             # An alternative anchored at the start is tried there only.
@@ -290,12 +294,11 @@ class CI:
             for n, a in zip(needs, alternatives, strict=True):
                 where = _BOUNDARY if a.startswith("\\b") else _ANCHORED if a.startswith("^") else _ANYWHERE
                 body = a[2:] if where == _BOUNDARY else a
-                self.parts.append((n, re.compile(body), where, _width(body)))  # type: ignore[arg-type]
+                self.parts.append((n, re.compile(body), where, body))  # type: ignore[arg-type]
         elif len(alternatives) > 1:
             needs = [None]
         # One alternative with `prefilter`: tried only when one of its literals is in the text.
         self.whole: tuple[str, ...] | None = needs[0] if self.parts is None and prefilter else None
-        self.width = _width(self.pattern) if self.whole else _UNBOUNDED
         # Alternatives looked up by literal (bit, literals), and those tried whatever the text
         # (anchored at its start: one attempt is cheaper than the look-ups).
         self.gated: list[tuple[int, tuple[str, ...]]] = []
@@ -373,16 +376,16 @@ class CI:
         if self.parts is None:
             if self.whole is None:
                 return self.re.search(low)
-            begin = _start(low, self.whole, self.width)
+            begin = _start(low, self.whole, _width(self.pattern))
             return self.re.search(low, begin) if begin >= 0 else None
         best = None
         bit = 1
-        for literals, part, where, width in self.parts:
+        for literals, part, where, body in self.parts:
             if mask & bit:
                 if where == _ANCHORED:
                     m = part.match(low)
                 else:
-                    begin = _start(low, literals, width)
+                    begin = _start(low, literals, _width(body))
                     m = _first(part, low, where, begin) if begin >= 0 else None
                 if m and (best is None or m.start() < best.start()):
                     best = m
@@ -410,13 +413,13 @@ class CI:
         if self.parts is None:
             if self.whole is None:
                 return self.re.finditer(low)
-            begin = _start(low, self.whole, self.width)
+            begin = _start(low, self.whole, _width(self.pattern))
             return self.re.finditer(low, begin) if begin >= 0 else iter(())
         found: list[tuple[int, int, re.Match[str]]] = []
         bit = 1
-        for order, (literals, part, where, width) in enumerate(self.parts):
+        for order, (literals, part, where, body) in enumerate(self.parts):
             if mask & bit:
-                begin = 0 if where == _ANCHORED else _start(low, literals, width)
+                begin = 0 if where == _ANCHORED else _start(low, literals, _width(body))
                 if begin >= 0:
                     found += [(m.start(), order, m) for m in part.finditer(low, begin)
                               if not where or not m.start() or (where == _BOUNDARY and not low[m.start() - 1].isalnum())]

@@ -37,9 +37,8 @@ _LATIN = [chr(c) for c in (*range(0x41, 0x7B), *range(0xC0, 0x250), *range(0x1E0
 UPPER = "".join(c for c in _LATIN if c.isalpha() and c.isupper())  # for regex classes: [{UPPER}]
 LOWER = "".join(c for c in _LATIN if c.isalpha() and c.islower())
 _LOWER, _UPPER = LOWER, UPPER
-# "đơn vị,tiếp tục" / "tốt;đẩy mạnh" -> a space after the mark (never between digits: "12,5").
-_GLUED_COMMA = re.compile(rf"[,;:](?=[{_LOWER}{_UPPER}])")
-# The same, one mark each (a space goes after a mark, never before one, so the order does not matter).
+# "đơn vị,tiếp tục" / "tốt;đẩy mạnh" -> a space after the mark (never between digits: "12,5"); one mark at
+# a time (a space goes after a mark, never before one, so the order does not matter).
 _GLUED_MARKS = tuple(re.compile(rf"{mark}(?=[{_LOWER}{_UPPER}])") for mark in ",;:")
 # "thực hiện tốt.Đẩy nhanh": a full stop between a lower-case word and a capital starts a sentence
 # ("T.Ư", "TP.HCM", "Tp.Hồ" have a capital or a one-letter word before the stop and are kept).
