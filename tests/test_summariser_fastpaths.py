@@ -1,0 +1,106 @@
+"""The speed-ups give the answers of the plain patterns they replace.
+
+Several end-anchored regexes were replaced by backward scans, some patterns by several literal-led
+ones, and the cue patterns learned to take the offset of their text in the report. Each test below
+compares a fast path with the plain regex (or the plain code) on many generated strings, so an edit
+of one that forgets the other fails here.
+"""
+
+import random
+import re
+
+from summariser import cues, fastre, figures, metadata, sections
+from summariser.fastre import ci
+from summariser.segment import paragraphs, sentences, top_level_marks
+
+SEED = 20240601
+
+
+def _strings(words: list[str], n: int, seps: tuple[str, ...] = ("", " ", "  ", ", ", "\n")) -> list[str]:
+    rng = random.Random(SEED)
+    return ["".join(rng.choice(words) + rng.choice(seps) for _ in range(rng.randrange(0, 9))) for _ in range(n)]
+
+
+def test_coordinated_start_is_the_regex():
+    plain = re.compile(r"(?:\S+\s){0,2}\S+\s*(?:,|và)\s*$")
+    words = ["và", ",", " ", "x", "khó", "khăn", "vướng mắc", "xvà", "và,", ",,", "\t", "những"]
+    for text in _strings(words, 4000):
+        m = plain.search(text)
+        assert sections._coordinated_start(text) == (m.start() if m else None), text
+
+
+def test_label_trailing_scan_is_the_regex():
+    plain = ci(r"(?:\s*[,(]?\s*(?:ước đạt|ước|đạt|được|là|có|bằng|tăng|giảm|lên|đối với|với|gồm|tổng cộng|chiếm|"
+               r"khoảng|thu|đến nay|tới|đến|còn|so với|trong đó|nâng tổng số|nâng tổng|lên tới))+\s*$")
+    words = [*figures._LABEL_TRAILING_WORDS, "ƯỚC", "Đạt", "x", "tổng", "số", "(", ")", "xđạt"]
+    for text in _strings(words, 4000, ("", " ", ", ", " (", "  ")):
+        m = plain.search(text)
+        fast = figures._trailing_start(text) if figures._ends_with(text, figures._LABEL_TRAILING_WORDS) else None
+        assert fast == (m.start() if m else None), text
+
+
+def test_words_before_a_number_are_the_regexes():
+    approx = ci(r"(?:gần như|trên dưới|chưa đến|chưa tới|xấp xỉ|khoảng|gần|hơn|trên|dưới|ngót|tới|đến)\s+$")
+    count_verb = ci(r"(?:đạt|có|được|kết nạp|thêm|lên|tổng số|gồm|với|cho|tăng|giảm|là|bằng|kiểm tra|giám sát|"
+                    r"đối với|tiếp nhận|giải quyết|xử lý|phát hiện|hỗ trợ|thu hút|thành lập mới|thành lập|công nhận|"
+                    r"xây dựng|tổ chức|cấp|trồng|mở|đào tạo|khám|tiêm|tặng|trao|vận động|huy động|chiếm|còn)"
+                    r"\s+(?:\S+\s+)?$")
+    words = ["gần như", "trên dưới", "hơn", "Trên", "đạt", "tổng số", "ĐẠT", "x", "ha", "thành lập mới", "\n"]
+    for text in _strings(words, 4000):
+        m = approx.search(text)
+        assert figures._approx_before(text, len(text)) == ((m.start(), m.group(0).strip()) if m else None), text
+        assert figures._count_verb_before(text) == bool(count_verb.search(text)), text
+
+
+def test_year_patterns_are_the_single_regexes():
+    month_year = re.compile(r"(?:tháng|[Qq]uý)\s+(?:\d{1,2}|[IV]{1,3}|[1-4])\s*/\s*(\d{4})")
+    year_range = ci(r"(?:giai đoạn|nhiệm kỳ|đến|từ|trước|sau|đến hết|tới)\s*(?:năm\s*)?$")
+    words = ["năm", "Năm", "cả năm", "Cả năm", "xnăm", "tháng", "quý", "Quý", "IV", "3", "/", "2023", "-", "–", "từ",
+             "giai đoạn", "đến hết", "NĂM"]
+    for text in _strings(words, 4000):
+        spans = [(m.span(), m.groups()) for m in metadata._PERIOD_YEAR.finditer(text)]
+        assert [(m.span(), m.groups()) for m in metadata._merged(metadata._PERIOD_YEAR_WORDS, text)] == spans, text
+        spans = [(m.span(), m.groups()) for m in month_year.finditer(text)]
+        assert [(m.span(), m.groups()) for m in metadata._merged(metadata._MONTH_YEAR, text)] == spans, text
+        assert metadata._year_range_before(text) == bool(year_range.search(text)), text
+
+
+def test_top_level_marks_is_the_character_walk():
+    def walk(text: str, marks: str) -> list[int]:
+        depth, quoted, out = 0, False, []
+        for i, ch in enumerate(text):
+            if ch in "([":
+                depth += 1
+            elif ch in ")]" and depth:
+                depth -= 1
+            elif ch in "“”\"":
+                quoted = ch == "“" or (ch == "\"" and not quoted)
+            elif ch in marks and not depth and not quoted:
+                if ch == ":" and (i + 1 >= len(text) or not text[i + 1].isspace()):
+                    continue
+                out.append(i)
+        return out
+
+    for text in _strings([*"()[]“”\";: ,ab", "14:30", "(a;b)"], 4000, ("", " ")):
+        for marks in (";", ":", ";:"):
+            assert top_level_marks(text, marks) == walk(text, marks), (text, marks)
+
+
+def test_cue_search_by_offset_is_the_search_of_the_text():
+    rng = random.Random(SEED)
+    words = ["Tuy nhiên", "còn chậm", "chưa", "hạn chế", "khó khăn", "đề nghị", "yêu cầu", "các cấp", "thời gian tới",
+             "tổ chức hội nghị", "đại biểu", "thảo luận", "phấn đấu", "giao cho UBND", "nhiệm vụ trọng tâm", "Dự",
+             "kết quả đạt được", "trong 9 tháng", "x", "đạt 5%", ";", ".", ","]
+    for _ in range(150):
+        text = " ".join(rng.choice(words) for _ in range(rng.randrange(3, 40)))
+        fastre.begin(text)
+        for p in paragraphs(text):
+            for s in sentences(p):
+                for pattern in (cues.PROCEDURAL, cues.NEGATIVE, cues.FORWARD, cues.SHORT_NOUN, cues.TASK_NOUN):
+                    assert bool(pattern.search(s.text, at=s.start)) == bool(pattern.re.search(s.text.lower()))
+                    at_spans = [m.span() for m in pattern.finditer(s.text, at=s.start)]
+                    assert at_spans == [m.span() for m in pattern.finditer(s.text)]
+                m = cues.REQUEST.search(s.text, at=s.start)
+                plain = cues.REQUEST.search(s.text)
+                assert (m and m.span()) == (plain and plain.span())
+        fastre.reset()
