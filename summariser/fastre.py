@@ -34,7 +34,7 @@ def _folded(text: str) -> str:
     return fold(text)
 
 
-_MEMO: dict[tuple[int, str], re.Match[str] | None] = {}
+_MEMO: dict[tuple[object, str], re.Match[str] | None] = {}
 
 # The report being summarised (see `begin`) and its fold; `_REPORT` counts reports, so that what a
 # pattern remembers about one (`CI.scope`) is not used for the next.
@@ -364,7 +364,7 @@ class CI:
         if off >= 0 and (self.always or self.gated):
             mask = self._candidates(low, off)
             return self._search(low, mask) if mask else None
-        key = (id(self), low)
+        key = (self, low)  # (the pattern itself, not its id: a temporary one may die and its id be reused)
         if key in _MEMO:
             return _MEMO[key]
         found = self._search(low)
