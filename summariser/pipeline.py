@@ -8,6 +8,7 @@ so every number shown is written in the report exactly so.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from summariser import compress, fastre, metadata
 from summariser.boilerplate import strip_boilerplate
@@ -28,10 +29,12 @@ _FUNCTION_END = re.compile(
 _CONTINUED = re.compile(r"\((?:còn nữa|còn tiếp|kỳ sau|tiếp theo)\)\s*$|\[\s*\.\.\.\s*\]\s*$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=8)
 def clean_text(text: str) -> str:
     """Normalise (NFC, tone placement, whitespace) and strip web boilerplate.
 
-    Deterministic: `Item.source` spans of `summarise(text)` index into `clean_text(text)`.
+    Deterministic and idempotent: `Item.source` spans of `summarise(text)` index into
+    `clean_text(text)`. Memoised because callers chain clean -> check -> summarise on one text.
     """
     return strip_boilerplate(normalise(text))
 
