@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -86,10 +87,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("files", nargs="+", metavar="FILE")
     parser.add_argument("--json", action="store_true", help="one JSON object per file (one line each)")
     parser.add_argument("--engine", default="extractive", choices=ENGINE_NAMES)
+    parser.add_argument("--model", default=os.environ.get("BOT_MODEL"),
+                        help="transformers engine: local directory or model id (default: $BOT_MODEL)")
+    parser.add_argument("--device", default=os.environ.get("BOT_DEVICE", "cpu"),
+                        help="transformers engine: cpu or cuda (default: $BOT_DEVICE or cpu)")
     args = parser.parse_args(argv)
 
+    options: dict[str, object] = {}
+    if args.engine == "transformers":
+        options = {"model": args.model, "device": args.device}
     try:
-        engine: Engine = get_engine(args.engine)
+        engine: Engine = get_engine(args.engine, **options)
     except Exception as exc:  # an optional engine: missing package, model or weights
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"Không tải được bộ tóm tắt '{args.engine}': {reason} / "

@@ -7,6 +7,7 @@ generators show a valid rewrite accepted (and bad ones rejected) through the sam
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import subprocess
@@ -396,3 +397,23 @@ def test_timeout_stops_real_generation(models: dict[str, Path], fake_pipeline: N
     started = time.monotonic()
     assert engine._worker.submit(lambda: "free").result(timeout=2) == "free"
     assert time.monotonic() - started < 1.0
+
+
+def test_cli_runs_the_transformers_engine_on_a_local_model(
+    models: dict[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python -m summariser --engine transformers` takes the model from --model or $BOT_MODEL."""
+    from summariser.cli import main
+
+    seed = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))[0]
+    monkeypatch.delenv("BOT_MODEL", raising=False)
+    assert main(["--engine", "transformers", "--json", str(seed)]) == 2
+    assert "BOT_MODEL" in capsys.readouterr().err
+
+    monkeypatch.setenv("BOT_MODEL", str(models["t5"]))
+    assert main(["--engine", "transformers", "--json", str(seed)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["engine"] == "transformers"
+    source = seed.read_text(encoding="utf-8")
+    shown = " ".join(i["text"] for s in ("results", "shortcomings", "tasks") for i in out[s])
+    assert all(n in source for n in re.findall(r"\d+(?:[.,/]\d+)*", shown))
