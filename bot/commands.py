@@ -280,18 +280,31 @@ async def cmd_latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await send_html(context.bot, caller.chat_id, split_html(blocks), keyboard)
 
 
-async def cmd_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+
+async def _report_argument(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, command: str
+) -> tuple[Caller, StoredReport] | None:
+    """The caller and the report named by `/<command> <id>` in the caller's scope; None once the
+    user has been told why not (not allowed, usage, not found)."""
     caller = await authorise(update, context)
     if caller is None:
-        return
+        return None
     report_id = parse_report_id(context)
     if report_id is None:
-        await usage(update, "report")
-        return
+        await usage(update, command)
+        return None
     report = await get_report(context, caller, report_id)
     if report is None:
         await send_html(context.bot, caller.chat_id, NOT_FOUND.format(id=report_id))
+        return None
+    return caller, report
+
+
+async def cmd_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = await _report_argument(update, context, "report")
+    if found is None:
         return
+    caller, report = found
     await send_report(context.bot, caller.chat_id, report)
 
 
@@ -357,32 +370,18 @@ async def cmd_shortcomings(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 async def cmd_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    caller = await authorise(update, context)
-    if caller is None:
+    found = await _report_argument(update, context, "export")
+    if found is None:
         return
-    report_id = parse_report_id(context)
-    if report_id is None:
-        await usage(update, "export")
-        return
-    report = await get_report(context, caller, report_id)
-    if report is None:
-        await send_html(context.bot, caller.chat_id, NOT_FOUND.format(id=report_id))
-        return
+    caller, report = found
     await send_docx(context.bot, caller.chat_id, report)
 
 
 async def cmd_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    caller = await authorise(update, context)
-    if caller is None:
+    found = await _report_argument(update, context, "delete")
+    if found is None:
         return
-    report_id = parse_report_id(context)
-    if report_id is None:
-        await usage(update, "delete")
-        return
-    report = await get_report(context, caller, report_id)
-    if report is None:
-        await send_html(context.bot, caller.chat_id, NOT_FOUND.format(id=report_id))
-        return
+    caller, report = found
     if not may_delete(caller, report):
         await send_html(context.bot, caller.chat_id, NO_DELETE_RIGHT)
         return
