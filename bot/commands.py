@@ -280,7 +280,6 @@ async def cmd_latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await send_html(context.bot, caller.chat_id, split_html(blocks), keyboard)
 
 
-
 async def _report_argument(
     update: Update, context: ContextTypes.DEFAULT_TYPE, command: str
 ) -> tuple[Caller, StoredReport] | None:
