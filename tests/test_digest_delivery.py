@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from telegram import Bot
 
 from bot.digests.delivery import Outgoing, PacedSender, SlidingWindowLimiter, Status
@@ -16,18 +14,6 @@ from bot.emulator import BotAPIEmulator
 
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 os.environ.setdefault("PTB_TIMEDELTA", "1")
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[BotAPIEmulator]:
-    async with BotAPIEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-async def bot(emu: BotAPIEmulator) -> AsyncIterator[Bot]:
-    async with Bot(emu.token, base_url=emu.base_url, base_file_url=emu.base_file_url) as b:
-        yield b
 
 
 class TimedBot:

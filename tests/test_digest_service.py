@@ -39,18 +39,6 @@ class Clock:
 
 
 @pytest.fixture
-async def emu() -> AsyncIterator[BotAPIEmulator]:
-    async with BotAPIEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-async def bot(emu: BotAPIEmulator) -> AsyncIterator[Bot]:
-    async with Bot(emu.token, base_url=emu.base_url, base_file_url=emu.base_file_url) as b:
-        yield b
-
-
-@pytest.fixture
 async def repo(tmp_path: Path) -> AsyncIterator[Repository]:
     r = await Repository.open(tmp_path / "digests.sqlite3")
     yield r
