@@ -17,6 +17,7 @@ import re
 import re._parser as _parser
 from collections.abc import Iterator
 from functools import cache, lru_cache
+from itertools import pairwise
 
 _ESCAPE_OR_TEXT = re.compile(r"\\.|[^\\]+", re.DOTALL)
 
@@ -89,36 +90,9 @@ def _lower_pattern(pattern: str) -> str:
 _SPECIAL = set("()[]{}?*+|^$.")
 
 
-def _top_level_alternatives(pattern: str) -> list[str]:
-    out, depth, cur, i = [], 0, [], 0
-    in_class = False
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            cur.append(pattern[i: i + 2])
-            i += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "|" and depth == 0:
-            out.append("".join(cur))
-            cur = []
-            i += 1
-            continue
-        cur.append(ch)
-        i += 1
-    out.append("".join(cur))
-    return out
-
-
-def _group_end(pattern: str, start: int) -> int:
-    """Index just after the group that opens at `start`."""
+def _walk(pattern: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(index, character, group depth after it) for each character of `pattern` from `start` that
+    is structure: escapes and the insides of [...] classes are stepped over."""
     depth, i, in_class = 0, start, False
     while i < len(pattern):
         ch = pattern[i]
@@ -129,13 +103,25 @@ def _group_end(pattern: str, start: int) -> int:
             in_class = ch != "]"
         elif ch == "[":
             in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
+        else:
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+            yield i, ch, depth
         i += 1
+
+
+def _top_level_alternatives(pattern: str) -> list[str]:
+    bounds = [-1, *(i for i, ch, depth in _walk(pattern) if ch == "|" and depth == 0), len(pattern)]
+    return [pattern[a + 1 : b] for a, b in pairwise(bounds)]
+
+
+def _group_end(pattern: str, start: int) -> int:
+    """Index just after the group that opens at `start`."""
+    for i, ch, depth in _walk(pattern, start):
+        if ch == ")" and depth == 0:
+            return i + 1
     return len(pattern)
 
 
