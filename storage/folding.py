@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 
 # Tone marks that may sit on either vowel of the open diphthongs oa, oe, uy ("hoà"/"hòa",
@@ -59,30 +57,12 @@ def _lower(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
-# Texts folded for their hash just before the same transaction indexes them (see `primed`).
-_PRIMED: dict[str, str] = {}
-
-
-@contextmanager
-def primed(folded: dict[str, str]) -> Iterator[None]:
-    """Let the index triggers reuse folds already computed for hashing (a 1,000-report batch
-    overflows an LRU cache: titles folded in between evict the texts before the triggers read
-    them). Only a cache: whatever is missing or cleared is folded again."""
-    _PRIMED.update(folded)
-    try:
-        yield
-    finally:
-        for text in folded:
-            _PRIMED.pop(text, None)
-
-
 def fold_cached(text: str | None) -> str | None:
-    """`fold`, reusing the primed folds of the batch being inserted, else the last texts folded
-    (a summary's title and items, the old row's values for the update trigger)."""
+    """`fold`, reusing the last texts folded: a report's text is folded when it is stored and
+    again when its summary replaces its index row; titles and items repeat too."""
     if text is None:
         return None
-    found = _PRIMED.get(text)
-    return found if found is not None else _fold_lru(text)
+    return _fold_lru(text)
 
 
 @lru_cache(maxsize=1024)

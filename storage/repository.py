@@ -22,7 +22,7 @@ from typing import Any
 import aiosqlite
 
 from storage import search as fts
-from storage.folding import chunk_terms, fold, lookup_key, primed, words_sha256
+from storage.folding import chunk_terms, fold_cached, lookup_key, words_sha256
 from storage.models import (
     Delivery,
     ItemSection,
@@ -36,7 +36,7 @@ from storage.models import (
     UnitCount,
     User,
 )
-from storage.schema import items_text, migrate, register_functions
+from storage.schema import FTS_DELETE, FTS_INSERT, fts_row, items_text, migrate, register_functions
 from summariser.models import Summary
 
 BUSY_TIMEOUT_MS = 30_000
@@ -246,20 +246,21 @@ class Repository:
         news = list(batch)
         if not news:
             return []
-        folded = {new.text: fold(new.text) or "" for new in news}
+        # fold_cached: save_summary, which usually follows soon, refolds the text from the cache.
+        folded = {new.text: fold_cached(new.text) or "" for new in news}
         # The folded words serve the hash and the search terms (splitting 6 KB twice cost more
         # than hashing); a folded chunk has the index terms of the original one.
         words = {text: value.split() for text, value in folded.items()}
         keys = [(new.scope, words_sha256(words[new.text])) for new in news]
         received = [_ts(new.received_at) for new in news]
-        with primed(folded):
-            return await self._add_reports(news, keys, received, words)
+        return await self._add_reports(news, keys, received, folded, words)
 
     async def _add_reports(
         self,
         news: list[NewReport],
         keys: list[tuple[int, str]],
         received: list[str],
+        folded: dict[str, str],
         words: dict[str, list[str]],
     ) -> list[tuple[StoredReport, bool]]:
         async with self._write() as conn:
@@ -311,6 +312,15 @@ class Repository:
                     "SELECT scope, sha256, id FROM reports WHERE id > ?", (before,)
                 ):
                     created[(scope, sha)] = report_id
+                # The index rows, in one executemany (no trigger: see schema v3), by rising id.
+                await conn.executemany(
+                    FTS_INSERT,
+                    sorted(
+                        fts_row(created[key], new.scope, new.title, None, folded[new.text], None)
+                        for key, index in fresh.items()
+                        for new in (news[index],)
+                    ),
+                )
             new_terms = await self._store_terms(
                 conn,
                 (
@@ -374,15 +384,17 @@ class Repository:
             return
         async with self._write() as conn:
             ids = sorted({row[0] for row in rows})
-            found: set[int] = set()
+            # What the index holds for each report now (scope, title, summary_title, text,
+            # items_text): its row is deleted with these values and inserted with the new ones.
+            found: dict[int, tuple[int, str | None, str | None, str, str | None]] = {}
             for start in range(0, len(ids), _MAX_PARAMS):
                 chunk = ids[start : start + _MAX_PARAMS]
-                found.update(
-                    row[0]
-                    for row in await conn.execute_fetchall(
-                        f"SELECT id FROM reports WHERE id IN ({','.join('?' * len(chunk))})", chunk
-                    )
-                )
+                for rid, *indexed in await conn.execute_fetchall(
+                    "SELECT id, scope, title, summary_title, text, items_text FROM reports "
+                    f"WHERE id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ):
+                    found[rid] = tuple(indexed)  # type: ignore[assignment]
             missing = [report_id for report_id in ids if report_id not in found]
             if missing:
                 raise KeyError(missing[0])
@@ -414,6 +426,16 @@ class Repository:
                     for rid, summary, _, title, items in rows
                 ],
             )
+            newest = {rid: (title, items or None) for rid, _, _, title, items in rows}  # last wins
+            deletes, inserts = [], []
+            for rid in ids:
+                scope, title, old_title, text, old_items = found[rid]
+                body = fold_cached(text) or ""
+                deletes.append(fts_row(rid, scope, title, old_title, body, old_items))
+                new_title, new_items = newest[rid]
+                inserts.append(fts_row(rid, scope, title, new_title, body, new_items))
+            await conn.executemany(FTS_DELETE, deletes)
+            await conn.executemany(FTS_INSERT, inserts)
             new_terms = await self._store_terms(conn, ((text or "").split() for text in texts))
         self._remember_terms(new_terms)
 

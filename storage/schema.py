@@ -11,6 +11,13 @@ History (never edit a released step; append a new one):
       table of index terms (search_terms) for longer prefixes; indexes for unit/period lookups;
       deliveries (exactly-once
       digests); subscriptions.skip_empty. Existing reports are backfilled into the index.
+  v3  the insert and update triggers are dropped: the repository writes those index rows itself
+      (`fts_row`), in one executemany per batch. A trigger made every INSERT/UPDATE of a report
+      a statement with a savepoint, and FTS5 flushes its pending terms to a new segment at each
+      savepoint: one tiny segment per report, merged again and again (add_reports spent ~0.35 of
+      ~1.0 ms/report on it, save_summaries more). The delete trigger stays (one row, rare).
+      Whoever changes a report's scope, title, summary_title, text or items_text must therefore
+      delete the old index row and insert the new one (see Repository.save_summaries).
 
 The index holds `storage.folding.fold` of each text: if `fold` ever changes, add a migration
 that drops and recreates `report_fts` and reindexes every report.
@@ -24,7 +31,7 @@ from collections.abc import Awaitable, Callable
 
 import aiosqlite
 
-from storage.folding import fold_cached, vocabulary
+from storage.folding import fold_cached, scope_tag, vocabulary
 
 V1_DDL = """
 CREATE TABLE reports (
@@ -97,7 +104,7 @@ _TITLE = "COALESCE({r}.title, {r}.summary_title)"
 
 
 def _fts_row(r: str) -> str:
-    """VALUES of the index row for `r` (new/old) as the triggers write it."""
+    """VALUES of the index row for `r` (new/old) as the triggers write it (`fts_row` in Python)."""
     return (
         f"{r}.id, {_TAG.format(s=r + '.scope')}, fold({_TITLE.format(r=r)}), "
         f"fold({r}.text), fold({r}.items_text)"
@@ -160,6 +167,38 @@ END;
 """
 
 
+V3_DDL = """
+DROP TRIGGER IF EXISTS reports_fts_insert;
+DROP TRIGGER IF EXISTS reports_fts_update;
+"""
+
+FTS_INSERT = "INSERT INTO report_fts (rowid, scope_tag, title, body, items) VALUES (?, ?, ?, ?, ?)"
+FTS_DELETE = (
+    "INSERT INTO report_fts (report_fts, rowid, scope_tag, title, body, items) "
+    "VALUES ('delete', ?, ?, ?, ?, ?)"
+)
+
+
+def fts_row(
+    report_id: int,
+    scope: int,
+    title: str | None,
+    summary_title: str | None,
+    folded_text: str,
+    items: str | None,
+) -> tuple[int, str, str | None, str, str | None]:
+    """Parameters of FTS_INSERT / FTS_DELETE for a report: what `_fts_row` computes in SQL. A
+    'delete' must give exactly the values that were inserted, so both go through here. The text
+    comes folded (the caller has folded it already, for the hash or for both old and new row)."""
+    return (
+        report_id,
+        scope_tag(scope),
+        fold_cached(title if title is not None else summary_title),
+        folded_text,
+        fold_cached(items),
+    )
+
+
 def items_text(summary_json: str) -> tuple[str | None, str]:
     """(title, items one per line) of a stored Summary JSON; tolerant of older shapes."""
     data = json.loads(summary_json)
@@ -204,6 +243,11 @@ async def _v2(conn: aiosqlite.Connection) -> None:
     await conn.executemany("INSERT OR IGNORE INTO search_terms (term) VALUES (?)", [(t,) for t in terms])
 
 
+async def _v3(conn: aiosqlite.Connection) -> None:
+    for statement in _statements(V3_DDL):
+        await conn.execute(statement)
+
+
 def _statements(script: str) -> list[str]:
     """Split a DDL script into statements (trigger bodies contain ';')."""
     out: list[str] = []
@@ -221,12 +265,13 @@ def _statements(script: str) -> list[str]:
 
 
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
-MIGRATIONS: list[Migration] = [_v1, _v2]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 async def register_functions(conn: aiosqlite.Connection) -> None:
-    """SQL functions the triggers call; every connection that writes reports needs them."""
+    """SQL functions the delete trigger (and the v2 backfill) call; every connection that writes
+    reports needs them."""
     await conn.create_function("fold", 1, fold_cached, deterministic=True)
 
 

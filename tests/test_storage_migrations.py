@@ -106,6 +106,9 @@ async def test_v1_database_upgrades_with_data_intact(tmp_path: Path) -> None:
     async with await Repository.open(path) as repo:
         with sqlite3.connect(path) as raw:
             assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+            # v3: the repository writes index rows itself; only deletions go through a trigger
+            triggers = raw.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
+            assert triggers == [("reports_fts_delete",)]
         done = await repo.get_report(-10, ids["done"])
         assert done is not None and done.summary is not None
         assert done.text == SEEDS[0].read_text(encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import unicodedata
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from storage import NewReport, Repository
-from storage.folding import strip_marks
+from storage.folding import fold, strip_marks
+from storage.schema import _fts_row
 from summariser.models import Item, Summary
 
 SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
@@ -351,3 +353,68 @@ async def test_non_latin_last_word_uses_fts_prefix(tmp_path: Path) -> None:
         await repo.add_report(NewReport(scope=1, chat_id=1, text="Đoàn công tác tới Москва và 北京 tháng 5."))
         assert (await repo.search(1, "моск")).total == 1
         assert (await repo.search(1, "doan cong tac москва")).total == 1
+
+
+def index_instances(path: Path) -> tuple[list[tuple], list[tuple]]:
+    """(every term instance of report_fts, those of an index rebuilt from the rows by the SQL
+    definition the v2 triggers used): equal when the repository kept the index in step."""
+    raw = sqlite3.connect(path)
+    try:
+        raw.create_function("fold", 1, fold, deterministic=True)
+        raw.execute(
+            "CREATE VIRTUAL TABLE temp.rebuilt USING fts5(scope_tag, title, body, items, "
+            "tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2')"
+        )
+        raw.execute(
+            "INSERT INTO temp.rebuilt (rowid, scope_tag, title, body, items) "
+            f"SELECT {_fts_row('reports')} FROM reports"
+        )
+        raw.execute("CREATE VIRTUAL TABLE temp.kept_terms USING fts5vocab(main, report_fts, instance)")
+        raw.execute("CREATE VIRTUAL TABLE temp.rebuilt_terms USING fts5vocab(temp, rebuilt, instance)")
+        query = "SELECT term, doc, col, offset FROM temp.{} ORDER BY 1, 2, 3, 4"
+        return raw.execute(query.format("kept_terms")).fetchall(), raw.execute(
+            query.format("rebuilt_terms")
+        ).fetchall()
+    finally:
+        raw.close()
+
+
+async def test_index_stays_equal_to_a_rebuild(tmp_path: Path) -> None:
+    """add_reports and save_summaries write the index rows themselves (schema v3): after
+    inserts, duplicates, summaries with and without a title, re-summaries (also twice in one
+    batch), a failure and a deletion, the index holds exactly what a rebuild would."""
+    path = tmp_path / "kept.sqlite3"
+    async with await Repository.open(path) as repo:
+        added = await repo.add_reports(
+            [
+                NewReport(scope=1, chat_id=1, title="Đảng ủy xã Tân Lập", text=PARTY),
+                NewReport(scope=-5, chat_id=-5, text=OTHER),
+                NewReport(scope=1, chat_id=1, text=PARTY.upper()),  # a duplicate
+                NewReport(scope=1, chat_id=1, text=SEEDS[0].read_text(encoding="utf-8")),
+                NewReport(scope=2, chat_id=2, text="Hội nghị giao ban tháng 9, Đoàn kiểm tra."),
+            ]
+        )
+        (titled, _), (untitled, _), _, (seed, _), (gone, _) = added
+        await repo.save_summary(
+            untitled.id, Summary(title="Giao ban Huyện ủy", tasks=[Item(text="Nông thôn mới")])
+        )
+        await repo.save_summaries(
+            [
+                (titled.id, Summary(title="Bỏ qua", results=[Item(text="Hoàn thành 13/18 chỉ tiêu")])),
+                (seed.id, Summary(tasks=[Item(text="Xây cầu Khuổi Luông")])),
+                (seed.id, Summary(shortcomings=[Item(text="Cống bản Nà Pàn hỏng")])),
+                (gone.id, Summary()),
+            ]
+        )
+        await repo.save_summary(untitled.id, Summary(results=[Item(text="Đặng Văn Minh dự họp")]))
+        await repo.mark_failed(titled.id, "boom")
+        await repo.save_summary(titled.id, Summary(title="Lần hai", tasks=[Item(text="Chuyển đổi số")]))
+        assert await repo.delete_report(2, gone.id)
+        more, _ = await repo.add_report(NewReport(scope=2, chat_id=2, text="Báo cáo mới của xã Đông Hòa."))
+        assert more.id == gone.id  # the freed id is used again: its old entries must be gone
+        assert [h.report_id for h in (await repo.search(1, "na pan")).hits] == [seed.id]
+        assert (await repo.search(1, "khuoi luong")).total == 0  # replaced within the batch
+        assert (await repo.search(1, "lan hai")).total == 0  # the report's own title wins
+        assert (await repo.search(-5, "giao ban")).total == 0  # the summary title was dropped
+    kept, rebuilt = index_instances(path)
+    assert len(kept) > 1000 and kept == rebuilt
