@@ -83,15 +83,24 @@ async def notify_admins(context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
 
 
 async def resolve_role(context: ContextTypes.DEFAULT_TYPE, user_id: int, name: str | None) -> tuple[User, bool]:
-    """The sender's stored user, created on first contact with the role the access mode gives."""
+    """The sender's stored user, created on first contact with the role the access mode gives.
+
+    Every update passes here, so a known user whose name and role need no change is only read
+    (the reader connection; no write transaction queued behind other users' reports)."""
     settings: Settings = context.bot_data["settings"]
     repo: Repository = context.bot_data["repo"]
-    if user_id in settings.admins:
+    is_admin = user_id in settings.admins
+    welcome = is_admin or settings.access == "open" or user_id in settings.allowed
+    known = await repo.get_user(user_id)
+    if known is not None and (name is None or known.display_name == name):
+        settled = known.role == "admin" if is_admin else not (welcome and known.role == "pending")
+        if settled:
+            return known, False
+    if is_admin:
         user, created = await repo.ensure_user(user_id, name, "admin")
         if user.role != "admin":
             user = await repo.set_role(user_id, "admin") or user
         return user, created
-    welcome = settings.access == "open" or user_id in settings.allowed
     user, created = await repo.ensure_user(user_id, name, "member" if welcome else "pending")
     if user.role == "pending" and welcome:
         user = await repo.set_role(user_id, "member") or user

@@ -198,3 +198,22 @@ async def test_admin_commands(tmp_path: Path) -> None:
         [again] = await h.ask(ADMIN, ADMIN, f"/block {STRANGER}")
         assert "Đã chặn" in again
         assert (await h.repo.get_user(STRANGER)).role == "blocked"
+
+
+async def test_known_users_refreshed_only_when_something_changed(tmp_path: Path) -> None:
+    """Known users are read, not rewritten, on every update; a new name, an allowlisted pending
+    user and a configured admin stored with another role are still brought up to date."""
+    async with BotHarness(tmp_path, access="allowlist", allowed=[USER]) as h:
+        await h.repo.ensure_user(USER, None, "pending")
+        await h.repo.ensure_user(ADMIN, None, "member")
+        await h.ask(USER, USER, "/latest", first_name="Nguyễn Văn A")
+        user = await h.repo.get_user(USER)
+        assert (user.role, user.display_name) == ("member", "Nguyễn Văn A")
+        await h.ask(USER, USER, "/latest", first_name="Trần Thị B")
+        assert (await h.repo.get_user(USER)).display_name == "Trần Thị B"
+        [users] = await h.ask(ADMIN, ADMIN, "/users")
+        assert "Quản trị viên" in users
+        assert (await h.repo.get_user(ADMIN)).role == "admin"
+        await h.repo.set_role(USER, "blocked")  # a block takes effect on the very next update
+        [refused] = await h.ask(USER, USER, "/latest", first_name="Trần Thị B")
+        assert "bị khóa" in refused
