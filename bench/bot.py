@@ -3,11 +3,25 @@
 N simulated users (default 20) send the seed reports concurrently; each user waits for the reply
 to one report before sending the next. Latency = update queued in the emulator -> the summary
 message received by the emulator (python-telegram-bot's real HTTP path, long polling, the
-repository on disk, the extractive summariser in an executor). Prints p50/p95/max and reports/s.
+repository on disk, the extractive summariser in an executor). Prints p50/p95/max and reports/s,
+the Bot API calls per report and the CPU each process spent per report.
 
-Two scenarios: text messages (the merge window is a configured wait that every text report
-pays before processing; it is set by --merge-window, default 0 to measure the processing path)
-and .txt documents (no merge wait). Target: p95 < 150 ms at 20 concurrent users.
+What runs where: the bot is `python -m bot` (the real polling entry point) in its own process,
+as in production; the emulator (standing for Telegram's servers, which never share the bot's
+machine, let alone its event loop) and the simulated users run in this bench process, so their
+JSON and HTTP work is not charged to the bot's interpreter. Both share this machine's cores.
+`--in-process` puts the bot in the bench's event loop instead (the older, pessimistic setup).
+
+Scenarios: text messages (the merge window is a configured wait that every text report pays
+before processing; it is set by --merge-window, default 0 to measure the processing path) and
+.txt documents (no merge wait); each as a burst (users send again the moment a summary arrives:
+saturation) and paced (--think: users read a summary before sending the next, as people do).
+Target: p95 < 150 ms at 20 concurrent users.
+
+The bot keeps Telegram's overall flood limit (~30 messages/s across chats: PTB's AIORateLimiter),
+so a burst of N users sending back to back cannot get more than ~30 summaries/s once the
+limiter's initial allowance of 30 is spent; by Little's law their mean latency then tends to
+N / 30 s (667 ms for 20 users), however fast the bot is.
 """
 
 from __future__ import annotations
@@ -23,6 +37,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -37,7 +52,35 @@ from bot.emulator import BotAPIEmulator  # noqa: E402
 from storage import Repository  # noqa: E402
 
 WORKERS = 0  # BOT_WORKERS for the bot under test (set from --workers)
+PROFILE: str | None = None  # cProfile output path for the bot process (set from --profile)
+BOT_PIDS: list[int] = []  # the bot process (for its CPU time)
 SEEDS = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))]
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of a process and its live descendants (the summariser worker
+    processes when BOT_WORKERS is set), from Linux /proc."""
+    parents: dict[int, int] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _proc_stat(int(entry.name))) is not None:
+            stats[int(entry.name)] = fields
+            parents[int(entry.name)] = int(fields[1])
+    total = 0.0
+    for pid, fields in stats.items():
+        ancestor = pid
+        while ancestor not in (root, 0, 1) and ancestor in parents:
+            ancestor = parents[ancestor]
+        if ancestor == root:
+            total += sum(int(x) for x in fields[11:13]) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -50,16 +93,15 @@ async def wait_summary(emu: BotAPIEmulator, chat_id: int, seen: int, timeout: fl
     """The first message after `seen` that carries the report buttons (the summary)."""
     deadline = time.monotonic() + timeout
     while True:
-        messages = emu.messages(chat_id)
+        # wakes on the bot's calls but copies the chat's messages only when a new one arrived
+        messages = await emu.wait_for_messages(chat_id, seen + 1, max(0.0, deadline - time.monotonic()))
         for message in messages[seen:]:
             rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
             if any(b.get("callback_data", "").startswith("full:") for row in rows for b in row):
                 return message
             if "Có lỗi" in (message.get("text") or ""):
                 raise RuntimeError(f"bot error for chat {chat_id}: {message.get('text')}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no summary for chat {chat_id}")
-        await emu._wait_activity(0.05)  # wakes on every call the bot makes
+        seen = len(messages)
 
 
 async def user(emu: BotAPIEmulator, chat_id: int, reports: int, mode: str, offset: int,
@@ -124,9 +166,11 @@ async def bot_process(emu: BotAPIEmulator, tmp: str, merge_window: float) -> Asy
     )
     log_path = Path(tmp) / "bot.log"
     log_file = log_path.open("wb")
+    profile = ["-m", "cProfile", "-o", str(Path(PROFILE).resolve())] if PROFILE else []
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp, env=env, stdout=log_file, stderr=log_file
+        sys.executable, *profile, "-m", "bot", cwd=tmp, env=env, stdout=log_file, stderr=log_file
     )
+    BOT_PIDS[:] = [proc.pid]
     try:
         try:
             deadline = time.monotonic() + 60
@@ -159,11 +203,16 @@ async def scenario(users: int, reports: int, mode: str, merge_window: float, thi
         try:
             async with runner(emu, tmp, merge_window):
                 await user(emu, 999_999, 2, mode, 0)  # warm-up (imports, caches); not counted
+                bot_pid = BOT_PIDS[0] if separate else os.getpid()
+                cpu0 = cpu_seconds(bot_pid), time.process_time()
+                first_call = len(emu.calls)
                 t0 = time.monotonic()
                 results = await asyncio.gather(
                     *(user(emu, 10_000 + u, reports, mode, u, think) for u in range(users))
                 )
                 wall = time.monotonic() - t0
+                bot_cpu, bench_cpu = cpu_seconds(bot_pid) - cpu0[0], time.process_time() - cpu0[1]
+                calls = Counter(method for method, _ in emu.calls[first_call:])
         finally:
             await emu.stop()
     latencies = [x * 1000 for r in results for x in r]
@@ -175,6 +224,12 @@ async def scenario(users: int, reports: int, mode: str, merge_window: float, thi
         f"p50={statistics.median(latencies):6.1f} ms  p95={percentile(latencies, 95):6.1f} ms  "
         f"max={max(latencies):6.1f} ms  reports/s={len(latencies) / wall:5.1f}"
     )
+    n = len(latencies)
+    per_report = ", ".join(f"{method} {count / n:.2f}" for method, count in sorted(calls.items()))
+    print(f"{'':<40} Bot API calls per report: {per_report}")
+    if separate:
+        print(f"{'':<40} CPU per report: bot process {bot_cpu / n * 1000:5.1f} ms, "
+              f"bench process (emulator + users) {bench_cpu / n * 1000:5.1f} ms")
 
 
 def main() -> None:
@@ -189,21 +244,29 @@ def main() -> None:
                         help="run the bot in the bench's process (default: `python -m bot` in its own)")
     parser.add_argument("--think", type=float, default=2.0,
                         help="mean seconds a user reads a summary before sending the next (paced runs)")
+    parser.add_argument("--profile", metavar="PATH",
+                        help="run the bot process under cProfile and write its stats to PATH (one scenario: "
+                             "use with --mode and --think 0)")
     args = parser.parse_args()
-    global WORKERS
-    WORKERS = args.workers
+    global WORKERS, PROFILE
+    WORKERS, PROFILE = args.workers, args.profile
     logging.basicConfig(level=logging.WARNING)
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    where = "in the bench process" if args.in_process else "`python -m bot` in its own process"
+    where = ("bot, emulator and users in the bench process (one event loop)" if args.in_process else
+             "bot: `python -m bot` in its own process; emulator + simulated users: the bench process")
     print(f"bench/bot.py: {args.users} concurrent users x {args.reports} seed reports, extractive engine, "
-          f"BOT_WORKERS={args.workers}, bot {where}; latency = update queued -> summary received by the emulator")
+          f"BOT_WORKERS={args.workers}; {where}; latency = update queued in the emulator -> summary "
+          f"received by the emulator; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
     modes = ["text", "document"] if args.mode == "both" else [args.mode]
     for mode in modes:  # burst: every user sends again as soon as answered (saturation)
         asyncio.run(scenario(args.users, args.reports, mode, args.merge_window, 0.0, not args.in_process))
     if args.think > 0:  # paced: people read the summary before sending the next report
         for mode in modes:
             asyncio.run(scenario(args.users, args.reports, mode, args.merge_window, args.think, not args.in_process))
+    print(f"note: bursts are capped by Telegram's flood limit the bot keeps (30 messages/s after an allowance of "
+          f"30): {args.users} users sending back to back for long wait about {args.users / 30 * 1000:.0f} ms "
+          f"on average, however fast the bot is.")
     if args.merge_window == 0 and "text" in modes:
         print("note: with the default BOT_MERGE_WINDOW (2 s) every text report waits that long "
               "before processing; documents and links do not wait.")
