@@ -11,15 +11,18 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
-$(VENV)/.stamp-run: pyproject.toml | $(VENV)/bin/python
+# The summariser's sources are compiled at install (setup.py, mypyc): a changed source rebuilds.
+SOURCES := pyproject.toml setup.py $(wildcard summariser/*.py)
+
+$(VENV)/.stamp-run: $(SOURCES) | $(VENV)/bin/python
 	$(PIP) install -q -e .
 	touch $@
 
-$(VENV)/.stamp-test: pyproject.toml | $(VENV)/bin/python
+$(VENV)/.stamp-test: $(SOURCES) | $(VENV)/bin/python
 	$(PIP) install -q -e ".[test,neural]"
 	touch $@ $(VENV)/.stamp-run
 
-$(VENV)/.stamp-bench: pyproject.toml | $(VENV)/bin/python
+$(VENV)/.stamp-bench: $(SOURCES) | $(VENV)/bin/python
 	$(PIP) install -q -e ".[test,bench]"
 	touch $@
 

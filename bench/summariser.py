@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import summariser  # noqa: E402
 from summariser import summarise  # noqa: E402
 from summariser.pipeline import clean_text  # noqa: E402
 
@@ -88,7 +89,8 @@ def main() -> int:
 
     texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))]
     size = sum(len(t.encode()) for t in texts) / len(texts)
-    print(f"{len(texts)} seed reports, mean {size / 1024:.1f} KB; one process, one core")
+    print(f"{len(texts)} seed reports, mean {size / 1024:.1f} KB; one process, one core; "
+          f"summariser runs from: {summariser.RUNS_FROM} (HOINGHI_PURE=1 for the Python sources)")
 
     # Each report is summarised from scratch: the memoised cleaning (clean -> check -> summarise share
     # it in the bot) would otherwise be skipped for the repeated seeds.

@@ -14,7 +14,7 @@ the text again. Without `at` (or when the text is not at `at`) patterns work as 
 from __future__ import annotations
 
 import re
-import re._parser as _parser
+import re._parser as _parser  # type: ignore[import-not-found]  # (no stub: CPython's own module)
 from collections.abc import Iterator
 from functools import cache, lru_cache
 from itertools import pairwise

@@ -217,6 +217,7 @@ def _locate(text: str, first: bool = False) -> list[Found]:
         token = m.group()
         before = text[max(0, start - 30): start]
         unit: str | None = None
+        value: float | None
         if "/" in token:
             if not _ratio(token, before, after):
                 continue

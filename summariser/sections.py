@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from summariser import compress, cues
-from summariser.fastre import ci
+from summariser.fastre import CI, ci
 from summariser.models import Section
 from summariser.segment import (
     Piece,
@@ -79,10 +79,11 @@ def _short_noun_cues(text: str, at: int | None = None) -> list[re.Match[str]]:
 
     `at`: where `text` starts in the cleaned report, if known (see `fastre.begin`)."""
     out: list[re.Match[str]] = []
-    concessive = None
+    concessive: re.Match[str] | None = None
+    tested = False
     for m in cues.SHORT_NOUN.finditer(text, at=at):
-        if concessive is None:  # (only when there is a noun to check)
-            concessive = _CONCESSIVE.match(text) or False
+        if not tested:  # (only when there is a noun to check)
+            concessive, tested = _CONCESSIVE.match(text), True
         if concessive and m.start() < concessive.end():
             continue
         if _guarded(text, m.start(), cues.SHORT_NOUN_GUARD):
@@ -121,7 +122,7 @@ def _coordinated_start(before: str) -> int | None:
 _DONE = re.compile(r"\bđã\b")
 
 
-def _guarded(text: str, at: int, guard: re.Pattern[str]) -> bool:
+def _guarded(text: str, at: int, guard: CI) -> bool:
     """True when the words just before `at` turn the cue into an action ("tháo gỡ những khó khăn, ")."""
     before = text[max(0, at - 60): at]
     for _ in range(3):
@@ -152,7 +153,7 @@ def _request(text: str, at: int | None = None) -> re.Match[str] | None:
 
 def _task_cue(text: str, at: int | None = None, request: re.Match[str] | bool | None = False) -> re.Match[str] | None:
     """`request`: `_request(text, at)` when the caller has it already."""
-    m = (_request(text, at) if request is False else request) or cues.FORWARD.search(text, at=at)
+    m = (_request(text, at) if isinstance(request, bool) else request) or cues.FORWARD.search(text, at=at)
     if m:
         return m
     m = cues.TASK_NOUN.search(text, at=at)
@@ -294,10 +295,9 @@ def _sentence(out: Layout, sent: Piece, index: int, state: Section) -> Section:
     if listed:
         head, rest = listed
         head_clauses = split_at(head, top_level_marks(head.text, ";"))
-        list_section, cue = last_cue_section(head.text, head.start)
+        cue_section, cue = last_cue_section(head.text, head.start)
         head_section = None if procedural else sentence_section(head.text, state, head.start)
-        if list_section is None:
-            list_section = state if procedural else head_section
+        list_section: Section = cue_section or (state if head_section is None else head_section)
         if head_section is not None:
             before_section = head_section
             for clause in head_clauses[:-1]:
