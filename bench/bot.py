@@ -105,8 +105,9 @@ async def wait_summary(emu: BotAPIEmulator, chat_id: int, seen: int, timeout: fl
 
 
 async def user(emu: BotAPIEmulator, chat_id: int, reports: int, mode: str, offset: int,
-               think: float = 0.0) -> list[float]:
-    """One official: send a report, wait for its summary, read it for ~`think` s, send the next."""
+               think: float = 0.0) -> list[tuple[float, float]]:
+    """One official: send a report, wait for its summary, read it for ~`think` s, send the next.
+    Returns (latency, of which waiting to be fetched by getUpdates) per report, in seconds."""
     rng = random.Random(chat_id)
     latencies = []
     for i in range(reports):
@@ -116,11 +117,11 @@ async def user(emu: BotAPIEmulator, chat_id: int, reports: int, mode: str, offse
         seen = len(emu.messages(chat_id))
         start = time.monotonic()
         if mode == "text":
-            emu.send_text(chat_id, chat_id, text)
+            update = emu.send_text(chat_id, chat_id, text)
         else:
-            emu.send_document(chat_id, chat_id, f"bao_cao_{i}.txt", text.encode("utf-8"))
+            update = emu.send_document(chat_id, chat_id, f"bao_cao_{i}.txt", text.encode("utf-8"))
         message = await wait_summary(emu, chat_id, seen)
-        latencies.append(message["_sent_at"] - start)
+        latencies.append((message["_sent_at"] - start, emu.delivered_at[update["update_id"]] - start))
     return latencies
 
 
@@ -215,7 +216,9 @@ async def scenario(users: int, reports: int, mode: str, merge_window: float, thi
                 calls = Counter(method for method, _ in emu.calls[first_call:])
         finally:
             await emu.stop()
-    latencies = [x * 1000 for r in results for x in r]
+    latencies = [x[0] * 1000 for r in results for x in r]
+    fetch = [x[1] * 1000 for r in results for x in r]
+    inside = [(x[0] - x[1]) * 1000 for r in results for x in r]
     label = f"text, merge window {merge_window:g} s" if mode == "text" else "document (.txt)"
     label += f", think {think:g} s" if think else ", burst"
     label += "" if separate else " (in-process)"
@@ -225,6 +228,9 @@ async def scenario(users: int, reports: int, mode: str, merge_window: float, thi
         f"max={max(latencies):6.1f} ms  reports/s={len(latencies) / wall:5.1f}"
     )
     n = len(latencies)
+    print(f"{'':<40} of which queued -> fetched by getUpdates: p50={statistics.median(fetch):6.1f} ms "
+          f"p95={percentile(fetch, 95):6.1f} ms; fetched -> summary sent: p50={statistics.median(inside):6.1f} ms "
+          f"p95={percentile(inside, 95):6.1f} ms")
     per_report = ", ".join(f"{method} {count / n:.2f}" for method, count in sorted(calls.items()))
     print(f"{'':<40} Bot API calls per report: {per_report}")
     if separate:

@@ -200,6 +200,9 @@ class BotAPIEmulator:
         self._updates: list[dict[str, Any]] = []  # not yet confirmed by a getUpdates offset
         self._update_ids = itertools.count(1)
         self._delivered_up_to = 0  # highest update_id returned by getUpdates at least once
+        # update_id -> time.monotonic() when getUpdates first handed it to the bot (benchmarks split
+        # latency into waiting to be fetched and the bot's own processing)
+        self.delivered_at: dict[int, float] = {}
         self._message_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
@@ -590,6 +593,9 @@ class BotAPIEmulator:
             ready = [u for u in self._updates if u["update_id"] >= offset][:limit]
             if ready:
                 self._delivered_up_to = max(self._delivered_up_to, ready[-1]["update_id"])
+                now = time.monotonic()
+                for update in ready:
+                    self.delivered_at.setdefault(update["update_id"], now)
                 return ready
             remaining = deadline - time.monotonic()
             transport = request.transport

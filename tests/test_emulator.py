@@ -301,9 +301,13 @@ async def test_long_polling_offsets(emu: BotAPIEmulator) -> None:
         await task
         assert time.monotonic() - started < 2  # woke on the update, not at the timeout
         [update] = got.json()["result"]
+        first_delivery = emu.delivered_at[update["update_id"]]
+        assert started + 0.15 < first_delivery <= time.monotonic()
         again = await client.post(f"{base}/getUpdates", data={"offset": "0"})
         assert again.json()["result"] == [update]  # not confirmed yet
+        assert emu.delivered_at[update["update_id"]] == first_delivery  # the first hand-over counts
         second = emu.send_text(CHAT, USER, "thêm")
+        assert second["update_id"] not in emu.delivered_at
         confirmed = await client.post(f"{base}/getUpdates", data={"offset": str(update["update_id"] + 1)})
         assert [u["update_id"] for u in confirmed.json()["result"]] == [second["update_id"]]
         limited = await client.post(f"{base}/getUpdates", data={"limit": "1"})
