@@ -223,18 +223,18 @@ async def scenario(users: int, reports: int, mode: str, merge_window: float, thi
     label += f", think {think:g} s" if think else ", burst"
     label += "" if separate else " (in-process)"
     print(
-        f"{label:<40} users={users:<3} reports={len(latencies):<4} "
+        f"{label:<48} users={users:<3} reports={len(latencies):<4} "
         f"p50={statistics.median(latencies):6.1f} ms  p95={percentile(latencies, 95):6.1f} ms  "
         f"max={max(latencies):6.1f} ms  reports/s={len(latencies) / wall:5.1f}"
     )
     n = len(latencies)
-    print(f"{'':<40} of which queued -> fetched by getUpdates: p50={statistics.median(fetch):6.1f} ms "
+    print(f"{'':<48} of which queued -> fetched by getUpdates: p50={statistics.median(fetch):6.1f} ms "
           f"p95={percentile(fetch, 95):6.1f} ms; fetched -> summary sent: p50={statistics.median(inside):6.1f} ms "
           f"p95={percentile(inside, 95):6.1f} ms")
     per_report = ", ".join(f"{method} {count / n:.2f}" for method, count in sorted(calls.items()))
-    print(f"{'':<40} Bot API calls per report: {per_report}")
+    print(f"{'':<48} Bot API calls per report: {per_report}")
     if separate:
-        print(f"{'':<40} CPU per report: bot process {bot_cpu / n * 1000:5.1f} ms, "
+        print(f"{'':<48} CPU per report: bot process {bot_cpu / n * 1000:5.1f} ms, "
               f"bench process (emulator + users) {bench_cpu / n * 1000:5.1f} ms")
 
 
