@@ -11,7 +11,7 @@ import re
 
 from summariser.normalise import UPPER
 
-_WORD = re.compile(r"\w+")
+_WORD = re.compile(r"\w\w*")  # (`\w+`, led by a class: searched faster)
 
 # Widgets and counters that can sit inside a line of crawled text.
 # Every alternative starts with a plain letter (no group first), so the regex engine skips ahead to

@@ -25,7 +25,7 @@ _GENERIC = set(
     ["lãnh", "đạo", "chỉ", "đạo", "thực", "hiện", "triển", "khai", "tổ", "chức", "nhiệm", "vụ", "mục", "tiêu", "chỉ", "tiêu", "kế", "hoạch", "đề", "ra", "giải", "pháp", "chương", "trình", "nghị", "quyết", "chỉ", "thị", "kết", "luận", "văn", "bản", "trung", "ương", "tw", "tỉnh", "huyện", "xã", "thị", "trấn", "phường", "thành", "phố", "cấp", "ủy", "chính", "quyền", "đảng", "bộ", "ban", "chấp", "hành", "thường", "vụ", "các", "cấp", "ngành", "đơn", "vị", "địa", "phương", "tập", "thể", "bám", "sát", "đạt", "kết", "quả", "tích", "cực", "năm", "tháng", "đầu", "cuối", "quý", "công", "tác", "phát", "triển", "kinh", "tế", "xã", "hội", "quốc", "phòng", "an", "ninh", "hệ", "thống", "chính", "trị", "xây", "dựng", "tình", "hình", "địa", "bàn", "toàn", "tiếp", "tục", "tập", "trung", "hoàn", "thành", "tốt", "hiệu", "quả", "trọng", "tâm", "quan", "trọng", "nội", "dung", "ngay", "hiện", "nay", "đồng", "bộ", "quyết", "liệt", "sát", "sao", "chặt", "chẽ", "kịp", "thời", "nghiêm", "túc", "cơ", "bản", "nhiều", "cao", "nữa", "vượt", "mức", "cả", "nhiệm", "kỳ", "đồng", "thời", "các", "lĩnh", "vực", "kt", "xh", "kt-xh", "cơ", "sở", "đảng", "ủy", "huyện", "ủy", "tỉnh", "ủy", "ubnd", "hđnd", "mttq", "đoàn", "thể", "chính", "sách", "tổ", "cơ", "quan", "nhà", "nước", "đảm", "bảo", "bảo", "đảm", "yêu", "cầu", "tiến", "độ", "công", "việc", "hoạt", "động", "nhân", "dân", "đề", "đã", "giao", "quy", "định", "lần", "này", "hội", "nghị", "báo", "cáo", "nêu", "rõ", "cho", "biết"]
 ) - {"an"}  # "an sinh" is specific; "an ninh" stays generic through "ninh"
 _NOT_SPECIFIC = _STOP | _GENERIC
-_WORD = re.compile(r"\w+(?:-\w+)*")
+_WORD = re.compile(r"\w\w*(?:-\w+)*")  # (`\w+…` led by a class: searched faster)
 _PURPOSE_CUT = re.compile(r"\s(?:nhằm|để)\s")
 
 
@@ -54,7 +54,8 @@ def specificity(text: str, enough: int = 0) -> int:
 
     With `enough`, counting stops there (callers asking "at least 2?" need no more)."""
     count = 0
-    for i, w in enumerate(words(text)):
+    for i, m in enumerate(_WORD.finditer(text)):  # (lazily: most clauses reach `enough` in a few words)
+        w = m.group()
         if w[0].isupper() and (i or (len(w) > 1 and w.isupper())):
             continue  # names of places and people, acronyms
         if w.lower() not in _NOT_SPECIFIC and w.isalpha():

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from summariser import compress, fastre, metadata
 from summariser.boilerplate import strip_boilerplate
-from summariser.models import Figure, Item, Rejection, Span, Summary
+from summariser.models import Rejection, Summary
 from summariser.normalise import normalise
 from summariser.sections import Draft, layout
 from summariser.validate import check
@@ -44,8 +44,10 @@ def check_report(text: str) -> Rejection | None:
     return check(text, clean_text(text) if text and "\x00" not in text else "")
 
 
-def _item(d: Draft) -> Item:
-    return Item(text=d.text, source=[Span(start=p.start, end=p.end) for p in d.sources])
+def _item(d: Draft) -> dict[str, object]:
+    """An `Item` as the data `Summary.model_validate` takes (one validation for the whole summary is
+    a third of the cost of building each item and span as a model)."""
+    return {"text": d.text, "source": [{"start": p.start, "end": p.end} for p in d.sources]}
 
 
 def _truncated(cleaned: str) -> bool:
@@ -69,7 +71,7 @@ def summarise(text: str, *, title: str | None = None) -> Summary:
     lay = layout(cleaned)
     drafts = _dedupe(lay.drafts)
 
-    figures: list[Figure] = []
+    figures: list[dict[str, object]] = []  # `Figure`s, validated with the summary
     seen: set[tuple[int, int]] = set()
     for d in drafts:
         for f in compress.figures_in(d.clause.text):
@@ -77,10 +79,8 @@ def summarise(text: str, *, title: str | None = None) -> Summary:
             if key in seen:
                 continue
             seen.add(key)
-            figures.append(
-                Figure(text=f.text, value=f.value, unit=f.unit, label=f.label, section=d.section,
-                       source=Span(start=key[0], end=key[1]))
-            )
+            figures.append({"text": f.text, "value": f.value, "unit": f.unit, "label": f.label,
+                            "section": d.section, "source": {"start": key[0], "end": key[1]}})
 
     title_text = metadata.readable_title(lay.title.text) if lay.title else None
     lead_text = ". ".join(([title_text] if title_text else []) + [p.text for p in lay.lead])
@@ -91,20 +91,20 @@ def summarise(text: str, *, title: str | None = None) -> Summary:
     if not lay.title:
         lead_sentences.insert(0, "")  # no title: the opening is the first sentence alone
     body = metadata.find_body(lead_text)
-    summary = Summary(
-        unit=metadata.find_unit(lead_text, [p.text for p in lay.content], ". ".join(lead_sentences[:2])),
-        body=body,
-        meeting=metadata.find_meeting(lead_text, body, period),
-        title=title if title is not None else (lay.title.text if lay.title else None),
-        date=metadata.find_date(lead_sentences, year, period, whole),
-        period=period,
-        results=[_item(d) for d in drafts if d.section == "results"],
-        shortcomings=[_item(d) for d in drafts if d.section == "shortcomings"],
-        tasks=[_item(d) for d in drafts if d.section == "tasks"],
-        figures=figures,
-        engine="extractive",
-        engine_version=ENGINE_VERSION,
-    )
+    summary = Summary.model_validate({
+        "unit": metadata.find_unit(lead_text, [p.text for p in lay.content], ". ".join(lead_sentences[:2])),
+        "body": body,
+        "meeting": metadata.find_meeting(lead_text, body, period),
+        "title": title if title is not None else (lay.title.text if lay.title else None),
+        "date": metadata.find_date(lead_sentences, year, period, whole),
+        "period": period,
+        "results": [_item(d) for d in drafts if d.section == "results"],
+        "shortcomings": [_item(d) for d in drafts if d.section == "shortcomings"],
+        "tasks": [_item(d) for d in drafts if d.section == "tasks"],
+        "figures": figures,
+        "engine": "extractive",
+        "engine_version": ENGINE_VERSION,
+    })
     if cleaned.strip():
         if not summary.results:
             summary.warnings.append(WARN_NO_RESULTS)

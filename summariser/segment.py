@@ -16,7 +16,8 @@ _ABBREVIATIONS = {
     "tp", "t.ư", "tw", "ts", "ths", "th.s", "pgs", "gs", "bs", "ks", "ls", "p", "q", "tt", "v.v", "st",
     "mr", "ms", "đ/c", "đc", "th", "nxb", "vd", "tr", "no",
 }
-_SENTENCE_END = re.compile(rf"([.!?…]+)([\"”’)\]]*)\s+(?=[\"“‘(\[]?[{UPPER}\d])")
+# (a mark, then more: a pattern led by a character class is searched for that class only)
+_SENTENCE_END = re.compile(rf"([.!?…][.!?…]*)([\"”’)\]]*)\s+(?=[\"“‘(\[]?[{UPPER}\d])")
 _BULLET = re.compile(r"^(?:[-–—+•*·●▪►✓]\s*|\(?\d{1,2}[.)]\s+|\(?[a-zđ][.)]\s+|[IVXLC]{1,5}[.)]\s+)")
 
 
