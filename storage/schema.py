@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable
 
 import aiosqlite
 
-from storage.folding import fold_cached, scope_tag, vocabulary
+from storage.folding import fold, fold_cached, scope_tag, vocabulary
 
 V1_DDL = """
 CREATE TABLE reports (
@@ -194,13 +194,14 @@ def fts_row(
 ) -> tuple[int, str, str | None, str, str | None]:
     """Parameters of FTS_INSERT / FTS_DELETE for a report: what `_fts_row` computes in SQL. A
     'delete' must give exactly the values that were inserted, so both go through here. The text
-    comes folded (the caller has folded it already, for the hash or for both old and new row)."""
+    comes folded (the caller has folded it already, for the hash or for both old and new row).
+    Titles and items are short: folding them uncached leaves the fold cache to report texts."""
     return (
         report_id,
         scope_tag(scope),
-        fold_cached(title if title is not None else summary_title),
+        fold(title if title is not None else summary_title),
         folded_text,
-        fold_cached(items),
+        fold(items),
     )
 
 
