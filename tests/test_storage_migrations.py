@@ -14,6 +14,8 @@ import pytest
 from storage import NewReport, Repository
 from storage.folding import lookup_key, text_sha256
 from storage.schema import SCHEMA_VERSION, V1_DDL
+from summariser.models import Item, Summary
+from tests.test_storage_search import index_instances
 
 SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
 
@@ -140,6 +142,11 @@ async def test_v1_database_upgrades_with_data_intact(tmp_path: Path) -> None:
         assert created and (await repo.search(-10, "Chi Lăng")).hits[0].report_id == new.id
         assert await repo.delete_report(-10, ids["done"])
         assert (await repo.search(-10, "khuoi luong")).total == 0
+        # v3 writes index rows itself: a summary replaces the row the v2 backfill wrote
+        await repo.save_summary(ids["pending"], Summary(tasks=[Item(text="Nạo vét kênh Nà Pàn")]))
+        assert [h.report_id for h in (await repo.search(-10, "na pan")).hits] == [ids["pending"]]
+    kept, rebuilt = index_instances(path)
+    assert kept and kept == rebuilt
 
     # reopening an up-to-date database changes nothing
     async with await Repository.open(path) as repo:
