@@ -106,8 +106,9 @@ def origin_name(message: Message) -> str | None:
 
 
 def _prepare(text: str) -> tuple[str, Rejection | None]:
-    cleaned = clean_text(text)
-    return cleaned, check_report(cleaned)
+    """Clean once; the check sees the text as received (control characters included) and its cleaning."""
+    cleaned = clean_text(text) if "\x00" not in text else ""
+    return cleaned, check_report(text, cleaned=cleaned)
 
 
 class Ingestor:

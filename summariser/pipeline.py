@@ -39,9 +39,13 @@ def clean_text(text: str) -> str:
     return strip_boilerplate(normalise(text))
 
 
-def check_report(text: str) -> Rejection | None:
-    """None when `text` looks like a Vietnamese meeting report, else why not (Vietnamese and English)."""
-    return check(text, clean_text(text) if text and "\x00" not in text else "")
+def check_report(text: str, *, cleaned: str | None = None) -> Rejection | None:
+    """None when `text` looks like a Vietnamese meeting report, else why not (Vietnamese and English).
+
+    `cleaned`: `clean_text(text)` when the caller has it (the bot cleans once, then checks)."""
+    if cleaned is None:
+        cleaned = clean_text(text) if text and "\x00" not in text else ""
+    return check(text, cleaned)
 
 
 def _item(d: Draft) -> dict[str, object]:

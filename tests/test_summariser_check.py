@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from summariser import check_report
+from summariser import check_report, clean_text
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
 
@@ -41,3 +41,12 @@ def test_a_short_real_report_is_accepted():
     text = ("Ngày 31/3, Đảng ủy xã Phú Lộc tổ chức phiên họp thường kỳ tháng 3. Trong tháng, xã hoàn thành công tác "
             "tuyển quân năm 2021 với 12 thanh niên lên đường nhập ngũ, đạt 100% chỉ tiêu; kết nạp 3 đảng viên mới.")
     assert check_report(text) is None
+
+
+def test_check_with_the_cleaning_given_answers_as_without_it() -> None:
+    """The bot cleans once and passes the cleaning: same answers, and the raw text still decides binary."""
+    texts = [p.read_text(encoding="utf-8") for p in SEEDS]
+    texts += ["Xin chào anh chị, cho em hỏi thủ tục ạ.", "\x01\x02" * 200 + texts[0], "Hello " * 100]
+    for text in texts:
+        assert check_report(text, cleaned=clean_text(text)) == check_report(text)
+    assert check_report("\x01\x02" * 200 + texts[0], cleaned=clean_text(texts[0])).code == "binary"
