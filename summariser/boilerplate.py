@@ -8,17 +8,18 @@ Removed pieces are replaced by a line break, never glued, so no two numbers can 
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from summariser.normalise import UPPER
 
-_WORD = re.compile(r"\w\w*")  # (`\w+`, led by a class: searched faster)
+_WORD: Final = re.compile(r"\w\w*")  # (`\w+`, led by a class: searched faster)
 
 # Widgets and counters that can sit inside a line of crawled text.
 # Every alternative starts with a plain letter (no group first), so the regex engine skips ahead to
 # the few capitals that can start one instead of trying every position of the page.
-_FONT_SIZE = r"\s*:?(?:\s*[-+]?\s*A[-+]?)*"
-_COUNTER = r"\s*:\s*[\d.,]+"
-_INLINE = re.compile(
+_FONT_SIZE: Final = r"\s*:?(?:\s*[-+]?\s*A[-+]?)*"
+_COUNTER: Final = r"\s*:\s*[\d.,]+"
+_INLINE: Final = re.compile(
     r"A\s?-\s?A\s?A\s?\+(?:\s*\|)?"
     r"|Tăng tương phản|Giảm tương phản"
     rf"|Cỡ chữ{_FONT_SIZE}|Kích thước chữ{_FONT_SIZE}|Font chữ{_FONT_SIZE}"
@@ -31,7 +32,7 @@ _INLINE = re.compile(
 )
 
 # Whole lines that are navigation or page furniture.
-_MENU_LINES = {
+_MENU_LINES: Final = {
     "thông tin tuyên truyền", "thông tin tổng hợp", "liên kết website", "liên kết web", "trang chủ",
     "giới thiệu", "tin tức", "tin tức - sự kiện", "tin tức sự kiện", "văn bản", "văn bản pháp quy",
     "liên hệ", "sơ đồ cổng", "sơ đồ site", "hỏi đáp", "lịch công tác", "thư viện ảnh", "video",
@@ -48,13 +49,13 @@ def _is_menu(line: str) -> bool:
     core = line.strip(" .:|")
     return len(core) <= _MENU_MAX and core.lower() in _MENU_LINES
 # From one of these lines on, the page lists other articles or comments: cut the rest.
-_TAIL_START = re.compile(
+_TAIL_START: Final = re.compile(
     r"^(?:Tin liên quan|Bài liên quan|Bài viết liên quan|Các tin khác|Tin khác|Các bài khác|"
     r"Tin cùng chuyên mục|Tin cùng danh mục|Xem thêm các tin|Ý kiến bạn đọc|Viết bình luận|"
     r"Gửi ý kiến của bạn|Tags?|Từ khóa)\b.{0,40}$",
     re.IGNORECASE,
 )
-_PUBLISHED = re.compile(
+_PUBLISHED: Final = re.compile(
     r"^(?:(?:Thứ\s+\w+|Chủ nhật),?\s*)?(?:Ngày đăng|Đăng ngày|Cập nhật(?: lúc)?|Ngày cập nhật|"
     r"Ngày xuất bản|Đăng lúc)?\s*:?\s*\d{1,2}[/-]\d{1,2}[/-]\d{4}(?:\s*[|,-]?\s*\d{1,2}[:h]\d{2}(?::\d{2})?"
     r"(?:\s*(?:AM|PM|GMT[+\d]*))?)?$"
@@ -63,25 +64,25 @@ _PUBLISHED = re.compile(
     r"|^\d{1,2}:\d{2}(?::\d{2})?\s*(?:\||,|-)?\s*\d{1,2}/\d{1,2}/\d{4}$",
     re.IGNORECASE,
 )
-_BREADCRUMB = re.compile(r"^[^.;]{0,80}(?:\s[>»›]\s|\s/\s)[^.;]{0,80}$")
-_CREDIT = re.compile(
+_BREADCRUMB: Final = re.compile(r"^[^.;]{0,80}(?:\s[>»›]\s|\s/\s)[^.;]{0,80}$")
+_CREDIT: Final = re.compile(
     r"^\(?(?:Tin|Bài|Ảnh|Tin và ảnh|Tin, ảnh|Tin,ảnh|Bài và ảnh|Bài, ảnh|Tin/ảnh|Bài/ảnh|Nguồn|Theo|"
     r"Video|Clip|Thực hiện|Nhóm PV|PV|Phóng viên)\s*[:：].{0,80}$",
     re.IGNORECASE,
 )
-_PHOTO = re.compile(r"^\(?Ảnh\s*[:：]|\((?:Ảnh|Nguồn)\s*[:：][^)]*\)\s*\.?$|\|\s*$", re.IGNORECASE)
-_CAPTION_SUBJECT = re.compile(
+_PHOTO: Final = re.compile(r"^\(?Ảnh\s*[:：]|\((?:Ảnh|Nguồn)\s*[:：][^)]*\)\s*\.?$|\|\s*$", re.IGNORECASE)
+_CAPTION_SUBJECT: Final = re.compile(
     r"^(?:Đồng chí|Các đồng chí|Đ/c|Đại biểu|Các đại biểu|Quang cảnh|Toàn cảnh|Lãnh đạo|Ông|Bà|"
     r"Bí thư|Phó Bí thư|Chủ tịch|Phó Chủ tịch|Các đơn vị|Đoàn|Thường trực|Ban Thường vụ|Ảnh)\b"
 )
-_CAPTION_VERB = re.compile(
+_CAPTION_VERB: Final = re.compile(
     r"\b(?:dự|tham dự|phát biểu|chủ trì|chủ tọa|trao|tặng|chụp ảnh|kết luận|biểu quyết|khai mạc|"
     r"bế mạc|bấm nút|điều hành|tại hội nghị|tại kỳ họp|tại buổi)\b",
     re.IGNORECASE,
 )
-_SCENE = re.compile(r"^(?:Quang cảnh|Toàn cảnh|Một góc|Các đại biểu|Đại biểu|Ảnh minh họa|Hình ảnh)\b[^.;:]*\.?$")
-_CAPTION_CONTENT = re.compile(r"[:;]|\b(?:đề nghị|yêu cầu|nhấn mạnh|đạt|tăng|giảm|nhiệm vụ)\b")
-_DATELINE = re.compile(rf"^(?:\([^()\n]{{2,40}}\)|(?:[{UPPER}][{UPPER}.]+\s?){{1,4}})\s*[-–—]\s+(?=\w)")
+_SCENE: Final = re.compile(r"^(?:Quang cảnh|Toàn cảnh|Một góc|Các đại biểu|Đại biểu|Ảnh minh họa|Hình ảnh)\b[^.;:]*\.?$")
+_CAPTION_CONTENT: Final = re.compile(r"[:;]|\b(?:đề nghị|yêu cầu|nhấn mạnh|đạt|tăng|giảm|nhiệm vụ)\b")
+_DATELINE: Final = re.compile(rf"^(?:\([^()\n]{{2,40}}\)|(?:[{UPPER}][{UPPER}.]+\s?){{1,4}})\s*[-–—]\s+(?=\w)")
 
 
 def _words(line: str) -> list[str]:

@@ -9,24 +9,25 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Final
 
 from summariser import cues
 from summariser.fastre import ci
 from summariser.figures import NUMBER, find_figures, has_figures
 from summariser.segment import Piece, sub_piece
 
-MAX_WORDS = 40  # hard limit; inner references go from TARGET_WORDS on
-TARGET_WORDS = 35
-_STOP = set(
+MAX_WORDS: Final = 40  # hard limit; inner references go from TARGET_WORDS on
+TARGET_WORDS: Final = 35
+_STOP: Final = set(
     ["của", "và", "các", "những", "được", "đã", "đang", "sẽ", "trong", "cho", "với", "là", "có", "theo", "về", "tại", "từ", "đến", "này", "đó", "một", "như", "để", "thì", "mà", "nên", "cũng", "còn", "vẫn", "nhất", "hơn", "rất", "bị", "do", "vào", "ra", "trên", "dưới", "khi"]
 )
 # Words that say nothing specific in a report: a clause made only of them is not a result.
-_GENERIC = set(
+_GENERIC: Final = set(
     ["lãnh", "đạo", "chỉ", "đạo", "thực", "hiện", "triển", "khai", "tổ", "chức", "nhiệm", "vụ", "mục", "tiêu", "chỉ", "tiêu", "kế", "hoạch", "đề", "ra", "giải", "pháp", "chương", "trình", "nghị", "quyết", "chỉ", "thị", "kết", "luận", "văn", "bản", "trung", "ương", "tw", "tỉnh", "huyện", "xã", "thị", "trấn", "phường", "thành", "phố", "cấp", "ủy", "chính", "quyền", "đảng", "bộ", "ban", "chấp", "hành", "thường", "vụ", "các", "cấp", "ngành", "đơn", "vị", "địa", "phương", "tập", "thể", "bám", "sát", "đạt", "kết", "quả", "tích", "cực", "năm", "tháng", "đầu", "cuối", "quý", "công", "tác", "phát", "triển", "kinh", "tế", "xã", "hội", "quốc", "phòng", "an", "ninh", "hệ", "thống", "chính", "trị", "xây", "dựng", "tình", "hình", "địa", "bàn", "toàn", "tiếp", "tục", "tập", "trung", "hoàn", "thành", "tốt", "hiệu", "quả", "trọng", "tâm", "quan", "trọng", "nội", "dung", "ngay", "hiện", "nay", "đồng", "bộ", "quyết", "liệt", "sát", "sao", "chặt", "chẽ", "kịp", "thời", "nghiêm", "túc", "cơ", "bản", "nhiều", "cao", "nữa", "vượt", "mức", "cả", "nhiệm", "kỳ", "đồng", "thời", "các", "lĩnh", "vực", "kt", "xh", "kt-xh", "cơ", "sở", "đảng", "ủy", "huyện", "ủy", "tỉnh", "ủy", "ubnd", "hđnd", "mttq", "đoàn", "thể", "chính", "sách", "tổ", "cơ", "quan", "nhà", "nước", "đảm", "bảo", "bảo", "đảm", "yêu", "cầu", "tiến", "độ", "công", "việc", "hoạt", "động", "nhân", "dân", "đề", "đã", "giao", "quy", "định", "lần", "này", "hội", "nghị", "báo", "cáo", "nêu", "rõ", "cho", "biết"]
 ) - {"an"}  # "an sinh" is specific; "an ninh" stays generic through "ninh"
 _NOT_SPECIFIC = _STOP | _GENERIC
-_WORD = re.compile(r"\w\w*(?:-\w+)*")  # (`\w+…` led by a class: searched faster)
-_PURPOSE_CUT = re.compile(r"\s(?:nhằm|để)\s")
+_WORD: Final = re.compile(r"\w\w*(?:-\w+)*")  # (`\w+…` led by a class: searched faster)
+_PURPOSE_CUT: Final = re.compile(r"\s(?:nhằm|để)\s")
 
 
 def words(text: str) -> list[str]:
@@ -84,7 +85,7 @@ def has_number(text: str) -> bool:
     return bool(NUMBER.search(text))
 
 
-_HAS_DIGIT = re.compile(r"\d")
+_HAS_DIGIT: Final = re.compile(r"\d")
 
 
 @lru_cache(maxsize=2048)
@@ -161,8 +162,8 @@ def drop_addressee(p: Piece) -> Piece:
     return sub_piece(p, start, len(text)) if len(rest.split()) >= 3 else p
 
 
-_ORGANISATION_AFTER = re.compile(r"\s+(?:đảng|cơ sở|chính trị|đoàn thể|hội|thành viên)\b")
-_ADDRESSEE_AFTER = ci(
+_ORGANISATION_AFTER: Final = re.compile(r"\s+(?:đảng|cơ sở|chính trị|đoàn thể|hội|thành viên)\b")
+_ADDRESSEE_AFTER: Final = ci(
     r"\s+(?:cho\s+)?(?:các cấp|các ngành|các cơ quan|các đơn vị|các địa phương|các xã|các phòng|cấp ủy|chính quyền|"
     r"UBND|Ủy ban|HĐND|MTTQ|Ban|Thường trực|Đảng ủy|Văn phòng|Phòng|các|toàn)\b")
 
@@ -198,7 +199,7 @@ _DROPPABLE = [
     re.compile(r"\s\([^()]{1,80}\)"),
 ]
 # A text each match of the pattern above holds (patterns start with optional marks: no regex prefix).
-_DROPPABLE_NEEDS = (("ngày ",), ("theo ", "của Ban"), ("của ",), ("của ",), ("thực hiện ", "triển khai "),
+_DROPPABLE_NEEDS: Final = (("ngày ",), ("theo ", "của Ban"), ("của ",), ("của ",), ("thực hiện ", "triển khai "),
                     (" địa bàn",), ("(",))
 
 
@@ -233,8 +234,8 @@ def _cap_pieces(kept: list[Piece]) -> list[Piece]:
     return kept
 
 
-_SPLIT_AT = ci(r"(\svà)\s+(?=" + cues.ACTION.pattern[2:] + ")")
-_PURPOSE = re.compile(r"\s(?:nhằm|để)\s")
+_SPLIT_AT: Final = ci(r"(\svà)\s+(?=" + cues.ACTION.pattern[2:] + ")")
+_PURPOSE: Final = re.compile(r"\s(?:nhằm|để)\s")
 
 
 def shorten(p: Piece) -> list[list[Piece]]:

@@ -8,21 +8,21 @@ The figure text is always a slice of the cleaned text, so its digits are those o
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from summariser.fastre import ci, fold
 from summariser.normalise import LOWER
 
 # One number token, the way the scorer and a reader see it: "8.458.730", "12,6", "13/18", "10/11/2023".
-NUMBER = re.compile(r"\d\d*(?:[.,/]\d+)*")  # (`\d+` as `\d\d*`: led by a class, searched twice as fast)
+NUMBER: Final = re.compile(r"\d\d*(?:[.,/]\d+)*")  # (`\d+` as `\d\d*`: led by a class, searched twice as fast)
 # Words before a number, longest first: "(?:gần như|...|đến)\s+$" (the leftmost match is the longest word).
-_APPROX_WORDS = tuple(sorted(
+_APPROX_WORDS: Final = tuple(sorted(
     ("gần như", "trên dưới", "chưa đến", "chưa tới", "xấp xỉ", "khoảng", "gần", "hơn", "trên", "dưới", "ngót", "tới",
      "đến"), key=len, reverse=True))
-_APPROX_SHOWN = {"gần", "hơn", "trên", "khoảng", "xấp xỉ", "dưới", "chưa đến", "chưa tới", "ngót", "gần như",
+_APPROX_SHOWN: Final = {"gần", "hơn", "trên", "khoảng", "xấp xỉ", "dưới", "chưa đến", "chưa tới", "ngót", "gần như",
                  "trên dưới"}
-_MULTIPLIER = r"(?:nghìn|ngàn|triệu|tỷ|tỉ|vạn)"
-_MEASURE = (
+_MULTIPLIER: Final = r"(?:nghìn|ngàn|triệu|tỷ|tỉ|vạn)"
+_MEASURE: Final = (
     r"(?:đồng|USD|usd|đô la|ha|héc-ta|hécta|hecta|km2|km²|km|m2|m²|m3|m³|mét|m|kg|tấn|tạ|lít|MW|kW|kWh|GWh|"
     r"con|lượt người|lượt|người|hộ|lao động|doanh nghiệp|dự án|công trình|thôn|bản|tổ dân phố|xã|phường|"
     r"thị trấn|tổ chức đảng|tổ chức cơ sở đảng|chi bộ|đảng viên|quần chúng|học sinh|sinh viên|trường|lớp|"
@@ -32,26 +32,26 @@ _MEASURE = (
     r"thành viên|nghị quyết|tờ trình|báo cáo|chương trình|ý kiến|kiến nghị|cử tri|thanh niên|tân binh|"
     r"gia đình|hộ gia đình|hộ nghèo|hộ cận nghèo|trẻ em|bệnh nhân|lượt khách|khách|phương tiện|sự kiện)"
 )
-_UNIT = re.compile(
+_UNIT: Final = re.compile(
     rf"(?:\s?%|\s?{_MULTIPLIER}(?:\s{_MEASURE})?|\s?{_MEASURE})(?:\s?/\s?(?:xã|người|hộ|năm|tháng|ha|km|lao động))?(?!\w)"
 )
 # A number right after one of these (case aside, spaces between) is not a figure: "(?:tháng|...)\s*$".
-_BEFORE_SKIP = tuple(fold(w) for w in (
+_BEFORE_SKIP: Final = tuple(fold(w) for w in (
     "tháng", "năm", "ngày", "quý", "lần thứ", "thứ", "khóa", "kỳ", "số", "giai đoạn", "nhiệm kỳ", "điều", "khoản",
     "mục", "phần", "T.Ư", "TW", "nghị quyết", "chỉ thị", "kết luận", "quyết định", "kế hoạch", "thông báo",
     "công văn", "tờ trình", "đề án", "phương châm", "lúc", "vào lúc", "đường", "quốc lộ", "tỉnh lộ", "QL", "ĐT",
     "tổ", "khu", "khối", "xóm", "ấp", "đội", "phường", "quận", "lô", "phòng", "sáng", "chiều", "tối", "trưa",
     "đêm", "hôm", "Sáng", "Chiều", "Tối", "Ngày"))
-_AFTER_SKIP = re.compile(
+_AFTER_SKIP: Final = re.compile(
     r"^(?:\s?(?:tháng|năm|ngày|giờ|tuần|quý|lần|kỳ|phút|h\b|h\d|tại chỗ|cùng)|-[A-ZĐ]|\s?[-–]\s?\d{4}|:\d)"
 )
 # A count after a verb, maybe one word between: "(?:đạt|...|còn)\s+(?:\S+\s+)?$".
-_COUNT_VERB = tuple(fold(w) for w in (
+_COUNT_VERB: Final = tuple(fold(w) for w in (
     "đạt", "có", "được", "kết nạp", "thêm", "lên", "tổng số", "gồm", "với", "cho", "tăng", "giảm", "là", "bằng",
     "kiểm tra", "giám sát", "đối với", "tiếp nhận", "giải quyết", "xử lý", "phát hiện", "hỗ trợ", "thu hút",
     "thành lập mới", "thành lập", "công nhận", "xây dựng", "tổ chức", "cấp", "trồng", "mở", "đào tạo", "khám",
     "tiêm", "tặng", "trao", "vận động", "huy động", "chiếm", "còn"))
-_LABEL_TRAILING_WORDS = (
+_LABEL_TRAILING_WORDS: Final = (
     "ước đạt", "ước", "đạt", "được", "là", "có", "bằng", "tăng", "giảm", "lên", "đối với", "với", "gồm", "tổng cộng",
     "chiếm", "khoảng", "thu", "đến nay", "tới", "đến", "còn", "so với", "trong đó", "nâng tổng số", "nâng tổng",
     "lên tới")
@@ -59,17 +59,17 @@ _TRAILING_LONGEST = max(map(len, _LABEL_TRAILING_WORDS))
 _TRAILING_BY_LAST: dict[str, list[str]] = {}
 for _word in _LABEL_TRAILING_WORDS:
     _TRAILING_BY_LAST.setdefault(_word[-1], []).append(_word)
-_LEAD_FILLER = ci(r"^(?:và|,|;|\(|đồng thời|trong đó|riêng|cụ thể|qua đó|kết quả)\s*,?\s*")
+_LEAD_FILLER: Final = ci(r"^(?:và|,|;|\(|đồng thời|trong đó|riêng|cụ thể|qua đó|kết quả)\s*,?\s*")
 
 
-_RANGE_BEFORE = re.compile(r"(?<![\d.,/])\d+(?:,\d+)?\s?[-–]\s?$")
-_SPACE_LOWER = re.compile(rf"\s[{LOWER}]")
-_LOWER_WORD = re.compile(rf"\s?[{LOWER}]{{2,}}")
-_GROUPED = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")
-_DECIMAL = re.compile(r"\d+(?:,\d+)?")
-_ENGLISH_DECIMAL = re.compile(r"\d+\.\d{1,2}")
-_RELATION = re.compile(r"(tăng|giảm|đạt|bằng|chiếm)\s+\S*\s*$")
-_TAIL_END = re.compile(r"[,;:()]")
+_RANGE_BEFORE: Final = re.compile(r"(?<![\d.,/])\d+(?:,\d+)?\s?[-–]\s?$")
+_SPACE_LOWER: Final = re.compile(rf"\s[{LOWER}]")
+_LOWER_WORD: Final = re.compile(rf"\s?[{LOWER}]{{2,}}")
+_GROUPED: Final = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")
+_DECIMAL: Final = re.compile(r"\d+(?:,\d+)?")
+_ENGLISH_DECIMAL: Final = re.compile(r"\d+\.\d{1,2}")
+_RELATION: Final = re.compile(r"(tăng|giảm|đạt|bằng|chiếm)\s+\S*\s*$")
+_TAIL_END: Final = re.compile(r"[,;:()]")
 
 
 def _ends_with(text: str, words: tuple[str, ...]) -> bool:
@@ -168,7 +168,7 @@ def _is_year(token: str) -> bool:
     return len(token) == 4 and token.isdigit() and 1900 <= int(token) <= 2100
 
 
-_DATE_BEFORE = ("ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "tháng", "số", "đến", "từ")
+_DATE_BEFORE: Final = ("ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "tháng", "số", "đến", "từ")
 
 
 def _ratio(token: str, before: str, after: str) -> bool:
@@ -247,7 +247,7 @@ def _locate(text: str, first: bool = False) -> list[Found]:
     return out
 
 
-_VERB = re.compile(
+_VERB: Final = re.compile(
     r"\s(?:ước đạt|ước|đạt|tăng|giảm|bằng|chiếm|được|là|có|lên|gồm|thu)(?=\s)", re.IGNORECASE
 )
 

@@ -12,31 +12,32 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from typing import Final
 
 from summariser.fastre import ci, fold
 from summariser.normalise import LOWER, UPPER
 
-_LEVEL = r"(?:huyện|tỉnh|thành phố|TP\.?|Tp\.?|thị xã|quận|xã|phường|thị trấn)"
-_NAME_WORD = rf"(?:[{UPPER}][{LOWER}]*(?:-[{UPPER}][{LOWER}]*)?|\d{{1,2}}(?!\d|/|,\d))"
-_NOT_NAME = {
+_LEVEL: Final = r"(?:huyện|tỉnh|thành phố|TP\.?|Tp\.?|thị xã|quận|xã|phường|thị trấn)"
+_NAME_WORD: Final = rf"(?:[{UPPER}][{LOWER}]*(?:-[{UPPER}][{LOWER}]*)?|\d{{1,2}}(?!\d|/|,\d))"
+_NOT_NAME: Final = {
     "Ban", "Đảng", "Huyện", "Tỉnh", "UBND", "HĐND", "Ủy", "Khóa", "Lần", "Kỳ", "Nhiệm", "Sáng", "Chiều",
     "Tối", "Ngày", "Tại", "Trong", "Về", "Đồng", "Chủ", "Bí", "Phó", "Thường", "Các", "MTTQ", "Mặt", "Công",
     "Năm", "Tháng", "Quý", "Đại", "Nghị", "Kế", "Báo", "Chương", "Trung", "TW", "T.Ư", "Trưởng", "Tổ",
     "Đoàn", "Phòng", "Văn", "Quyết", "Thông", "Theo", "Sau", "Qua", "Để", "Với", "Và",
 }
-_NOT_NAME_PAIRS = {"Hội nghị", "Hội đồng", "Chi bộ", "Thành ủy", "Chi hội"}
-_PLACE = re.compile(rf"\b({_LEVEL})\s+((?:{_NAME_WORD})(?:\s(?:{_NAME_WORD})){{0,3}})")
-_ORGAN_PLACE = re.compile(
+_NOT_NAME_PAIRS: Final = {"Hội nghị", "Hội đồng", "Chi bộ", "Thành ủy", "Chi hội"}
+_PLACE: Final = re.compile(rf"\b({_LEVEL})\s+((?:{_NAME_WORD})(?:\s(?:{_NAME_WORD})){{0,3}})")
+_ORGAN_PLACE: Final = re.compile(
     rf"\b(Huyện ủy|Tỉnh ủy|Thành ủy|Thị ủy|Quận ủy)\s+((?:{_NAME_WORD})(?:\s(?:{_NAME_WORD})){{0,3}})"
     rf"|\b(?:Đảng bộ|Đảng ủy|UBND|Ủy ban nhân dân|HĐND|Hội đồng nhân dân|MTTQ|Ủy ban MTTQ(?: Việt Nam)?)\s+"
     rf"({_LEVEL})\s+((?:{_NAME_WORD})(?:\s(?:{_NAME_WORD})){{0,3}})"
 )
-_ORGANS = ("Huyện ủy", "Tỉnh ủy", "Thành ủy", "Thị ủy", "Quận ủy", "Đảng bộ", "Đảng ủy", "UBND", "Ủy ban nhân dân", "HĐND",
+_ORGANS: Final = ("Huyện ủy", "Tỉnh ủy", "Thành ủy", "Thị ủy", "Quận ủy", "Đảng bộ", "Đảng ủy", "UBND", "Ủy ban nhân dân", "HĐND",
            "Hội đồng nhân dân", "MTTQ")
-_ORGAN_LEVEL = {"Huyện ủy": "huyện", "Tỉnh ủy": "tỉnh", "Thành ủy": "TP", "Thị ủy": "thị xã", "Quận ủy": "quận"}
-_GUEST = re.compile(r"(?:Chủ tịch|Bí thư|Phó|Ủy viên|Giám đốc|Trưởng|Chánh|Tỉnh ủy viên|Đại diện|lãnh đạo)\b[^,;.]*$")
+_ORGAN_LEVEL: Final = {"Huyện ủy": "huyện", "Tỉnh ủy": "tỉnh", "Thành ủy": "TP", "Thị ủy": "thị xã", "Quận ủy": "quận"}
+_GUEST: Final = re.compile(r"(?:Chủ tịch|Bí thư|Phó|Ủy viên|Giám đốc|Trưởng|Chánh|Tỉnh ủy viên|Đại diện|lãnh đạo)\b[^,;.]*$")
 
-_BODY = re.compile(
+_BODY: Final = re.compile(
     rf"\b(Ban Chấp hành Đảng bộ\s+{_LEVEL}|Ban Chấp hành Đảng bộ|"
     r"(?:Ban Thường vụ|BTV)\s+(?:Huyện ủy|Tỉnh ủy|Thành ủy|Thị ủy|Quận ủy|Đảng ủy(?:\s(?:xã|phường|thị trấn))?)|"
     r"Thường trực\s+(?:Huyện ủy|Tỉnh ủy|Thành ủy|Thị ủy|Quận ủy|HĐND(?:\s(?:huyện|tỉnh|xã|thành phố|thị xã|quận|phường|thị trấn))?)|"
@@ -44,45 +45,45 @@ _BODY = re.compile(
     r"Đảng ủy\s+(?:xã|phường|thị trấn|khối)|Huyện ủy|Tỉnh ủy|Thành ủy|Thị ủy|Quận ủy)"
 )
 
-_ORDINAL_WORD = r"(?:một|hai|ba|bốn|tư|năm|lăm|sáu|bảy|bẩy|tám|chín|mười|mươi|mốt|nhất)\b"
-_ORDINAL_WORDS = rf"{_ORDINAL_WORD}(?:\s{_ORDINAL_WORD}){{0,3}}"
-_MEETING_NO = re.compile(rf"\b(lần thứ|kỳ họp thứ|Kỳ họp thứ|phiên họp thứ)\s+(\d+|{_ORDINAL_WORDS})", re.IGNORECASE)
-_TERM = re.compile(r"\bkhóa\s+([IVXLC]{1,7}|\d{1,2})\b", re.IGNORECASE)
-_MEETING_KIND = re.compile(
+_ORDINAL_WORD: Final = r"(?:một|hai|ba|bốn|tư|năm|lăm|sáu|bảy|bẩy|tám|chín|mười|mươi|mốt|nhất)\b"
+_ORDINAL_WORDS: Final = rf"{_ORDINAL_WORD}(?:\s{_ORDINAL_WORD}){{0,3}}"
+_MEETING_NO: Final = re.compile(rf"\b(lần thứ|kỳ họp thứ|Kỳ họp thứ|phiên họp thứ)\s+(\d+|{_ORDINAL_WORDS})", re.IGNORECASE)
+_TERM: Final = re.compile(r"\bkhóa\s+([IVXLC]{1,7}|\d{1,2})\b", re.IGNORECASE)
+_MEETING_KIND: Final = re.compile(
     r"\b((?:[Hh]ội nghị|[Pp]hiên họp|[Cc]uộc họp))\s+((?:định kỳ|thường kỳ|thường lệ|giao ban|chuyên đề|trực tuyến|mở rộng)"
     r"(?:\s\((?:mở rộng)\))?(?:\s(?:mở rộng|định kỳ))?)"
 )
-_REVIEW_KIND = re.compile(r"\b(sơ kết|tổng kết)\b", re.IGNORECASE)
+_REVIEW_KIND: Final = re.compile(r"\b(sơ kết|tổng kết)\b", re.IGNORECASE)
 
-_TIME_WORD = r"(?:[Ss]áng|[Cc]hiều|[Tt]ối|[Tt]rưa|[Đđ]êm)"
-_DATE = re.compile(  # (the look-ahead: every match starts with one of these; other positions fail at once)
+_TIME_WORD: Final = r"(?:[Ss]áng|[Cc]hiều|[Tt]ối|[Tt]rưa|[Đđ]êm)"
+_DATE: Final = re.compile(  # (the look-ahead: every match starts with one of these; other positions fail at once)
     rf"(?=[SsCcTtĐđNn\d])(?:(?:(?P<tod>{_TIME_WORD})(?:\s+nay)?(?:,?\s*(?:thứ|Thứ)\s+\w+)?,?\s*)?(?P<ngay>[Nn]gày\s*)?"
     r"(?P<d>\d{1,2})\s?[/.-]\s?(?P<m>\d{1,2})(?:\s?[/.-]\s?(?P<y>\d{4}))?(?![\d/])"
     r"|(?:(?P<tod2>" + _TIME_WORD + r")\s+)?[Nn]gày\s+(?P<d2>\d{1,2})\s+tháng\s+(?P<m2>\d{1,2})(?:\s+năm\s+(?P<y2>\d{4}))?)"
 )
-_NOT_MEETING_DATE = ci(r"(?:đến|tới|từ|tính đến|trước|sau|số|của|hết|kể từ|ban hành|\d-[A-ZĐ/]+)\s*$")
-_MEETING_WORD = ci(
+_NOT_MEETING_DATE: Final = ci(r"(?:đến|tới|từ|tính đến|trước|sau|số|của|hết|kể từ|ban hành|\d-[A-ZĐ/]+)\s*$")
+_MEETING_WORD: Final = ci(
     r"hội nghị|kỳ họp|phiên họp|cuộc họp|\bhọp\b|tổ chức|diễn ra|khai mạc|sơ kết|tổng kết|giao ban|làm việc")
 
 # These run over the whole report. A pattern that starts with a character class lets the regex engine
 # skip to the candidates; "X(?<!\w.)" is "\bX" written so (the word start checked after X).
-_PERIOD_MONTHS = re.compile(  # \b(\d{1,2})\s+tháng...
+_PERIOD_MONTHS: Final = re.compile(  # \b(\d{1,2})\s+tháng...
     r"(\d(?<!\w\d)\d?)\s+tháng(?!\s+(?:cuối|còn lại|tới|qua))(\s+đầu\s+năm|\s+năm)?(?:\s+(\d{4}))?(?!\s*(?:tuổi|/))"
 )
-_PERIOD_QUARTER = re.compile(r"[Qq](?<!\w.)uý\s+(I{1,3}|IV|[1-4])(?!\w)(?:\s*(?:/|năm)\s*(\d{4}))?")  # \b[Qq]uý...
-_PERIOD_MONTH = re.compile(  # (?<![\d/])\btháng...
+_PERIOD_QUARTER: Final = re.compile(r"[Qq](?<!\w.)uý\s+(I{1,3}|IV|[1-4])(?!\w)(?:\s*(?:/|năm)\s*(\d{4}))?")  # \b[Qq]uý...
+_PERIOD_MONTH: Final = re.compile(  # (?<![\d/])\btháng...
     r"t(?<![\w/].)háng\s+(\d{1,2})(?![\d])(?:\s*/\s*(\d{4})|\s+năm\s+(\d{4}))?(?!\s*/\s*\d{1,2}\b)")
-_PERIOD_YEAR = re.compile(  # \b(?:[Nn]ăm|cả năm|Cả năm)\s+(\d{4})...
+_PERIOD_YEAR: Final = re.compile(  # \b(?:[Nn]ăm|cả năm|Cả năm)\s+(\d{4})...
     r"[NnCc](?<!\w.)(?:(?<=[Nn])ăm|(?<=[Cc])ả năm)\s+(\d{4})(?!\s*[-–]\s*\d{4})")
 # The same, one pattern per leading word (a plain word first is the quickest for the regex engine to
 # find), for the whole report: see `_merged`.
-_PERIOD_YEAR_WORDS = tuple(
+_PERIOD_YEAR_WORDS: Final = tuple(
     re.compile(rf"{word}(?<!\w.{{{len(word)}}})\s+(\d{{4}})(?!\s*[-–]\s*\d{{4}})")
     for word in ("năm", "Năm", "cả năm", "Cả năm"))
-_FORWARD_BEFORE = ci(
+_FORWARD_BEFORE: Final = ci(
     r"(?:triển khai(?: các)? nhiệm vụ|nhiệm vụ(?: công tác)?(?:, giải pháp)? trọng tâm|phương hướng(?:, nhiệm vụ)?|"
     r"dự kiến|kế hoạch|chương trình công tác|cuối|tới|đến|giai đoạn|nhiệm kỳ|trước|sau|từ)\s*(?:các\s*|trong\s*)?$")
-_YEAR_RANGE_WORDS = ("giai đoạn", "nhiệm kỳ", "đến", "từ", "trước", "sau", "đến hết", "tới")
+_YEAR_RANGE_WORDS: Final = ("giai đoạn", "nhiệm kỳ", "đến", "từ", "trước", "sau", "đến hết", "tới")
 
 
 def _year_range_before(window: str) -> bool:
@@ -107,20 +108,20 @@ def _merged(patterns: tuple[re.Pattern[str], ...], text: str) -> list[re.Match[s
     return out
 
 
-_ROMAN = re.compile(r"\b(?=[ivxlc]+\b)(?:x{0,3})(?:ix|iv|v?i{0,3})\b")
-_CAPITALISED_AFTER = re.compile(
+_ROMAN: Final = re.compile(r"\b(?=[ivxlc]+\b)(?:x{0,3})(?:ix|iv|v?i{0,3})\b")
+_CAPITALISED_AFTER: Final = re.compile(
     r"\b(huyện ủy|tỉnh ủy|thành ủy|thị ủy|quận ủy|đảng ủy|huyện|tỉnh|thành phố|tp\.?|thị xã|quận|xã|phường|thị trấn)"
     r"((?:\s+(?!của\b|năm\b|quý\b|tháng\b|về\b|và\b|lần\b|khóa\b|nhiệm\b|giai\b|sơ\b|tổng\b|họp\b|tổ\b|triển\b)"
     r"[^\W\d_]+){1,3})"
 )
-_ORGANS_CASED = {"huyện ủy": "Huyện ủy", "tỉnh ủy": "Tỉnh ủy", "thành ủy": "Thành ủy", "thị ủy": "Thị ủy",
+_ORGANS_CASED: Final = {"huyện ủy": "Huyện ủy", "tỉnh ủy": "Tỉnh ủy", "thành ủy": "Thành ủy", "thị ủy": "Thị ủy",
                  "quận ủy": "Quận ủy", "đảng ủy": "Đảng ủy", "tp": "TP", "tp.": "TP"}
-_PHRASES_CASED = (
+_PHRASES_CASED: Final = (
     ("ban chấp hành", "Ban Chấp hành"), ("ban thường vụ", "Ban Thường vụ"), ("đảng bộ", "Đảng bộ"),
     ("hội nghị", "Hội nghị"), ("kỳ họp", "Kỳ họp"), ("ủy ban nhân dân", "Ủy ban nhân dân"),
     ("hội đồng nhân dân", "Hội đồng nhân dân"), ("thường trực", "Thường trực"),
 )
-_ACRONYMS = {"ubnd": "UBND", "hđnd": "HĐND", "mttq": "MTTQ", "bch": "BCH", "btv": "BTV"}
+_ACRONYMS: Final = {"ubnd": "UBND", "hđnd": "HĐND", "mttq": "MTTQ", "bch": "BCH", "btv": "BTV"}
 
 
 def readable_title(title: str) -> str:
@@ -194,12 +195,12 @@ def find_unit(lead: str, content: list[str], opening: str | None = None) -> str 
     return None
 
 
-_MEETING_OF = re.compile(r"(?:Hội nghị|hội nghị|Kỳ họp|kỳ họp)(?:\s+(?:lần thứ \S+|thường kỳ|định kỳ))?\s+(?:của\s+)?")
-_HELD = re.compile(r"[^.;]{0,40}?\b(?:đã |long trọng )?(?:tổ chức|họp|khai mạc|tiến hành)\b")
-_BODY_NAMES = ((re.compile(r"^BTV\b"), "Ban Thường vụ"), (re.compile(r"^Ủy ban nhân dân\b"), "UBND"),
+_MEETING_OF: Final = re.compile(r"(?:Hội nghị|hội nghị|Kỳ họp|kỳ họp)(?:\s+(?:lần thứ \S+|thường kỳ|định kỳ))?\s+(?:của\s+)?")
+_HELD: Final = re.compile(r"[^.;]{0,40}?\b(?:đã |long trọng )?(?:tổ chức|họp|khai mạc|tiến hành)\b")
+_BODY_NAMES: Final = ((re.compile(r"^BTV\b"), "Ban Thường vụ"), (re.compile(r"^Ủy ban nhân dân\b"), "UBND"),
                (re.compile(r"^Hội đồng nhân dân\b"), "HĐND"), (re.compile(r"\s+"), " "))
 # Every body named starts with one of these: the search for them starts at the first.
-_BODY_WORDS = ("Ban Chấp hành Đảng bộ", "Ban Thường vụ", "BTV", "Thường trực", "UBND", "Ủy ban nhân dân", "HĐND",
+_BODY_WORDS: Final = ("Ban Chấp hành Đảng bộ", "Ban Thường vụ", "BTV", "Thường trực", "UBND", "Ủy ban nhân dân", "HĐND",
                "Hội đồng nhân dân", "Đảng ủy", "Huyện ủy", "Tỉnh ủy", "Thành ủy", "Thị ủy", "Quận ủy")
 
 
@@ -251,7 +252,7 @@ def find_meeting(lead: str, body: str | None, period: str | None = None) -> str 
     return None
 
 
-_MONTH_YEAR = tuple(  # (?:tháng|Quý|quý)\s+(?:\d{1,2}|[IV]{1,3}|[1-4])\s*/\s*(\d{4})
+_MONTH_YEAR: Final = tuple(  # (?:tháng|Quý|quý)\s+(?:\d{1,2}|[IV]{1,3}|[1-4])\s*/\s*(\d{4})
     re.compile(rf"{word}\s+(?:\d{{1,2}}|[IV]{{1,3}}|[1-4])\s*/\s*(\d{{4}})") for word in ("tháng", "Quý", "quý"))
 
 

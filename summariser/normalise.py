@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Final
 
 # Old-style tone placement on the second vowel of a final "oa", "oe", "uy" -> new style on the first
 # vowel ("hoà" -> "hòa", "khoẻ" -> "khỏe", "uỷ" -> "ủy"). Only at the end of a syllable: "hoàn",
@@ -29,23 +30,23 @@ for _base, _marked, _moved in (
         _TONE_MOVES[_base + _m.upper()] = _n + _plain.upper()
 # One pattern per first vowel: a pattern led by a plain character is searched several times faster than
 # one led by a class, and the matches (two letters, then no letter) can neither overlap nor touch.
-_TONE_RES = tuple(re.compile(rf"{vowel}[àáảãạèéẻẽẹỳýỷỹỵÀÁẢÃẠÈÉẺẼẸỲÝỶỸỴ](?!\w)") for vowel in "oOuU")
+_TONE_RES: Final = tuple(re.compile(rf"{vowel}[àáảãạèéẻẽẹỳýỷỹỵÀÁẢÃẠÈÉẺẼẸỲÝỶỸỴ](?!\w)") for vowel in "oOuU")
 
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-_ODD_SPACE = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
-_SPACE_RUN = re.compile(r"  +")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_INVISIBLE: Final = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_ODD_SPACE: Final = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_SPACE_RUN: Final = re.compile(r"  +")
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LATIN = [chr(c) for c in (*range(0x41, 0x7B), *range(0xC0, 0x250), *range(0x1E00, 0x1F00))]
-UPPER = "".join(c for c in _LATIN if c.isalpha() and c.isupper())  # for regex classes: [{UPPER}]
-LOWER = "".join(c for c in _LATIN if c.isalpha() and c.islower())
+UPPER: Final = "".join(c for c in _LATIN if c.isalpha() and c.isupper())  # for regex classes: [{UPPER}]
+LOWER: Final = "".join(c for c in _LATIN if c.isalpha() and c.islower())
 _LOWER, _UPPER = LOWER, UPPER
 # "đơn vị,tiếp tục" / "tốt;đẩy mạnh" -> a space after the mark (never between digits: "12,5"); one mark at
 # a time (a space goes after a mark, never before one, so the order does not matter).
-_GLUED_MARKS = tuple(re.compile(rf"{mark}(?=[{_LOWER}{_UPPER}])") for mark in ",;:")
+_GLUED_MARKS: Final = tuple(re.compile(rf"{mark}(?=[{_LOWER}{_UPPER}])") for mark in ",;:")
 # "thực hiện tốt.Đẩy nhanh": a full stop between a lower-case word and a capital starts a sentence
 # ("T.Ư", "TP.HCM", "Tp.Hồ" have a capital or a one-letter word before the stop and are kept).
 # (one pattern per mark, as for the tones: a space only goes after a mark followed by a letter)
-_GLUED_STOPS = tuple(re.compile(rf"{re.escape(mark)}(?=[{_UPPER}][{_LOWER}])") for mark in ".!?…")
+_GLUED_STOPS: Final = tuple(re.compile(rf"{re.escape(mark)}(?=[{_UPPER}][{_LOWER}])") for mark in ".!?…")
 
 
 def _space_after_comma(m: re.Match[str]) -> str:

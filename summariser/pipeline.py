@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Final
 
 from summariser import compress, fastre, metadata
 from summariser.boilerplate import strip_boilerplate
@@ -17,16 +18,16 @@ from summariser.normalise import normalise
 from summariser.sections import Draft, layout
 from summariser.validate import check
 
-ENGINE_VERSION = "1.0"
+ENGINE_VERSION: Final = "1.0"
 
-WARN_NO_SHORTCOMINGS = "Báo cáo không nêu hạn chế, tồn tại."
-WARN_NO_TASKS = "Báo cáo không nêu nhiệm vụ thời gian tới."
-WARN_NO_RESULTS = "Không tìm thấy kết quả cụ thể trong báo cáo."
-WARN_TRUNCATED = "Văn bản có vẻ bị cắt cụt (kết thúc giữa chừng); bản tóm tắt có thể thiếu."
-_FUNCTION_END = re.compile(
+WARN_NO_SHORTCOMINGS: Final = "Báo cáo không nêu hạn chế, tồn tại."
+WARN_NO_TASKS: Final = "Báo cáo không nêu nhiệm vụ thời gian tới."
+WARN_NO_RESULTS: Final = "Không tìm thấy kết quả cụ thể trong báo cáo."
+WARN_TRUNCATED: Final = "Văn bản có vẻ bị cắt cụt (kết thúc giữa chừng); bản tóm tắt có thể thiếu."
+_FUNCTION_END: Final = re.compile(
     r"(?:\b(?:và|của|các|những|với|trong|để|cho|là|được|đã|sẽ|về|tại|từ|theo|như|có|nhằm|đến|bằng)|[,;:])\s*(?:…|\.\.\.)$"
 )
-_CONTINUED = re.compile(r"\((?:còn nữa|còn tiếp|kỳ sau|tiếp theo)\)\s*$|\[\s*\.\.\.\s*\]\s*$", re.IGNORECASE)
+_CONTINUED: Final = re.compile(r"\((?:còn nữa|còn tiếp|kỳ sau|tiếp theo)\)\s*$|\[\s*\.\.\.\s*\]\s*$", re.IGNORECASE)
 
 
 @lru_cache(maxsize=8)

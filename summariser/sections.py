@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Final
 
 from summariser import compress, cues
 from summariser.fastre import CI, ci
@@ -25,8 +26,8 @@ from summariser.segment import (
     top_level_marks,
 )
 
-SHORT_CLAUSE = 10  # syllables: a list element this short is a sub-point of the one before
-_TERMINAL = (".", "!", "?", "…", ";", ":", '"', "”", ")")
+SHORT_CLAUSE: Final = 10  # syllables: a list element this short is a sub-point of the one before
+_TERMINAL: Final = (".", "!", "?", "…", ";", ":", '"', "”", ")")
 
 
 @dataclass(slots=True)
@@ -59,9 +60,9 @@ class Layout:
     text: str = ""
 
 
-_DAY_START = re.compile(r"^(?:Ngày|Sáng|Chiều|Tối|Trưa|Hôm)\b")
-_NEED_MUST = re.compile(r"\s(?:cần|phải)\s")
-_SUB_POINT = re.compile(r"^(?:Trong đó|Riêng)\b")
+_DAY_START: Final = re.compile(r"^(?:Ngày|Sáng|Chiều|Tối|Trưa|Hôm)\b")
+_NEED_MUST: Final = re.compile(r"\s(?:cần|phải)\s")
+_SUB_POINT: Final = re.compile(r"^(?:Trong đó|Riêng)\b")
 
 
 def looks_like_heading(p: Piece, max_words: int = 15) -> bool:
@@ -94,7 +95,7 @@ def _short_noun_cues(text: str, at: int | None = None) -> list[re.Match[str]]:
     return out
 
 
-_CONCESSIVE = re.compile(r"^(?:Mặc dù|Dù|Tuy|Trong bối cảnh|Trong điều kiện|Trước)\b[^,]*,")
+_CONCESSIVE: Final = re.compile(r"^(?:Mặc dù|Dù|Tuy|Trong bối cảnh|Trong điều kiện|Trước)\b[^,]*,")
 
 
 def _coordinated_start(before: str) -> int | None:
@@ -119,7 +120,7 @@ def _coordinated_start(before: str) -> int | None:
         while start and not core[start - 1].isspace():
             start -= 1
     return start
-_DONE = re.compile(r"\bđã\b")
+_DONE: Final = re.compile(r"\bđã\b")
 
 
 def _guarded(text: str, at: int, guard: CI) -> bool:
@@ -192,7 +193,7 @@ def sentence_section(text: str, state: Section, at: int | None = None,
     return state
 
 
-_RESULT_START = ci(
+_RESULT_START: Final = ci(
     r"^(?:trong|qua|sau|tính đến|đến nay|từ đầu năm)\b[^,]{0,12}\b(?:\d+|những|các) (?:tháng|năm|quý)(?! cuối)(?! tới)"
     r"|^(?:về kết quả|kết quả(?: đạt được)?|năm \d{4},)|kết quả (?:đạt được|tích cực|quan trọng|nổi bật|khả quan)",
     prefilter=True,
@@ -216,8 +217,8 @@ def _find_list(s: Piece) -> tuple[Piece, Piece] | None:
     return None
 
 
-_NOUN_BEFORE = re.compile(r"(\w+(?: \w+)?)\s*(?:,|và)\s*$")
-_AND_AFTER = re.compile(r",?\s*(?:và\s+)?")
+_NOUN_BEFORE: Final = re.compile(r"(\w+(?: \w+)?)\s*(?:,|và)\s*$")
+_AND_AFTER: Final = re.compile(r",?\s*(?:và\s+)?")
 
 
 def _cue_phrase(head: Piece, cue: re.Match[str]) -> Piece:

@@ -7,18 +7,18 @@ Sentence ends are found without line breaks too (crawled text runs paragraphs to
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from summariser.normalise import UPPER
 
 # Words whose trailing full stop does not end a sentence.
-_ABBREVIATIONS = {
+_ABBREVIATIONS: Final = {
     "tp", "t.ư", "tw", "ts", "ths", "th.s", "pgs", "gs", "bs", "ks", "ls", "p", "q", "tt", "v.v", "st",
     "mr", "ms", "đ/c", "đc", "th", "nxb", "vd", "tr", "no",
 }
 # (a mark, then more: a pattern led by a character class is searched for that class only)
-_SENTENCE_END = re.compile(rf"([.!?…][.!?…]*)([\"”’)\]]*)\s+(?=[\"“‘(\[]?[{UPPER}\d])")
-_BULLET = re.compile(r"^(?:[-–—+•*·●▪►✓]\s*|\(?\d{1,2}[.)]\s+|\(?[a-zđ][.)]\s+|[IVXLC]{1,5}[.)]\s+)")
+_SENTENCE_END: Final = re.compile(rf"([.!?…][.!?…]*)([\"”’)\]]*)\s+(?=[\"“‘(\[]?[{UPPER}\d])")
+_BULLET: Final = re.compile(r"^(?:[-–—+•*·●▪►✓]\s*|\(?\d{1,2}[.)]\s+|\(?[a-zđ][.)]\s+|[IVXLC]{1,5}[.)]\s+)")
 
 
 class Piece(NamedTuple):
@@ -96,10 +96,10 @@ def sub_piece(p: Piece, start: int, end: int) -> Piece:
     return Piece(p.start + s, p.start + e, p.text[s:e])
 
 
-_MARK_RES = {";": re.compile(r";"), ":": re.compile(r":(?=\s)"), ";:": re.compile(r";|:(?=\s)"),
+_MARK_RES: Final = {";": re.compile(r";"), ":": re.compile(r":(?=\s)"), ";:": re.compile(r";|:(?=\s)"),
              ":;": re.compile(r";|:(?=\s)")}
-_NESTING = re.compile(r"[(\[\]“”\"]")
-_STRUCTURE = {marks: re.compile(r"[()\[\]“”\"" + re.escape(marks) + "]") for marks in _MARK_RES}
+_NESTING: Final = re.compile(r"[(\[\]“”\"]")
+_STRUCTURE: Final = {marks: re.compile(r"[()\[\]“”\"" + re.escape(marks) + "]") for marks in _MARK_RES}
 
 
 def top_level_marks(text: str, marks: str) -> list[int]:

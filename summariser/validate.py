@@ -7,24 +7,25 @@ the CLI exits with code 2. Checks are cheap: character classes and a short vocab
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from summariser.fastre import fold
 from summariser.models import Rejection
 
-MIN_CHARS = 150
-MIN_WORDS = 25
+MIN_CHARS: Final = 150
+MIN_WORDS: Final = 25
 # The patterns are lower case and run on the lower-cased text (`fold`): Python's IGNORECASE is several
 # times slower on Vietnamese. Counts only go as far as the thresholds need.
-_MARKED_CLASS = "[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]"
-_VI_MARKED = re.compile(f"{_MARKED_CLASS}{_MARKED_CLASS}*")  # (`x+` as `xx*`: led by the class, found faster)
-_NOT_LETTER = re.compile(r"[\W\d_][\W\d_]*")
-_GARBAGE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
-_VI_WORDS = re.compile(
+_MARKED_CLASS: Final = "[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]"
+_VI_MARKED: Final = re.compile(f"{_MARKED_CLASS}{_MARKED_CLASS}*")  # (`x+` as `xx*`: led by the class, found faster)
+_NOT_LETTER: Final = re.compile(r"[\W\d_][\W\d_]*")
+_GARBAGE: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
+_VI_WORDS: Final = re.compile(
     r"\b(?:và|của|các|những|được|đã|đang|sẽ|trong|với|cho|là|có|theo|năm|này|không|một|người|rồi|về|đi|để|khi|"
     r"thì|mà|như|cũng|đến|từ|tại|huyện|tỉnh|xã)\b"
 )
 # Words of a report on a meeting or a period's work; a greeting or a recipe has almost none.
-_REPORT_WORDS = re.compile(
+_REPORT_WORDS: Final = re.compile(
     r"hội nghị|kỳ họp|phiên họp|cuộc họp|báo cáo|kết quả|nhiệm vụ|chỉ tiêu|kế hoạch|triển khai|"
     r"thực hiện|lãnh đạo|chỉ đạo|đảng bộ|đảng ủy|huyện ủy|tỉnh ủy|thành ủy|ban chấp hành|ban thường vụ|"
     r"ubnd|ủy ban nhân dân|hđnd|hội đồng nhân dân|mttq|sơ kết|tổng kết|hạn chế|tồn tại|phấn đấu|"
