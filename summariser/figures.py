@@ -32,8 +32,22 @@ _MEASURE: Final = (
     r"thành viên|nghị quyết|tờ trình|báo cáo|chương trình|ý kiến|kiến nghị|cử tri|thanh niên|tân binh|"
     r"gia đình|hộ gia đình|hộ nghèo|hộ cận nghèo|trẻ em|bệnh nhân|lượt khách|khách|phương tiện|sự kiện)"
 )
+
+
+def _by_first_character(alternation: str) -> str:
+    """ "(?:w1|w2|...)" of plain words as "(?:a(?:...)|b(?:...)|...)": the same matches in the same order
+    (words with different first characters cannot both match at one place, and those with the same
+    keep their order), but the regex engine compares one character per group instead of per word."""
+    groups: dict[str, list[str]] = {}
+    for word in alternation[3:-1].split("|"):
+        groups.setdefault(word[0], []).append(word[1:])
+    return "(?:" + "|".join(f"{first}(?:{'|'.join(rests)})" for first, rests in groups.items()) + ")"
+
+
+_MEASURE_GROUPED: Final = _by_first_character(_MEASURE)
 _UNIT: Final = re.compile(
-    rf"(?:\s?%|\s?{_MULTIPLIER}(?:\s{_MEASURE})?|\s?{_MEASURE})(?:\s?/\s?(?:xã|người|hộ|năm|tháng|ha|km|lao động))?(?!\w)"
+    rf"(?:\s?%|\s?{_MULTIPLIER}(?:\s{_MEASURE_GROUPED})?|\s?{_MEASURE_GROUPED})"
+    r"(?:\s?/\s?(?:xã|người|hộ|năm|tháng|ha|km|lao động))?(?!\w)"
 )
 # A number right after one of these (case aside, spaces between) is not a figure: "(?:tháng|...)\s*$".
 _BEFORE_SKIP: Final = tuple(fold(w) for w in (
@@ -42,6 +56,9 @@ _BEFORE_SKIP: Final = tuple(fold(w) for w in (
     "công văn", "tờ trình", "đề án", "phương châm", "lúc", "vào lúc", "đường", "quốc lộ", "tỉnh lộ", "QL", "ĐT",
     "tổ", "khu", "khối", "xóm", "ấp", "đội", "phường", "quận", "lô", "phòng", "sáng", "chiều", "tối", "trưa",
     "đêm", "hôm", "Sáng", "Chiều", "Tối", "Ngày"))
+_BEFORE_SKIP_LONGEST: Final = max(map(len, _BEFORE_SKIP))
+_BEFORE_SKIP_BY_LAST: Final[dict[str, tuple[str, ...]]] = {
+    last: tuple(w for w in _BEFORE_SKIP if w[-1] == last) for last in {w[-1] for w in _BEFORE_SKIP}}
 _AFTER_SKIP: Final = re.compile(
     r"^(?:\s?(?:tháng|năm|ngày|giờ|tuần|quý|lần|kỳ|phút|h\b|h\d|tại chỗ|cùng)|-[A-ZĐ]|\s?[-–]\s?\d{4}|:\d)"
 )
@@ -60,6 +77,11 @@ _TRAILING_BY_LAST: dict[str, list[str]] = {}
 for _word in _LABEL_TRAILING_WORDS:
     _TRAILING_BY_LAST.setdefault(_word[-1], []).append(_word)
 _LEAD_FILLER: Final = ci(r"^(?:và|,|;|\(|đồng thời|trong đó|riêng|cụ thể|qua đó|kết quả)\s*,?\s*")
+# The first characters of its words: the fold of the text starts with one of them, or it cannot match
+# (the fold of the first character is the first character of the fold).
+_LEAD_FILLER_FIRST: Final = frozenset("v,;(đtrcqk")
+# _LABEL_TRAILING_WORDS by their last character (`str.endswith` of those only).
+_TRAILING_ENDS: Final[dict[str, tuple[str, ...]]] = {last: tuple(words) for last, words in _TRAILING_BY_LAST.items()}
 
 
 _RANGE_BEFORE: Final = re.compile(r"(?<![\d.,/])\d+(?:,\d+)?\s?[-–]\s?$")
@@ -75,6 +97,18 @@ _TAIL_END: Final = re.compile(r"[,;:()]")
 def _ends_with(text: str, words: tuple[str, ...]) -> bool:
     r""" "(?:words)\s*$" case-insensitively."""
     return fold(text.rstrip()).endswith(words)
+
+
+def _skip_before(text: str) -> bool:
+    """`_ends_with(text, _BEFORE_SKIP)`: only the words ending in the last character are compared, on
+    the fold of the last characters (`fold` lower-cases character by character, save a final sigma,
+    which no word holds, so the end of the fold is the fold of the end)."""
+    stripped = text.rstrip()
+    if not stripped:
+        return False
+    tail = fold(stripped[-_BEFORE_SKIP_LONGEST:])
+    words = _BEFORE_SKIP_BY_LAST.get(tail[-1])
+    return words is not None and tail.endswith(words)
 
 
 def _count_verb_before(before: str) -> bool:
@@ -155,12 +189,24 @@ def parse_number(token: str) -> float | None:
     """ "8.458.730" -> 8458730.0, "77,9" -> 77.9, "1.234,5" -> 1234.5; None if not a plain number."""
     if "/" in token:
         return None
-    if _GROUPED.fullmatch(token):
-        return float(token.replace(".", "").replace(",", "."))
-    if _DECIMAL.fullmatch(token):
-        return float(token.replace(",", "."))
-    if _ENGLISH_DECIMAL.fullmatch(token):  # an English-style decimal ("3.5%")
-        return float(token)
+    # (_GROUPED, _DECIMAL, _ENGLISH_DECIMAL in turn, with `str.isdecimal`: what `\d` matches)
+    comma = token.find(",")
+    head = token if comma < 0 else token[:comma]
+    if comma >= 0:
+        tail = token[comma + 1:]
+        if not tail.isdecimal():  # (also when empty or holding another ",")
+            return None  # none of the three
+    if "." in head:
+        groups = head.split(".")
+        if (1 <= len(groups[0]) <= 3 and groups[0].isdecimal()
+                and all(len(g) == 3 and g.isdecimal() for g in groups[1:])):
+            return float(token.replace(".", "").replace(",", "."))  # _GROUPED
+        if (comma < 0 and len(groups) == 2 and groups[0].isdecimal() and 1 <= len(groups[1]) <= 2
+                and groups[1].isdecimal()):
+            return float(token)  # _ENGLISH_DECIMAL, an English-style decimal ("3.5%")
+        return None
+    if head.isdecimal():
+        return float(token.replace(",", "."))  # _DECIMAL
     return None
 
 
@@ -184,17 +230,24 @@ def _ratio(token: str, before: str, after: str) -> bool:
     return b > 12 or a > 31 or bool(_LOWER_WORD.match(after))
 
 
+# A figure before its label: start, end, text, value, unit.
+_Located = tuple[int, int, str, float | None, str | None]
+
+
 def find_figures(text: str) -> list[Found]:
     """All figures in a clause, in order."""
     out = _locate(text)
     labelled: list[Found] = []
-    for f in out:
-        prev = labelled[-1] if labelled else None
-        if prev and text[prev.end: f.start].strip(" ,") in ("và", "") and prev.label:
-            label: str | None = prev.label
+    prev_end = -1
+    prev_label: str | None = None
+    for start, end, token, value, unit in out:
+        if prev_end >= 0 and prev_label and text[prev_end: start].strip(" ,") in ("và", ""):
+            label: str | None = prev_label
         else:
-            label = _label(text, f, out)
-        labelled.append(Found(f.start, f.end, f.text, f.value, f.unit, label))
+            label = _label(text, start, end, out)
+        # (what `Found(...)` does, without the Python-level `__new__` of a NamedTuple)
+        labelled.append(tuple.__new__(Found, (start, end, token, value, unit, label)))
+        prev_end, prev_label = end, label
     return labelled
 
 
@@ -203,9 +256,9 @@ def has_figures(text: str) -> bool:
     return bool(_locate(text, first=True))
 
 
-def _locate(text: str, first: bool = False) -> list[Found]:
+def _locate(text: str, first: bool = False) -> list[_Located]:
     """The figures of a clause without labels; with `first`, only the first one."""
-    out: list[Found] = []
+    out: list[_Located] = []
     for m in NUMBER.finditer(text):
         start, end = m.span()
         if start and (text[start - 1].isalpha() or text[start - 1] in "-/"):
@@ -226,7 +279,7 @@ def _locate(text: str, first: bool = False) -> list[Found]:
             value = parse_number(token)
             if token.count(",") > 1 or (value is None and "." in token):
                 continue
-            if _AFTER_SKIP.match(after) or _ends_with(before, _BEFORE_SKIP):
+            if _AFTER_SKIP.match(after) or _skip_before(before):
                 continue
             if um:
                 unit = um.group(0).strip().lstrip("/").strip() or None
@@ -241,25 +294,28 @@ def _locate(text: str, first: bool = False) -> list[Found]:
         am = _approx_before(text, start)
         if am and am[1] in _APPROX_SHOWN:
             start = am[0]
-        out.append(Found(start, end, text[start:end], value, unit, None))
+        out.append((start, end, text[start:end], value, unit))
         if first:
             break
     return out
 
 
-_VERB: Final = re.compile(
-    r"\s(?:ước đạt|ước|đạt|tăng|giảm|bằng|chiếm|được|là|có|lên|gồm|thu)(?=\s)", re.IGNORECASE
-)
+# r"\s(?:ước đạt|ước|đạt|tăng|giảm|bằng|chiếm|được|là|có|lên|gồm|thu)(?=\s)" with re.IGNORECASE, the fast way: lower case, searched in the `fold` of the text (same length, same offsets).
+# Exact: `fold` keeps what is a space, and a character matches a letter of these words under
+# re.IGNORECASE exactly when its fold is that letter, save "i" (also "ı" and "İ", which fold keeps).
+_VERB_FOLDED: Final = re.compile(
+    r"\s(?:ước đạt|ước|đạt|tăng|g[iıİ]ảm|bằng|ch[iıİ]ếm|được|là|có|lên|gồm|thu)(?=\s)")
 
 
-def _label(text: str, fig: Found, figs: list[Found]) -> str | None:
+def _label(text: str, fig_start: int, fig_end: int, figs: list[_Located]) -> str | None:
     """What the figure measures: the words before it, else the clause's subject and what follows."""
-    seg_start = max(text.rfind(";", 0, fig.start), text.rfind(":", 0, fig.start)) + 1
+    seg_start = max(text.rfind(";", 0, fig_start), text.rfind(":", 0, fig_start)) + 1
     prev_end = seg_start
     for f in figs:
-        if seg_start <= f.end <= fig.start and f.end > prev_end:
-            prev_end = f.end
-    before = text[prev_end: fig.start]
+        f_end = f[1]
+        if seg_start <= f_end <= fig_start and f_end > prev_end:
+            prev_end = f_end
+    before = text[prev_end: fig_start]
     open_paren = before.rfind("(")
     va = before.rfind(" và ")
     own_start = max(before.rfind(","), va + 3 if va >= 0 else -1,
@@ -267,13 +323,14 @@ def _label(text: str, fig: Found, figs: list[Found]) -> str | None:
     own = _clean_label(before[own_start + 1:] if own_start >= 0 else before)
     if len(own.split()) >= 2:
         return own
-    head = text[seg_start: fig.start]
-    verb = _VERB.search(" " + head)
+    head = text[seg_start: fig_start]
+    verb = _VERB_FOLDED.search(fold(" " + head))
     subject = _clean_label(head[: verb.start()] if verb else head.split(",")[0])
     if len(subject.split()) > 10:
         subject = ""
     relation = _RELATION.search(before)
-    tail = _TAIL_END.split(text[fig.end:], maxsplit=1)[0].strip()
+    cut = _TAIL_END.search(text, fig_end)  # (the first piece of `_TAIL_END.split(text[fig_end:])`)
+    tail = (text[fig_end: cut.start()] if cut else text[fig_end:]).strip()
     tail = " ".join(tail.split()[:6])
     detail = " ".join(p for p in ((relation.group(1) if relation else ""), tail) if p)
     if subject and detail:
@@ -283,10 +340,15 @@ def _label(text: str, fig: Found, figs: list[Found]) -> str | None:
 
 def _clean_label(text: str) -> str:
     text = text.strip(" ,;:(")
-    ends = fold(text.rstrip()[-_TRAILING_LONGEST:]).endswith(_LABEL_TRAILING_WORDS)  # every match ends so
+    tail = fold(text.rstrip()[-_TRAILING_LONGEST:])
+    ends = bool(tail) and tail.endswith(_TRAILING_ENDS.get(tail[-1], ()))  # every match ends so
     trailing = _trailing_start(text) if ends else None
     text = text[:trailing].strip(" ,;:(") if trailing is not None else text
-    lead = _LEAD_FILLER.match(text[:24]) if len(text) > 24 else _LEAD_FILLER.match(text)
+    lead: re.Match[str] | None
+    if not text or fold(text[0]) not in _LEAD_FILLER_FIRST:
+        lead = None
+    else:
+        lead = _LEAD_FILLER.match(text[:24]) if len(text) > 24 else _LEAD_FILLER.match(text)
     if lead and lead.end() == 24:
         lead = _LEAD_FILLER.match(text)  # the spaces after the filler may go on
     text = text[lead.end():].strip(" ,;:(") if lead else text

@@ -32,6 +32,13 @@ _ORGAN_PLACE: Final = re.compile(
     rf"|\b(?:Đảng bộ|Đảng ủy|UBND|Ủy ban nhân dân|HĐND|Hội đồng nhân dân|MTTQ|Ủy ban MTTQ(?: Việt Nam)?)\s+"
     rf"({_LEVEL})\s+((?:{_NAME_WORD})(?:\s(?:{_NAME_WORD})){{0,3}})"
 )
+# Where a match of _ORGAN_PLACE / _PLACE may start ("X(?<!\w.)" is "\bX": X is a word character).
+_ORGAN_PLACE_START: Final = re.compile(
+    r"H(?<!\w.)uyện ủy|T(?<!\w.)ỉnh ủy|T(?<!\w.)hành ủy|T(?<!\w.)hị ủy|Q(?<!\w.)uận ủy|Đ(?<!\w.)ảng bộ|Đ(?<!\w.)ảng ủy|"
+    r"U(?<!\w.)BND|Ủ(?<!\w.)y ban|H(?<!\w.)ĐND|H(?<!\w.)ội đồng nhân dân|M(?<!\w.)TTQ")
+_PLACE_START: Final = re.compile(
+    r"h(?<!\w.)uyện|t(?<!\w.)ỉnh|t(?<!\w.)hành phố|T(?<!\w.)P|T(?<!\w.)p|t(?<!\w.)hị xã|q(?<!\w.)uận|x(?<!\w.)ã|"
+    r"p(?<!\w.)hường|t(?<!\w.)hị trấn")
 _ORGANS: Final = ("Huyện ủy", "Tỉnh ủy", "Thành ủy", "Thị ủy", "Quận ủy", "Đảng bộ", "Đảng ủy", "UBND", "Ủy ban nhân dân", "HĐND",
            "Hội đồng nhân dân", "MTTQ")
 _ORGAN_LEVEL: Final = {"Huyện ủy": "huyện", "Tỉnh ủy": "tỉnh", "Thành ủy": "TP", "Thị ủy": "thị xã", "Quận ủy": "quận"}
@@ -45,25 +52,48 @@ _BODY: Final = re.compile(
     r"Đảng ủy\s+(?:xã|phường|thị trấn|khối)|Huyện ủy|Tỉnh ủy|Thành ủy|Thị ủy|Quận ủy)"
 )
 
-_ORDINAL_WORD: Final = r"(?:một|hai|ba|bốn|tư|năm|lăm|sáu|bảy|bẩy|tám|chín|mười|mươi|mốt|nhất)\b"
-_ORDINAL_WORDS: Final = rf"{_ORDINAL_WORD}(?:\s{_ORDINAL_WORD}){{0,3}}"
-_MEETING_NO: Final = re.compile(rf"\b(lần thứ|kỳ họp thứ|Kỳ họp thứ|phiên họp thứ)\s+(\d+|{_ORDINAL_WORDS})", re.IGNORECASE)
-_TERM: Final = re.compile(r"\bkhóa\s+([IVXLC]{1,7}|\d{1,2})\b", re.IGNORECASE)
-_MEETING_KIND: Final = re.compile(
-    r"\b((?:[Hh]ội nghị|[Pp]hiên họp|[Cc]uộc họp))\s+((?:định kỳ|thường kỳ|thường lệ|giao ban|chuyên đề|trực tuyến|mở rộng)"
+# What find_meeting looks for (tests/test_summariser_metadata.py holds the plain patterns):
+# "\b(lần thứ|kỳ họp thứ|Kỳ họp thứ|phiên họp thứ)\s+(\d+|_ORDINAL_WORDS)", "\bkhóa\s+([IVXLC]{1,7}|\d{1,2})\b",
+# "\b(sơ kết|tổng kết)\b" and "\bhội nghị\b", all re.IGNORECASE, and
+# "\b((?:[Hh]ội nghị|[Pp]hiên họp|[Cc]uộc họp))\s+(…)".
+# The same, each led by a plain character (the regex engine skips to it; "X(?<!\w.)" is "\bX"), and
+# case-insensitive the fast way: lower-case patterns searched in `fold(lead)` (same length, so the
+# offsets are those of `lead`; groups are read from `lead`). Exact: `fold` keeps what is a word
+# character, digit or space, and a character matches a letter of these words under re.IGNORECASE
+# exactly when its fold is that letter, save "i" (also "ı", "İ": fold keeps both) and "s" (also "ſ").
+# "Kỳ họp thứ" is "kỳ họp thứ" once case is aside.
+_ORDINAL_FOLDED: Final = (r"(?:một|ha[iıİ]|ba|bốn|tư|năm|lăm|[sſ]áu|bảy|bẩy|tám|chín|mườ[iıİ]|mươ[iıİ]|mốt|nhất)\b")
+_MEETING_NO_FOLDED: Final = re.compile(
+    r"(l(?<!\w.)ần thứ|k(?<!\w.)ỳ họp thứ|p(?<!\w.)h[iıİ]ên họp thứ)\s+"
+    rf"(\d+|{_ORDINAL_FOLDED}(?:\s{_ORDINAL_FOLDED}){{0,3}})")
+_TERM_FOLDED: Final = re.compile(r"k(?<!\w.)hóa\s+([ivxlcıİ]{1,7}|\d{1,2})\b")
+_MEETING_KIND_LED: Final = re.compile(
+    r"(H(?<!\w.)ội nghị|h(?<!\w.)ội nghị|P(?<!\w.)hiên họp|p(?<!\w.)hiên họp|C(?<!\w.)uộc họp|c(?<!\w.)uộc họp)\s+"
+    r"((?:định kỳ|thường kỳ|thường lệ|giao ban|chuyên đề|trực tuyến|mở rộng)"
     r"(?:\s\((?:mở rộng)\))?(?:\s(?:mở rộng|định kỳ))?)"
 )
-_REVIEW_KIND: Final = re.compile(r"\b(sơ kết|tổng kết)\b", re.IGNORECASE)
+_REVIEW_KIND_FOLDED: Final = re.compile(r"(s(?<!\w.)ơ kết|ſ(?<!\w.)ơ kết|t(?<!\w.)ổng kết)\b")
+_HOI_NGHI_FOLDED: Final = re.compile(r"h(?<!\w.)ộ[iıİ] nghị\b")
 
 _TIME_WORD: Final = r"(?:[Ss]áng|[Cc]hiều|[Tt]ối|[Tt]rưa|[Đđ]êm)"
-_DATE: Final = re.compile(  # (the look-ahead: every match starts with one of these; other positions fail at once)
+_DATE: Final = re.compile(  # (the look-ahead: every match starts with one of these; searched via _DATE_START)
     rf"(?=[SsCcTtĐđNn\d])(?:(?:(?P<tod>{_TIME_WORD})(?:\s+nay)?(?:,?\s*(?:thứ|Thứ)\s+\w+)?,?\s*)?(?P<ngay>[Nn]gày\s*)?"
     r"(?P<d>\d{1,2})\s?[/.-]\s?(?P<m>\d{1,2})(?:\s?[/.-]\s?(?P<y>\d{4}))?(?![\d/])"
     r"|(?:(?P<tod2>" + _TIME_WORD + r")\s+)?[Nn]gày\s+(?P<d2>\d{1,2})\s+tháng\s+(?P<m2>\d{1,2})(?:\s+năm\s+(?P<y2>\d{4}))?)"
 )
+# Where a match of _DATE may start: a time word, "ngày", or the day's digits before "/", "." or "-"
+# (led by a look-ahead, _DATE itself is tried at every position, see `_next_match`).
+_DATE_START: Final = re.compile(
+    r"[SsCcTtĐđNn\d](?:á(?<=[Ss].)ng|h(?<=[Cc].)iều|ố(?<=[Tt].)i|r(?<=[Tt].)ưa|ê(?<=[Đđ].)m|g(?<=[Nn].)ày|"
+    r"(?<=\d)\d?\s?[/.-])")
 _NOT_MEETING_DATE: Final = ci(r"(?:đến|tới|từ|tính đến|trước|sau|số|của|hết|kể từ|ban hành|\d-[A-ZĐ/]+)\s*$")
-_MEETING_WORD: Final = ci(
-    r"hội nghị|kỳ họp|phiên họp|cuộc họp|\bhọp\b|tổ chức|diễn ra|khai mạc|sơ kết|tổng kết|giao ban|làm việc")
+# A sentence about the meeting: `ci(r"hội nghị|kỳ họp|phiên họp|cuộc họp|\bhọp\b|tổ chức|diễn ra|khai mạc|
+# sơ kết|tổng kết|giao ban|làm việc").search(sentence)` is not None, i.e. one of the words is in the fold
+# of the sentence, or "họp" is there as a word (`_about_meeting`; compiled, a loop of `in`). `ci` checks a
+# leading "\b" as "not after a letter or digit" ("_" aside): so does _HOP_WORD.
+_MEETING_WORDS: Final = ("hội nghị", "kỳ họp", "phiên họp", "cuộc họp", "tổ chức", "diễn ra", "khai mạc", "sơ kết",
+                         "tổng kết", "giao ban", "làm việc")
+_HOP_WORD: Final = re.compile(r"h(?<![^\W_].)ọp\b")
 
 # These run over the whole report. A pattern that starts with a character class lets the regex engine
 # skip to the candidates; "X(?<!\w.)" is "\bX" written so (the word start checked after X).
@@ -84,6 +114,23 @@ _FORWARD_BEFORE: Final = ci(
     r"(?:triển khai(?: các)? nhiệm vụ|nhiệm vụ(?: công tác)?(?:, giải pháp)? trọng tâm|phương hướng(?:, nhiệm vụ)?|"
     r"dự kiến|kế hoạch|chương trình công tác|cuối|tới|đến|giai đoạn|nhiệm kỳ|trước|sau|từ)\s*(?:các\s*|trong\s*)?$")
 _YEAR_RANGE_WORDS: Final = ("giai đoạn", "nhiệm kỳ", "đến", "từ", "trước", "sau", "đến hết", "tới")
+
+
+def _next_match(pattern: re.Pattern[str], starts: re.Pattern[str], text: str, pos: int) -> re.Match[str] | None:
+    """`pattern.search(text, pos)`, for a pattern that cannot match empty and whose every match starts
+    where `starts` matches: tried only there. (`search` tries `match` at each position from `pos` in
+    turn and both see the whole string, look-behinds included; `starts` is led by a plain character or
+    a class, so the regex engine skips to the candidates, where `pattern` itself, led by `\b`, a
+    group or a look-ahead, is tried at every position.) `finditer` is this from each match's end."""
+    while True:
+        c = starts.search(text, pos)
+        if c is None:
+            return None
+        at = c.start()
+        m = pattern.match(text, at)
+        if m is not None:
+            return m
+        pos = at + 1
 
 
 def _year_range_before(window: str) -> bool:
@@ -174,24 +221,34 @@ def _place(level: str, name: str) -> str | None:
     return f"{level} {' '.join(words)}"
 
 
+def _names_organ(text: str) -> bool:
+    """`any(organ in text for organ in _ORGANS)` (a loop: compiled, `any` of a generator is slower)."""
+    for organ in _ORGANS:  # noqa: SIM110
+        if organ in text:
+            return True
+    return False
+
+
 def find_unit(lead: str, content: list[str], opening: str | None = None) -> str | None:
     """The unit named with an organ in the lead, else named in the title or first sentence, else with
     an organ in the body. A place named in passing ("đường phố thị trấn X") is not the unit."""
     for texts, plain in (([lead], False), ([opening if opening is not None else lead], True), (content, False)):
         for text in texts:
-            if not plain and not any(organ in text for organ in _ORGANS):
+            if not plain and not _names_organ(text):
                 continue  # every match names one
-            for m in (_PLACE if plain else _ORGAN_PLACE).finditer(text):
-                if _GUEST.search(text[max(0, m.start() - 80): m.start()]):
-                    continue
-                if plain:
-                    place = _place(m.group(1), m.group(2))
-                elif m.group(1):
-                    place = _place(_ORGAN_LEVEL[m.group(1)], m.group(2))
-                else:
-                    place = _place(m.group(3), m.group(4))
-                if place:
-                    return place
+            pattern, starts = (_PLACE, _PLACE_START) if plain else (_ORGAN_PLACE, _ORGAN_PLACE_START)
+            m = _next_match(pattern, starts, text, 0)  # (`pattern.finditer(text)`, see `_next_match`)
+            while m is not None:
+                if not _GUEST.search(text[max(0, m.start() - 80): m.start()]):
+                    if plain:
+                        place = _place(m.group(1), m.group(2))
+                    elif m.group(1):
+                        place = _place(_ORGAN_LEVEL[m.group(1)], m.group(2))
+                    else:
+                        place = _place(m.group(3), m.group(4))
+                    if place:
+                        return place
+                m = _next_match(pattern, starts, text, m.end())
     return None
 
 
@@ -202,23 +259,38 @@ _BODY_NAMES: Final = ((re.compile(r"^BTV\b"), "Ban Thường vụ"), (re.compile
 # Every body named starts with one of these: the search for them starts at the first.
 _BODY_WORDS: Final = ("Ban Chấp hành Đảng bộ", "Ban Thường vụ", "BTV", "Thường trực", "UBND", "Ủy ban nhân dân", "HĐND",
                "Hội đồng nhân dân", "Đảng ủy", "Huyện ủy", "Tỉnh ủy", "Thành ủy", "Thị ủy", "Quận ủy")
+# Where a match of _BODY may start: "\b" and one of these ("X(?<!\w.)" is "\bX": X is a word character).
+_BODY_START: Final = re.compile("|".join(rf"{w[0]}(?<!\w.){re.escape(w[1:])}" for w in _BODY_WORDS))
+# Every match of _HELD holds one of these, and ends within 60 characters (40 + "long trọng " + "tiến hành");
+# its last "\b" looks at the character after: a 64-character window gives the same answer as the rest.
+_HELD_VERBS: Final = ("tổ chức", "họp", "khai mạc", "tiến hành")
+_HELD_WINDOW: Final = 64
+
+
+def _held_verb(rest: str) -> bool:
+    """`any(verb in rest for verb in _HELD_VERBS)` (a loop, as `_names_organ`)."""
+    for verb in _HELD_VERBS:  # noqa: SIM110
+        if verb in rest:
+            return True
+    return False
 
 
 def find_body(lead: str) -> str | None:
     """The organ that met: the one named after "Hội nghị", else the first in the lead."""
-    first = min((i for i in map(lead.find, _BODY_WORDS) if i >= 0), default=-1)
-    if first < 0:
+    # (`_BODY.finditer(lead)`, see `_next_match`; every match starts with one of _BODY_WORDS)
+    m = _next_match(_BODY, _BODY_START, lead, 0)
+    if m is None:
         return None
     after = _MEETING_OF.search(lead)
     candidates = []
-    for m in _BODY.finditer(lead, first):
+    while m is not None:
         if after and m.start() == after.end():
             rank = 0
-        elif _HELD.match(lead[m.end():]):
-            rank = 1  # the subject of "tổ chức hội nghị"
         else:
-            rank = 2
+            rest = lead[m.end(): m.end() + _HELD_WINDOW]
+            rank = 1 if _held_verb(rest) and _HELD.match(rest) else 2  # 1: the subject of "tổ chức hội nghị"
         candidates.append((rank, m.start(), m.group(1)))
+        m = _next_match(_BODY, _BODY_START, lead, m.end())
     if not candidates:
         return None
     body = min(candidates)[2]
@@ -229,25 +301,26 @@ def find_body(lead: str) -> str | None:
 
 def find_meeting(lead: str, body: str | None, period: str | None = None) -> str | None:
     """ "Hội nghị lần thứ 24, khóa XXVI", "Kỳ họp thứ 7, khóa XVI", "Hội nghị định kỳ (mở rộng)"."""
-    m = _MEETING_NO.search(lead)
-    term = _TERM.search(lead)
+    low = fold(lead)
+    m = _MEETING_NO_FOLDED.search(low)  # (_MEETING_NO in `lead`, see _MEETING_NO_FOLDED)
     if m:
-        number = m.group(2).strip()
-        kind = m.group(1).lower()
+        term = _TERM_FOLDED.search(low)
+        number = lead[m.start(2): m.end(2)].strip()
+        kind = lead[m.start(1): m.end(1)].lower()
         if kind.startswith("kỳ họp"):
             out = f"Kỳ họp thứ {number}"
         elif kind.startswith("phiên"):
             out = f"Phiên họp thứ {number}"
         else:
             out = f"Hội nghị {body + ' ' if body else ''}lần thứ {number}"
-        return out + (f", khóa {term.group(1)}" if term else "")
-    k = _MEETING_KIND.search(lead)
+        return out + (f", khóa {lead[term.start(1): term.end(1)]}" if term else "")
+    k = _MEETING_KIND_LED.search(lead)
     if k:
         return f"{k.group(1).capitalize()} {k.group(2)}" + (f" {body}" if body else "")
-    review = _REVIEW_KIND.search(lead)
-    if review and period:
-        return f"Hội nghị {review.group(1).lower()} {period}"
-    if re.search(r"\bhội nghị\b", lead, re.IGNORECASE) and body:
+    review = _REVIEW_KIND_FOLDED.search(low) if period else None
+    if review:
+        return f"Hội nghị {lead[review.start(1): review.end(1)].lower()} {period}"
+    if body and _HOI_NGHI_FOLDED.search(low):
         return f"Hội nghị {body}"
     return None
 
@@ -256,14 +329,77 @@ _MONTH_YEAR: Final = tuple(  # (?:tháng|Quý|quý)\s+(?:\d{1,2}|[IV]{1,3}|[1-4]
     re.compile(rf"{word}\s+(?:\d{{1,2}}|[IV]{{1,3}}|[1-4])\s*/\s*(\d{{4}})") for word in ("tháng", "Quý", "quý"))
 
 
+def _year_words(part: str) -> list[re.Match[str]]:
+    """`_merged(_PERIOD_YEAR_WORDS, part)`, each pattern tried only where its word is.
+
+    Every match of those patterns starts with its word, which holds "ăm": "năm"/"Năm" one character
+    before an "ăm", "cả năm"/"Cả năm" four before. No match holds the start of another of the same
+    pattern (the word is followed by spaces and digits), so a pattern's `finditer` is its `match` at
+    each such place; sorted and merged as `_merged` does."""
+    found: list[tuple[int, int, re.Match[str]]] = []
+    i = part.find("ăm")
+    while i >= 0:
+        if i >= 4 and part[i - 1] == "n" and part[i - 2] == " " and part[i - 3] == "ả":
+            c = part[i - 4]
+            order = 2 if c == "c" else 3 if c == "C" else -1
+            if order >= 0:
+                m = _PERIOD_YEAR_WORDS[order].match(part, i - 4)
+                if m is not None:
+                    found.append((i - 4, order, m))
+        if i >= 1:
+            c = part[i - 1]
+            order = 0 if c == "n" else 1 if c == "N" else -1
+            if order >= 0:
+                m = _PERIOD_YEAR_WORDS[order].match(part, i - 1)
+                if m is not None:
+                    found.append((i - 1, order, m))
+        i = part.find("ăm", i + 2)
+    return _merge_found(found)
+
+
+def _month_years(part: str) -> list[re.Match[str]]:
+    """`_merged(_MONTH_YEAR, part)`, each pattern tried only where its word is (as `_year_words`:
+    no match holds the start of another of the same pattern, whose word starts it)."""
+    found: list[tuple[int, int, re.Match[str]]] = []
+    i = part.find("tháng")
+    while i >= 0:
+        m = _MONTH_YEAR[0].match(part, i)
+        if m is not None:
+            found.append((i, 0, m))
+        i = part.find("tháng", i + 1)
+    i = part.find("uý", 1)
+    while i >= 0:
+        c = part[i - 1]
+        order = 1 if c == "Q" else 2 if c == "q" else -1
+        if order >= 0:
+            m = _MONTH_YEAR[order].match(part, i - 1)
+            if m is not None:
+                found.append((i - 1, order, m))
+        i = part.find("uý", i + 1)
+    return _merge_found(found)
+
+
+def _merge_found(found: list[tuple[int, int, re.Match[str]]]) -> list[re.Match[str]]:
+    """The tail of `_merged`: leftmost first, the earlier pattern first at one start, no overlaps."""
+    if len(found) > 1:
+        found.sort(key=lambda f: (f[0], f[1]))
+    out: list[re.Match[str]] = []
+    end = -1
+    for start, _, m in found:
+        if start >= end:
+            out.append(m)
+            end = max(m.end(), start + 1)
+    return out
+
+
 def _year_votes(lead: str, text: str) -> Counter[int]:
     votes: Counter[int] = Counter()
     for weight, part in ((3, lead), (1, text)):
-        for m in _merged(_PERIOD_YEAR_WORDS, part):
+        for m in _year_words(part):
             if not _year_range_before(part[max(0, m.start() - 15): m.start()]):
                 votes[int(m.group(1))] += weight
         if "/" in part:  # every match has one
-            for m in _merged(_MONTH_YEAR, part):
+            for m in _month_years(part):
                 votes[int(m.group(1))] += weight
     return votes
 
@@ -277,12 +413,25 @@ def infer_year(lead: str, text: str) -> int | None:
     return max(y for y, v in votes.items() if v == best)
 
 
+def _about_meeting(sentence: str) -> bool:
+    low = fold(sentence)
+    for word in _MEETING_WORDS:
+        if word in low:
+            return True
+    return "họp" in low and _HOP_WORD.search(low) is not None
+
+
 def find_date(lead_sentences: list[str], year: int | None, period: str | None, text: str) -> date | None:
     """The meeting date: a date with "Sáng/Chiều/Ngày" in a sentence about the meeting."""
     for sentence in lead_sentences:
-        if not _MEETING_WORD.search(sentence):
+        if not _about_meeting(sentence):
             continue
-        for m in _DATE.finditer(sentence):
+        pos = 0
+        while True:  # (`_DATE.finditer(sentence)`: its matches are never empty)
+            m = _next_match(_DATE, _DATE_START, sentence, pos)
+            if m is None:
+                break
+            pos = m.end()
             tod = m.group("tod") or m.group("tod2")
             has_day_word = bool(m.group("ngay")) or m.group("d2") is not None
             if not (tod or has_day_word):
@@ -316,18 +465,19 @@ def find_period(lead: list[str], text: str, year: int | None) -> str | None:
     quarters before a whole year."""
     for part in (*lead, text):
         found: list[tuple[int, int, str]] = []
-        for m in _PERIOD_MONTHS.finditer(part):
+        has_thang = "tháng" in part  # (every match of _PERIOD_MONTHS and _PERIOD_MONTH holds it)
+        for m in (_PERIOD_MONTHS.finditer(part) if has_thang else ()):
             n = int(m.group(1))
             if not 1 <= n <= 11 or _forward(part, m.start()):
                 continue
             y = m.group(3) or (str(year) if year else None)
             found.append((0, m.start(), f"{n} tháng đầu năm {y}" if y else f"{n} tháng đầu năm"))
-        for m in _PERIOD_QUARTER.finditer(part):
+        for m in (_PERIOD_QUARTER.finditer(part) if "uý" in part else ()):  # (every match holds "uý")
             if _forward(part, m.start()):
                 continue
             y = m.group(2) or (str(year) if year else None)
             found.append((1, m.start(), f"quý {m.group(1)}/{y}" if y else f"quý {m.group(1)}"))
-        for m in _PERIOD_MONTH.finditer(part):
+        for m in (_PERIOD_MONTH.finditer(part) if has_thang else ()):
             mo = int(m.group(1))
             if not 1 <= mo <= 12 or _forward(part, m.start()):
                 continue
@@ -336,7 +486,7 @@ def find_period(lead: list[str], text: str, year: int | None) -> str | None:
         if found:
             return min(found)[2]
     for part in (*lead, text):
-        for m in _PERIOD_YEAR.finditer(part):
+        for m in (_PERIOD_YEAR.finditer(part) if "ăm" in part else ()):  # (every match holds "ăm")
             if not _year_range_before(part[max(0, m.start() - 15): m.start()]) and not _forward(part, m.start()):
                 return f"năm {m.group(1)}"
     return f"năm {year}" if year else None

@@ -64,3 +64,77 @@ def test_figure_text_is_a_slice_of_the_clause():
     clause = "Thu ngân sách nhà nước tháng 8 ước đạt 65 tỷ đồng; lũy kế đạt 253 tỷ đồng, bằng 38,18% dự toán"
     for f in find_figures(clause):
         assert clause[f.start:f.end] == f.text
+
+
+# --- The fast paths of figures.py give the answers of the plain code they replace --------------------
+
+import random  # noqa: E402
+import re  # noqa: E402
+
+from summariser import figures  # noqa: E402
+from summariser.fastre import fold  # noqa: E402
+
+_SEED = 20261123
+_TRICKY = ["İ", "ı", "ſ", "K", "Σ", "٣", "x", "_", "\n", "  "]
+
+
+def _strings(words: list[str], seps: tuple[str, ...], n: int = 4000) -> list[str]:
+    rng = random.Random(_SEED)
+    return ["".join(rng.choice(words) + rng.choice(seps) for _ in range(rng.randrange(0, 10))) for _ in range(n)]
+
+
+def _parse_number_plain(token: str) -> float | None:
+    if "/" in token:
+        return None
+    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", token):
+        return float(token.replace(".", "").replace(",", "."))
+    if re.fullmatch(r"\d+(?:,\d+)?", token):
+        return float(token.replace(",", "."))
+    if re.fullmatch(r"\d+\.\d{1,2}", token):
+        return float(token)
+    return None
+
+
+def test_parse_number_is_the_regexes():
+    for token in _strings(["1", "12", "123", "1234", "٣", "0", "x", ""], ("", ".", ",", "/", " ", ".,")):
+        assert figures.parse_number(token) == _parse_number_plain(token), token
+
+
+def test_skip_before_is_the_plain_ends_with():
+    words = ["tháng", "Năm", "NGÀY", "lần thứ", "T.Ư", "QL", "số", "x", "giai đoạn", "ngàyx", "khóa", "Σ", "ſố", "İ"]
+    for text in _strings(words, ("", " ", "  ", "\n", ",")):
+        assert figures._skip_before(text) == figures._ends_with(text, figures._BEFORE_SKIP), text
+
+
+def test_unit_grouped_by_first_character_is_the_plain_alternation():
+    plain = re.compile(rf"(?:\s?%|\s?{figures._MULTIPLIER}(?:\s{figures._MEASURE})?|\s?{figures._MEASURE})"
+                       r"(?:\s?/\s?(?:xã|người|hộ|năm|tháng|ha|km|lao động))?(?!\w)")
+    words = [*figures._MEASURE[3:-1].split("|"), "triệu", "tỷ", "nghìn", "%", "/", "năm", "x", "2", "²", *_TRICKY]
+    for text in _strings(words, ("", " ", " /", "/")):
+        a, b = plain.match(text), figures._UNIT.match(text)
+        assert (a and a.span()) == (b and b.span()), text
+
+
+def test_verb_folded_is_the_case_insensitive_pattern():
+    plain = re.compile(r"\s(?:ước đạt|ước|đạt|tăng|giảm|bằng|chiếm|được|là|có|lên|gồm|thu)(?=\s)", re.IGNORECASE)
+    words = ["ước đạt", "ước", "đạt", "tăng", "giảm", "GIẢM", "gıảm", "gİảm", "chiếm", "Được", "là", "thu", "x", *_TRICKY]
+    for text in _strings(words, ("", " ", "\n", ",")):
+        a, b = plain.search(" " + text), figures._VERB_FOLDED.search(fold(" " + text))
+        assert (a and a.span()) == (b and b.span()), text
+
+
+def test_figures_are_found_tuples():
+    figs = find_figures("đạt 77,9% kế hoạch, tăng 12,6%")
+    assert all(type(f) is figures.Found for f in figs)
+    assert figs[0] == figures.Found(figs[0].start, figs[0].end, "77,9%", 77.9, "%", figs[0].label)
+
+
+def test_label_gates_are_the_plain_checks():
+    words = ["và", ",", ";", "(", "đồng thời", "Trong đó", "RIÊNG", "cụ thể", "qua đó", "kết quả", "Kết", "x", "ước",
+             "đạt", "Đạt", "tăng", *_TRICKY]
+    for text in _strings(words, ("", " ", ", ", "  ")):
+        if not text or fold(text[0]) not in figures._LEAD_FILLER_FIRST:
+            assert figures._LEAD_FILLER.match(text) is None, text
+        tail = fold(text.rstrip()[-figures._TRAILING_LONGEST:])
+        fast = bool(tail) and tail.endswith(figures._TRAILING_ENDS.get(tail[-1], ()))
+        assert fast == tail.endswith(figures._LABEL_TRAILING_WORDS), text

@@ -97,3 +97,114 @@ def test_all_capitals_title_is_read_for_unit_body_and_period():
                   "bằng 28% dự toán; hoàn thành kiểm điểm tập thể, cá nhân năm 2023.")
     assert (s.unit, s.body, s.period) == ("phường Trần Phú", "Đảng ủy phường", "quý I/2024")
     assert s.title == "BÁO CÁO KẾT QUẢ QUÝ I NĂM 2024 CỦA ĐẢNG ỦY PHƯỜNG TRẦN PHÚ"
+
+
+# --- The fast paths of metadata.py give the answers of the plain patterns they replace ---------------
+
+import random  # noqa: E402
+import re  # noqa: E402
+
+from summariser import metadata  # noqa: E402
+from summariser.fastre import ci, fold  # noqa: E402
+
+_SEED = 20261123
+# Letters whose case-insensitive matches are not only their upper and lower case.
+_TRICKY = ["İ", "ı", "ſ", "K", "Σ", "ẞ", "٣", "x", "_", "\n", "  ", "/", "-", ".", ","]
+
+
+def _strings(words: list[str], n: int = 3000) -> list[str]:
+    rng = random.Random(_SEED)
+    seps = ("", " ", " ", ", ", "\n", "/", ".")
+    return ["".join(rng.choice(words) + rng.choice(seps) for _ in range(rng.randrange(0, 12))) for _ in range(n)]
+
+
+def _cased(words: list[str]) -> list[str]:
+    return [v for w in words for v in (w, w.upper(), w.capitalize(), w.replace("i", "ı").replace("s", "ſ"),
+                                        w.replace("i", "İ").replace("k", "K"))]
+
+
+def _all(pattern: re.Pattern[str], starts: re.Pattern[str], text: str, pos: int = 0) -> list[re.Match[str]]:
+    out = []
+    m = metadata._next_match(pattern, starts, text, pos)
+    while m is not None:
+        out.append(m)
+        m = metadata._next_match(pattern, starts, text, m.end())
+    return out
+
+
+def _same(a: list[re.Match[str]], b: list[re.Match[str]]) -> bool:
+    return [(m.span(), m.groups()) for m in a] == [(m.span(), m.groups()) for m in b]
+
+
+def test_candidate_starts_find_what_finditer_finds():
+    cases = [
+        (metadata._DATE, metadata._DATE_START,
+         ["Sáng", "sáng", "Chiều", "tối", "Trưa", "đêm", "Đêm", "ngày", "Ngày", "nay", "thứ", "Thứ", "hai", "9", "10",
+          "2023", "123", "/", "-", ".", "tháng", "năm", "xSáng", "S", "T", "n", "5 /", "12.", *_TRICKY]),
+        (metadata._BODY, metadata._BODY_START,
+         [*metadata._BODY_WORDS, "huyện", "xã", "TP.", "Ban Chấp hành", "Đảng bộ", "xHuyện ủy", "Ban", "khối", "BTVx",
+          *_TRICKY]),
+        (metadata._ORGAN_PLACE, metadata._ORGAN_PLACE_START,
+         ["Huyện ủy", "Tỉnh ủy", "Thành ủy", "Đảng bộ", "Đảng ủy", "UBND", "Ủy ban nhân dân", "Ủy ban MTTQ", "Việt Nam",
+          "HĐND", "MTTQ", "huyện", "xã", "Gia", "Lộc", "Bình", "12", "TP", "xUBND", *_TRICKY]),
+        (metadata._PLACE, metadata._PLACE_START,
+         ["huyện", "tỉnh", "thành phố", "TP", "TP.", "Tp", "thị xã", "quận", "xã", "phường", "thị trấn", "Gia", "Lộc",
+          "Mỹ", "Thạnh", "3", "12", "xhuyện", "Hội", *_TRICKY]),
+    ]
+    for pattern, starts, words in cases:
+        for text in _strings(words):
+            assert _same(_all(pattern, starts, text), list(pattern.finditer(text))), (pattern.pattern[:30], text)
+            if len(text) > 3:
+                assert _same(_all(pattern, starts, text, 3), list(pattern.finditer(text, 3))), text
+
+
+_ORDINAL_WORD = r"(?:một|hai|ba|bốn|tư|năm|lăm|sáu|bảy|bẩy|tám|chín|mười|mươi|mốt|nhất)\b"
+_MEETING_NO = re.compile(rf"\b(lần thứ|kỳ họp thứ|Kỳ họp thứ|phiên họp thứ)\s+(\d+|{_ORDINAL_WORD}(?:\s{_ORDINAL_WORD}){{0,3}})",
+                         re.IGNORECASE)
+_TERM = re.compile(r"\bkhóa\s+([IVXLC]{1,7}|\d{1,2})\b", re.IGNORECASE)
+_MEETING_KIND = re.compile(
+    r"\b((?:[Hh]ội nghị|[Pp]hiên họp|[Cc]uộc họp))\s+((?:định kỳ|thường kỳ|thường lệ|giao ban|chuyên đề|trực tuyến|mở rộng)"
+    r"(?:\s\((?:mở rộng)\))?(?:\s(?:mở rộng|định kỳ))?)")
+_REVIEW_KIND = re.compile(r"\b(sơ kết|tổng kết)\b", re.IGNORECASE)
+_HOI_NGHI = re.compile(r"\bhội nghị\b", re.IGNORECASE)
+
+
+def test_meeting_patterns_are_the_case_insensitive_ones():
+    words = _cased(["lần thứ", "kỳ họp thứ", "phiên họp thứ", "khóa", "XXVI", "iv", "12", "một", "hai", "sáu", "mười",
+                    "mươi", "nhất", "sơ kết", "tổng kết", "hội nghị", "phiên họp", "cuộc họp", "định kỳ", "mở rộng",
+                    "(mở rộng)", "giao ban", "x"]) + _TRICKY
+    pairs = [(_MEETING_NO, metadata._MEETING_NO_FOLDED), (_TERM, metadata._TERM_FOLDED),
+             (_REVIEW_KIND, metadata._REVIEW_KIND_FOLDED), (_HOI_NGHI, metadata._HOI_NGHI_FOLDED)]
+    for text in _strings(words):
+        low = fold(text)
+        assert len(low) == len(text)
+        for plain, folded in pairs:
+            a, b = plain.search(text), folded.search(low)
+            assert (a and (a.span(), a.regs)) == (b and (b.span(), b.regs)), (plain.pattern[:20], text)
+        a, b = _MEETING_KIND.search(text), metadata._MEETING_KIND_LED.search(text)
+        assert (a and (a.span(), a.groups())) == (b and (b.span(), b.groups())), text
+
+
+def test_held_window_is_the_rest():
+    words = ["đã", "long trọng", "tổ chức", "họp", "khai mạc", "tiến hành", "x" * 9, "hội nghị", ".", ";", "xhọp",
+             "họpx", "Hội nghị", *_TRICKY]
+    for text in _strings(words, 4000):
+        rest = text[: metadata._HELD_WINDOW]
+        fast = metadata._held_verb(rest) and metadata._HELD.match(rest) is not None
+        assert fast == (metadata._HELD.match(text) is not None), text
+
+
+def test_year_word_scans_are_the_merged_patterns():
+    words = ["năm", "Năm", "cả năm", "Cả năm", "xnăm", "lăm", "ăm", "cả", "tháng", "quý", "Quý", "uý", "IV", "3", "/",
+             "2023", "-", "–", "giai đoạn", "NĂM", "ả năm", *_TRICKY]
+    for text in _strings(words, 4000):
+        assert _same(metadata._year_words(text), metadata._merged(metadata._PERIOD_YEAR_WORDS, text)), text
+        assert _same(metadata._month_years(text), metadata._merged(metadata._MONTH_YEAR, text)), text
+
+
+def test_about_meeting_is_the_folded_pattern():
+    plain = ci(r"hội nghị|kỳ họp|phiên họp|cuộc họp|\bhọp\b|tổ chức|diễn ra|khai mạc|sơ kết|tổng kết|giao ban|làm việc")
+    words = _cased(["hội nghị", "kỳ họp", "họp", "xhọp", "họpx", "tổ chức", "diễn ra", "khai mạc", "sơ kết", "giao ban",
+                    "làm việc", "x"]) + _TRICKY
+    for text in _strings(words):
+        assert metadata._about_meeting(text) == (plain.search(text) is not None), text
