@@ -267,7 +267,7 @@ def _locate(text: str, first: bool = False) -> list[_Located]:
         um = _UNIT.match(after)
         if not um and after[:1].isalpha():
             continue  # part of a code ("3G", "4B")
-        token = m.group()
+        token = text[start:end]  # (m.group())
         before = text[max(0, start - 30): start]
         unit: str | None = None
         value: float | None
@@ -282,7 +282,7 @@ def _locate(text: str, first: bool = False) -> list[_Located]:
             if _AFTER_SKIP.match(after) or _skip_before(before):
                 continue
             if um:
-                unit = um.group(0).strip().lstrip("/").strip() or None
+                unit = after[:um.end()].strip().lstrip("/").strip() or None  # (um.group(0): it starts at 0)
                 end += um.end()
             elif _is_year(token) or not (_count_verb_before(before) and _SPACE_LOWER.match(after)):
                 continue

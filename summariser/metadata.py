@@ -9,7 +9,6 @@ from the periods the report itself names ("3 tháng cuối năm 2019").
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
@@ -392,15 +391,19 @@ def _merge_found(found: list[tuple[int, int, re.Match[str]]]) -> list[re.Match[s
     return out
 
 
-def _year_votes(lead: str, text: str) -> Counter[int]:
-    votes: Counter[int] = Counter()
+def _year_votes(lead: str, text: str) -> dict[int, int]:
+    """Votes per year (a plain dict: compiled, a `Counter` calls its Python `__missing__`)."""
+    votes: dict[int, int] = {}
     for weight, part in ((3, lead), (1, text)):
         for m in _year_words(part):
-            if not _year_range_before(part[max(0, m.start() - 15): m.start()]):
-                votes[int(m.group(1))] += weight
+            start = m.start()
+            if not _year_range_before(part[max(0, start - 15): start]):
+                year = int(m.group(1))
+                votes[year] = votes.get(year, 0) + weight
         if "/" in part:  # every match has one
             for m in _month_years(part):
-                votes[int(m.group(1))] += weight
+                year = int(m.group(1))
+                votes[year] = votes.get(year, 0) + weight
     return votes
 
 
