@@ -111,6 +111,23 @@ def _is_byline(line: str) -> bool:
     return all(w[0].isupper() for w in words) and (len(words) <= 4 or "-" in line or "," in line)
 
 
+# The last sentence end of a line and what follows it (no further sentence end).
+_LAST_SENTENCE_END: Final = re.compile(r"[.!?…][\"”’)]*\s+(?=[^.!?…]+$)")
+
+
+def _without_trailing_credit(line: str) -> str:
+    """Text crawled without line breaks runs the byline into the last paragraph ("... hiện nay…
+    THANH MAI - THANH CƯƠNG"): a credit or an all-capitals signature after the last sentence goes."""
+    m = _LAST_SENTENCE_END.search(line) if len(line) > 120 else None
+    if m is None:
+        return line
+    tail = line[m.end():]
+    words = _words(tail)
+    credit = _CREDIT.match(tail) or (
+        0 < len(words) <= 8 and _is_upper_line(tail) and not any(ch.isdigit() for ch in tail))
+    return line[: m.start() + 1].rstrip() if credit else line
+
+
 def _is_caption(line: str, raw: list[str], i: int) -> bool:
     """Photo captions: a short line repeated in the two lines around it, or people attending/speaking."""
     if len(line) > 250:
@@ -148,6 +165,8 @@ def strip_boilerplate(text: str) -> str:
     # Bylines and credits at the end.
     while kept and (_is_byline(kept[-1]) or _is_menu(kept[-1])):
         kept.pop()
+    if kept:
+        kept[-1] = _without_trailing_credit(kept[-1])
     # A dateline before the lead ("BẮC GIANG – Ngày 18/7, ...", "(BGĐT) - ...").
     for i, line in enumerate(kept[:4]):
         m = _DATELINE.match(line)

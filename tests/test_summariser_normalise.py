@@ -85,6 +85,17 @@ def test_bylines_and_credits_at_the_end_are_removed():
         assert clean_text(body + "\n" + tail) == body, tail
 
 
+def test_a_byline_run_into_the_last_paragraph_is_removed():
+    """Crawled without line breaks, the credit follows the last sentence on the same line."""
+    last = ("Đồng thời, tăng cường củng cố tổ chức cơ sở đảng; chú trọng xây dựng đội ngũ cán bộ nhằm đáp "
+            "ứng yêu cầu, nhiệm vụ trong tình hình hiện nay.")
+    for credit in ("THANH MAI - THANH CƯƠNG", "Tin, ảnh: Quốc Phương"):
+        assert strip_boilerplate(f"Tiêu đề\n{last} {credit}").endswith("tình hình hiện nay.")
+    # A last sentence that merely ends in capitals or a short unfinished phrase is left alone.
+    for tail in ("Ý KIẾN CỦA 2 ĐẠI BIỂU", "Theo đó, huyện tiếp tục chỉ đạo các xã hoàn thành kế hoạch"):
+        assert strip_boilerplate(f"Tiêu đề\n{last} {tail}").endswith(tail)
+
+
 def test_dateline_before_the_lead_is_removed():
     out = clean_text("Tiêu đề bài viết về hội nghị\nBẮC GIANG – Ngày 18/7, Huyện ủy Lạng Giang tổ chức sơ kết công tác.")
     assert out.splitlines()[1] == "Ngày 18/7, Huyện ủy Lạng Giang tổ chức sơ kết công tác."
