@@ -130,23 +130,24 @@ def trim_lead(p: Piece, *, task: bool) -> Piece:
 def drop_addressee(p: Piece) -> Piece:
     """ "đồng chí X đề nghị các cấp, các ngành cần phát huy ..." -> "phát huy ..."."""
     text = p.text
-    m = cues.DIRECTIVE.search(text)
+    m = cues.DIRECTIVE.search(text, at=p.start)  # (`at=`: slices of the report, read lower-cased once)
     start = 0
     head = text[: m.start()] if m else ""
-    connector = cues.LEAD_CONNECTOR.match(head)
-    if m and cues.ACTION.match(head[connector.end():] if connector else head):
+    connector = cues.LEAD_CONNECTOR.match(head, at=p.start)
+    skip = connector.end() if connector else 0
+    if m and cues.ACTION.match(head[skip:], at=p.start + skip):
         return p  # "Tăng cường ..., phấn đấu hoàn thành ...": the clause is the task itself
     if m and m.start() < len(text) * 0.7:
         start = m.end()
     else:
         # "Cấp ủy, chính quyền các cấp cần xác định ...": an addressee then "cần".
         need = re.search(r"\s(?:cần phải|cần|phải)\s", text[:120])
-        if not need or cues.ACTION.search(text[: need.start()]):
+        if not need or cues.ACTION.search(text[: need.start()], at=p.start):
             return p
         return sub_piece(p, need.end(), len(text))
     rest = text[start:]
     need = re.search(r"\s(?:cần phải|cần|phải)\s", rest[:160])
-    if need and not cues.ACTION.search(rest[: need.start()]):
+    if need and not cues.ACTION.search(rest[: need.start()], at=p.start + start):
         return sub_piece(p, start + need.end(), len(text))
     for a in cues.ACTION.finditer(rest):
         before = rest[: a.start()]
@@ -198,21 +199,42 @@ _DROPPABLE = [
     re.compile(r"\s(?:trên|tại) địa bàn(?: (?:toàn )?(?:huyện|tỉnh|xã|thành phố|thị xã|phường|thị trấn))?(?=[\s,;]|$)"),
     re.compile(r"\s\([^()]{1,80}\)"),
 ]
-# A text each match of the pattern above holds (patterns start with optional marks: no regex prefix).
+# A text each match of the pattern above holds (patterns start with optional marks: no regex prefix),
+# and how far before it a match may start: "marks" = over spaces and commas only (what the pattern has
+# before that text), else at most that many characters ("về việc " before "thực hiện").
 _DROPPABLE_NEEDS: Final = (("ngày ",), ("theo ", "của Ban"), ("của ",), ("của ",), ("thực hiện ", "triển khai "),
                     (" địa bàn",), ("(",))
+_DROPPABLE_BACK: Final[tuple[str | int, ...]] = ("marks", "marks", "marks", "marks", 9, 5, 1)
+
+
+def _first_start(text: str, needs: tuple[str, ...], back: str | int) -> int:
+    """The earliest a droppable match can start in `text` (-1: none can): no match holds its text
+    before the first occurrence of it, and only `back` may come before that in a match."""
+    first = -1
+    for need in needs:
+        i = text.find(need)
+        if i >= 0 and (first < 0 or i < first):
+            first = i
+    if first <= 0:
+        return first
+    if isinstance(back, int):
+        return max(0, first - back)
+    while first and (text[first - 1].isspace() or text[first - 1] == ","):
+        first -= 1
+    return first
 
 
 def drop_inner(p: Piece) -> list[Piece]:
     """Drop document references, attributions and places inside a long clause (kept parts in order)."""
     kept = [p]
-    for pattern, needs in zip(_DROPPABLE, _DROPPABLE_NEEDS, strict=True):
+    for pattern, needs, back in zip(_DROPPABLE, _DROPPABLE_NEEDS, _DROPPABLE_BACK, strict=True):
         if _within(kept, TARGET_WORDS):
             break
         out: list[Piece] = []
         for k in kept:
             prev = 0
-            for m in pattern.finditer(k.text) if any(need in k.text for need in needs) else ():
+            begin = _first_start(k.text, needs, back)
+            for m in pattern.finditer(k.text, begin) if begin >= 0 else ():
                 if m.start() > prev:
                     out.append(sub_piece(k, prev, m.start()))
                 prev = m.end()

@@ -49,10 +49,10 @@ def check_report(text: str, *, cleaned: str | None = None) -> Rejection | None:
     return check(text, cleaned)
 
 
-def _item(d: Draft) -> dict[str, object]:
+def _item(d: Draft, text: str) -> dict[str, object]:
     """An `Item` as the data `Summary.model_validate` takes (one validation for the whole summary is
     a third of the cost of building each item and span as a model)."""
-    return {"text": d.text, "source": [{"start": p.start, "end": p.end} for p in d.sources]}
+    return {"text": text, "source": [{"start": p.start, "end": p.end} for p in d.sources]}
 
 
 def _truncated(cleaned: str) -> bool:
@@ -74,7 +74,8 @@ def summarise(text: str, *, title: str | None = None) -> Summary:
     cleaned = clean_text(text)
     fastre.begin(cleaned)  # offsets of pieces index into `cleaned`
     lay = layout(cleaned)
-    drafts = _dedupe(lay.drafts)
+    kept = _dedupe(lay.drafts)  # (draft, its text)
+    drafts = [d for d, _ in kept]
 
     figures: list[dict[str, object]] = []  # `Figure`s, validated with the summary
     seen: set[tuple[int, int]] = set()
@@ -103,9 +104,9 @@ def summarise(text: str, *, title: str | None = None) -> Summary:
         "title": title if title is not None else (lay.title.text if lay.title else None),
         "date": metadata.find_date(lead_sentences, year, period, whole),
         "period": period,
-        "results": [_item(d) for d in drafts if d.section == "results"],
-        "shortcomings": [_item(d) for d in drafts if d.section == "shortcomings"],
-        "tasks": [_item(d) for d in drafts if d.section == "tasks"],
+        "results": [_item(d, text) for d, text in kept if d.section == "results"],
+        "shortcomings": [_item(d, text) for d, text in kept if d.section == "shortcomings"],
+        "tasks": [_item(d, text) for d, text in kept if d.section == "tasks"],
         "figures": figures,
         "engine": "extractive",
         "engine_version": ENGINE_VERSION,
@@ -122,15 +123,17 @@ def summarise(text: str, *, title: str | None = None) -> Summary:
     return summary
 
 
-def _dedupe(drafts: list[Draft]) -> list[Draft]:
-    """Drop an item whose text is already inside an earlier item of the same section."""
-    out: list[Draft] = []
+def _dedupe(drafts: list[Draft]) -> list[tuple[Draft, str]]:
+    """Drop an item whose text is already inside an earlier item of the same section (each kept
+    draft with its text, which is built once)."""
+    out: list[tuple[Draft, str]] = []
     seen: dict[str, list[str]] = {}
     for d in drafts:
-        key = d.text.lower()
+        text = d.text
+        key = text.lower()
         earlier = seen.setdefault(d.section, [])
         if any(key in o for o in earlier):
             continue
         earlier.append(key)
-        out.append(d)
+        out.append((d, text))
     return out

@@ -87,7 +87,7 @@ def _short_noun_cues(text: str, at: int | None = None) -> list[re.Match[str]]:
             concessive, tested = _CONCESSIVE.match(text), True
         if concessive and m.start() < concessive.end():
             continue
-        if _guarded(text, m.start(), cues.SHORT_NOUN_GUARD):
+        if _guarded(text, m.start(), cues.SHORT_NOUN_GUARD, at):
             continue
         if cues.SHORT_NOUN_VERB_AFTER.match(text[m.end():]):
             continue
@@ -123,11 +123,16 @@ def _coordinated_start(before: str) -> int | None:
 _DONE: Final = re.compile(r"\bđã\b")
 
 
-def _guarded(text: str, at: int, guard: CI) -> bool:
-    """True when the words just before `at` turn the cue into an action ("tháo gỡ những khó khăn, ")."""
-    before = text[max(0, at - 60): at]
+def _guarded(text: str, at: int, guard: CI, base: int | None = None) -> bool:
+    """True when the words just before `at` turn the cue into an action ("tháo gỡ những khó khăn, ").
+
+    `base`: where `text` starts in the cleaned report, if known (the guard then reads the report's
+    lower-cased copy instead of lower-casing the words again)."""
+    first = max(0, at - 60)
+    before = text[first: at]
+    offset = None if base is None else base + first  # (`before` is shortened at its end only)
     for _ in range(3):
-        if guard.search(before):
+        if guard.search(before, at=offset):
             return True
         # Coordinated nouns may sit between: "tháo gỡ những khó khăn, vướng mắc".
         start = _coordinated_start(before)
@@ -140,7 +145,8 @@ def _guarded(text: str, at: int, guard: CI) -> bool:
 def negative(text: str, at: int | None = None) -> bool:
     """The clause says something is late, low, missing or difficult."""
     for m in cues.NEGATIVE.finditer(text, at=at):
-        if _guarded(text, m.start(), cues.NEGATIVE_GUARD) or _guarded(text, m.start(), cues.SHORT_NOUN_GUARD):
+        if (_guarded(text, m.start(), cues.NEGATIVE_GUARD, at)
+                or _guarded(text, m.start(), cues.SHORT_NOUN_GUARD, at)):
             continue
         if cues.SHORT_NOUN_VERB_AFTER.match(text[m.end():]) and m.group(0).lower() == "hạn chế":
             continue

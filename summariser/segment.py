@@ -65,10 +65,14 @@ def sentences(par: Piece) -> list[Piece]:
     out: list[Piece] = []
     text = par.text
     start = 0
-    spaces_only = text.isprintable()  # other white space is not printable
+    spaces_only: bool | None = None  # " " is the only white space (other white space is not printable)
     for m in _SENTENCE_END.finditer(text):
-        if not _ends_sentence(text, m.start(1), spaces_only):
-            continue
+        stop = m.start(1)
+        if text[stop] == ".":  # (only a full stop may close an abbreviation instead)
+            if spaces_only is None:
+                spaces_only = text.isprintable()
+            if not _ends_sentence(text, stop, spaces_only):
+                continue
         end = m.end(2)
         out.append(_piece(par, start, end))  # (never blank: it holds the stop)
         start = m.end()

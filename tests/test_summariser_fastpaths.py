@@ -9,7 +9,7 @@ of one that forgets the other fails here.
 import random
 import re
 
-from summariser import cues, fastre, figures, metadata, sections
+from summariser import compress, cues, fastre, figures, metadata, sections
 from summariser.fastre import ci
 from summariser.segment import paragraphs, sentences, top_level_marks
 
@@ -104,3 +104,37 @@ def test_cue_search_by_offset_is_the_search_of_the_text():
                 plain = cues.REQUEST.search(s.text)
                 assert (m and m.span()) == (plain and plain.span())
         fastre.reset()
+
+
+def _specificity_plain(text: str, enough: int) -> int:
+    """`compress.specificity` as first written: every `\\w` word of the text, lower-cased one by one."""
+    count = 0
+    for i, w in enumerate(re.findall(r"\w+(?:-\w+)*", text)):
+        if w[0].isupper() and (i or (len(w) > 1 and w.isupper())):
+            continue
+        if w.lower() not in compress._NOT_SPECIFIC and w.isalpha():
+            count += 1
+            if count == enough:
+                break
+    return count
+
+
+def test_specificity_by_space_runs_is_the_word_regex():
+    words = ["các", "Huyện", "huyện", "KT-XH", "kt-xh", "X-Y", "Đảng", "đường", "(giao", "thông)", "12,5%",
+             "İstanbul", "ıi", "ſ", "K", "ΣΑΣ", "ǅ", "x²", "½", "٣", "a_b", "UBND", "lúa", "-", "“nông”"]
+    texts = _strings(words, 3000, seps=("", " ", "  ", ", ", "\t", "\u00a0", "-"))
+    for text in texts:
+        for enough in (0, 1, 2):
+            assert compress.specificity(text, enough) == _specificity_plain(text, enough), (text, enough)
+
+
+def test_droppable_search_from_the_first_needed_text_finds_every_match():
+    words = ["ngày 12/3/2023", "của", "của Ban Thường vụ Tỉnh ủy", "của tỉnh", "theo chỉ đạo của", "về việc",
+             "thực hiện", "Nghị quyết số 12-NQ/TU", "trên địa bàn", "tại địa bàn huyện", "(xã A)", "(", ")", "x"]
+    for text in _strings(words, 4000, seps=("", " ", ", ", " , ", ",")):
+        for pattern, needs, back in zip(compress._DROPPABLE, compress._DROPPABLE_NEEDS, compress._DROPPABLE_BACK,
+                                        strict=True):
+            begin = compress._first_start(text, needs, back)
+            expected = [m.span() for m in pattern.finditer(text)]
+            assert [m.span() for m in pattern.finditer(text, max(begin, 0))] == expected if begin >= 0 \
+                else expected == [], (text, pattern.pattern)
