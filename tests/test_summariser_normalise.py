@@ -110,3 +110,106 @@ def test_clean_text_is_deterministic_and_stable():
     text = "A- A A+\nHuyện uỷ  tổ chức hội nghị,đánh giá kết quả.\nTHANH MAI"
     assert clean_text(text) == clean_text(text)
     assert clean_text(clean_text(text)) == clean_text(text)
+
+
+# The fast paths below must give what the plain patterns give, for any text: compared on generated
+# strings made of the pieces the patterns look for.
+_PIECES = (
+    "A-A A+", "A - A A +", "A+", "A", "+", "|", "Tăng tương phản", "Giảm tương phản", "tương phản", "Cỡ chữ",
+    "Kích thước chữ", "Font chữ", "chữ", "Ý kiến bạn đọc", "Bình luận", "(", ")", "(0)", "(12)", ":", ": ",
+    "Đang online", "Đang truy cập", "Hôm nay", "Hôm qua", "Trong tuần", "Tuần này", "Trong tháng", "Tháng này",
+    "Tất cả", "Tổng lượt truy cập", "Tổng số lượt truy cập", "Lượt truy cập", "Lượt xem", "Số lượt xem",
+    "Tổng truy cập", "Thống kê truy cập", "truy cậ", "ơ", "ữ", "ậ", " ", "  ", "\n", "\t", "\u00a0", "12", "3.456",
+    "1,5", ".", ";", "/", " / ", " > ", "»", "›", "Ảnh", "ảnh", "Nguồn", "Thứ hai", "Chủ nhật", "Ngày đăng",
+    "Cập nhật", "Đăng lúc", "ngày", "20/10/2023", "08:30", "Tin liên quan", "Tags", "Đồng chí", "dự", "đạt",
+    "tăng", "đề nghị", "nhiệm vụ", "huyện", "Hội nghị", "hoà", "uỷ", "quý", "khoẻ", "Uỷ", "HOÀ", "oà,", ",",
+    "đơn vị,tiếp", "tốt.Đẩy", "!", "?", "…", "\u200b", "\r\n", "\u2003", "\x85", "\u0301", "a\u0300",
+    "THANH MAI - THANH CƯƠNG", "Tin, ảnh: ", "”", "’)", ". ", "… ",
+)
+
+
+def _generated(count: int, seed: int, longest: int = 14) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    return ["".join(rng.choice(_PIECES) for _ in range(rng.randint(0, longest))) for _ in range(count)]
+
+
+def test_inline_widgets_fast_path_equals_the_whole_pattern() -> None:
+    from summariser import boilerplate as b
+
+    for text in _generated(6000, 1):
+        assert b._strip_inline(text) == b._INLINE.sub("\n", text), text
+
+
+def test_line_gates_equal_the_patterns() -> None:
+    import re
+    import sys
+
+    from summariser import boilerplate as b
+
+    # The characters _PUBLISHED can start with, besides \s and \d, over all of Unicode.
+    first = re.compile(r"[:TCNĐLS]", re.IGNORECASE)
+    assert {chr(c) for c in range(sys.maxunicode + 1) if first.match(chr(c))} == b._PUBLISHED_FIRST
+    for line in _generated(6000, 2, longest=8):
+        if not line:
+            continue
+        c = line[0]
+        if not (c in b._PUBLISHED_FIRST or c.isdecimal() or c.isspace()):
+            assert not b._PUBLISHED.match(line), line
+        if len(line) > b._TAIL_MAX:
+            assert not b._TAIL_START.match(line), line
+        if "." in line or ";" in line or not any(s in line for s in "/>»›"):
+            assert not b._BREADCRUMB.match(line), line
+        if "(" not in line and "|" not in line:
+            assert bool(b._PHOTO.search(line)) == bool(b._PHOTO.match(line)), line
+        if ":" not in line and ";" not in line and not any(w in line for w in b._CONTENT_WORDS):
+            assert not b._CAPTION_CONTENT.search(line), line
+    for word in b._TAIL_WORDS:  # the longest line that can match
+        assert b._TAIL_START.match(word.rstrip("?") + " " + "x" * 39)
+
+
+def _normalise_with_every_pass(text: str) -> str:
+    """normalise() as written before its shortcuts: every pass on every text."""
+    from summariser import normalise as n
+
+    text = unicodedata.normalize("NFC", text)
+    text = n._INVISIBLE.sub("", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+    text = n._CONTROL.sub(" ", text)
+    for pattern in n._TONE_RES:
+        text = pattern.sub(n._fix_tone, text)
+    text = n._ODD_SPACE.sub(" ", text)
+    text = n._SPACE_RUN.sub(" ", text)
+    for glued in n._GLUED_MARKS:
+        text = glued.sub(n._space_after_comma, text)
+    for stop in n._GLUED_STOPS:
+        text = stop.sub(n._space_after_stop, text)
+    return "\n".join(line.strip() for line in text.split("\n") if line.strip())
+
+
+def test_normalise_shortcuts_equal_every_pass() -> None:
+    for text in _generated(6000, 3):
+        assert normalise(text) == _normalise_with_every_pass(text), text
+
+
+def test_last_sentence_end_found_from_the_last_mark_equals_the_search() -> None:
+    from summariser import boilerplate as b
+
+    def by_search(line: str) -> str:  # _without_trailing_credit as written with `.search`
+        m = b._LAST_SENTENCE_END.search(line) if len(line) > 120 else None
+        if m is None:
+            return line
+        tail = line[m.end():]
+        words = b._words(tail)
+        credit = b._CREDIT.match(tail) or (
+            0 < len(words) <= 8 and b._is_upper_line(tail) and not any(ch.isdigit() for ch in tail))
+        return line[: m.start() + 1].rstrip() if credit else line
+
+    lead = "Huyện tiếp tục chỉ đạo các xã hoàn thành kế hoạch năm 2024 theo đúng tiến độ đề ra. " * 2
+    changed = 0
+    for tail in _generated(4000, 4, longest=10):
+        for line in (lead + tail, tail * 12):
+            assert b._without_trailing_credit(line) == by_search(line), line
+            changed += by_search(line) != line
+    assert changed > 20  # (credits were cut: the comparison covered both outcomes)
