@@ -24,8 +24,8 @@ _COUNTER: Final = r"\s*:\s*[\d.,]+"
 # character first: an 'in' of one character is a memchr, of several a slower search).
 _INLINE_PARTS: Final = (
     (r"A\s?-\s?A\s?A\s?\+(?:\s*\|)?", "+", "A"),
-    ("Tăng tương phản", "", "tương phản", "Tăng"),
-    ("Giảm tương phản", "", "G", "Giảm tương phản"),
+    ("Tăng tương phản", "", "tương phản"),
+    ("Giảm tương phản", "", "tương phản"),
     (f"Cỡ chữ{_FONT_SIZE}", "", "ỡ", "Cỡ chữ"),
     (f"Kích thước chữ{_FONT_SIZE}", "", "K", "Kích thước chữ"),
     (f"Font chữ{_FONT_SIZE}", "", "F", "Font chữ"),
@@ -57,8 +57,13 @@ def _strip_inline(text: str) -> str:
     widgets. Exact: an alternative that matches nowhere in the text changes no match of the
     alternation when left out (every position is matched by the same alternative as before, or none)."""
     present = 0
+    last: tuple[str, ...] = ()
+    found = False
     for bit, literals in _INLINE_LITERALS:
-        if all(literal in text for literal in literals):
+        if literals != last:  # (the two contrast buttons share theirs: searched once)
+            found = all(literal in text for literal in literals)
+            last = literals
+        if found:
             present |= 1 << bit
     for mark, words, bits in _INLINE_MARKS:
         at = text.find(mark)
