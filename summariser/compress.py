@@ -36,7 +36,7 @@ def words(text: str) -> list[str]:
 
 def count_words(text: str) -> int:
     """Number of words (syllables, as separated by spaces)."""
-    return len(text.split())
+    return text.count(" ") + 1 if _single_spaced(text) else len(text.split())
 
 
 def at_most_words(text: str, n: int) -> bool:
@@ -68,7 +68,15 @@ def specificity(text: str, enough: int = 0) -> int:
 
 def words_upto(text: str, n: int) -> int:
     """`min(count_words(text), n + 1)`: enough to compare with `n` without splitting a long clause."""
+    if _single_spaced(text):
+        return min(text.count(" ") + 1, n + 1)
     return len(text.split(None, n))
+
+
+def _single_spaced(text: str) -> bool:
+    """The words of `text` are one " " apart, with none before or after: it has `text.count(" ") + 1`
+    words (every white space character but " " is unprintable, so a printable text has no other)."""
+    return bool(text) and text[0] != " " and text[-1] != " " and "  " not in text and text.isprintable()
 
 
 def _within(pieces: list[Piece], limit: int) -> bool:

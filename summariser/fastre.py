@@ -81,6 +81,11 @@ def _located(text: str, at: int | None) -> tuple[str, int]:
     return _folded(text), -1
 
 
+def folded(text: str, at: int | None = None) -> str:
+    """`fold(text)`; a slice of the report's lower-cased copy when `text` starts at `at` in it."""
+    return _located(text, at)[0]
+
+
 def _lower_pattern(pattern: str) -> str:
     return "".join(
         part if part.startswith("\\") else part.lower() for part in _ESCAPE_OR_TEXT.findall(pattern)

@@ -123,6 +123,13 @@ def summarise(text: str, *, title: str | None = None) -> Summary:
     return summary
 
 
+def _lowered(d: Draft) -> str:
+    """`d.text` lower-cased, from slices of the report's lower-cased copy (`fastre.begin`) rather than
+    lower-casing each item again."""
+    body = " ".join(fastre.folded(p.text, p.start) for p in d.spans)
+    return f"{fastre.folded(d.prefix.text, d.prefix.start)}: {body}" if d.prefix else body
+
+
 def _dedupe(drafts: list[Draft]) -> list[tuple[Draft, str]]:
     """Drop an item whose text is already inside an earlier item of the same section (each kept
     draft with its text, which is built once)."""
@@ -130,7 +137,7 @@ def _dedupe(drafts: list[Draft]) -> list[tuple[Draft, str]]:
     seen: dict[str, list[str]] = {}
     for d in drafts:
         text = d.text
-        key = text.lower()
+        key = _lowered(d)
         earlier = seen.setdefault(d.section, [])
         if any(key in o for o in earlier):
             continue

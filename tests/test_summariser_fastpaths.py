@@ -138,3 +138,11 @@ def test_droppable_search_from_the_first_needed_text_finds_every_match():
             expected = [m.span() for m in pattern.finditer(text)]
             assert [m.span() for m in pattern.finditer(text, max(begin, 0))] == expected if begin >= 0 \
                 else expected == [], (text, pattern.pattern)
+
+
+def test_word_counts_of_single_spaced_text_are_the_split():
+    words = ["a", "bb", "Đảng", " ", "  ", "\t", "\u00a0", "\n", "x,y", "-", ""]
+    for text in _strings(words, 4000, seps=("", " ", "  ", "\t", "\u00a0")):
+        assert compress.count_words(text) == len(text.split()), repr(text)
+        for n in (0, 1, 3, 36):
+            assert compress.words_upto(text, n) == len(text.split(None, n)), (repr(text), n)
