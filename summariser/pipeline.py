@@ -24,9 +24,25 @@ WARN_NO_SHORTCOMINGS: Final = "Báo cáo không nêu hạn chế, tồn tại."
 WARN_NO_TASKS: Final = "Báo cáo không nêu nhiệm vụ thời gian tới."
 WARN_NO_RESULTS: Final = "Không tìm thấy kết quả cụ thể trong báo cáo."
 WARN_TRUNCATED: Final = "Văn bản có vẻ bị cắt cụt (kết thúc giữa chừng); bản tóm tắt có thể thiếu."
-_FUNCTION_END: Final = re.compile(
-    r"(?:\b(?:và|của|các|những|với|trong|để|cho|là|được|đã|sẽ|về|tại|từ|theo|như|có|nhằm|đến|bằng)|[,;:])\s*(?:…|\.\.\.)$"
-)
+_FUNCTION_WORDS: Final = ("và", "của", "các", "những", "với", "trong", "để", "cho", "là", "được", "đã", "sẽ", "về",
+                          "tại", "từ", "theo", "như", "có", "nhằm", "đến", "bằng")
+
+
+def _function_end(line: str) -> bool:
+    r"""`re.search(r"(?:\b(?:và|của|...|bằng)|[,;:])\s*(?:…|\.\.\.)$", line)` for a line without a line
+    break, read from its end: an ellipsis right after a mark or a function word that starts a word."""
+    for ellipsis in ("…", "..."):
+        if not line.endswith(ellipsis):
+            continue
+        core = line[: len(line) - len(ellipsis)].rstrip()
+        if core.endswith((",", ";", ":")):
+            return True
+        for word in _FUNCTION_WORDS:
+            if core.endswith(word):
+                before = core[len(core) - len(word) - 1: len(core) - len(word)]
+                if not before or not (before.isalnum() or before == "_"):
+                    return True
+    return False
 _CONTINUED: Final = re.compile(r"\((?:còn nữa|còn tiếp|kỳ sau|tiếp theo)\)\s*$|\[\s*\.\.\.\s*\]\s*$", re.IGNORECASE)
 
 
@@ -62,10 +78,9 @@ def _truncated(cleaned: str) -> bool:
     # (each pattern can only match the end of the line: tried only when the line ends so)
     if last.endswith((")", "]")) and _CONTINUED.search(last):
         return True
-    if last.endswith(("…", "...")) and _FUNCTION_END.search(last):
+    if _function_end(last):
         return True
-    words = last.split()
-    return len(words) >= 8 and not last.endswith((".", "!", "?", "…", '"', "”", ")", "»"))
+    return len(last.split(None, 7)) >= 8 and not last.endswith((".", "!", "?", "…", '"', "”", ")", "»"))
 
 
 def summarise(text: str, *, title: str | None = None) -> Summary:

@@ -9,7 +9,7 @@ of one that forgets the other fails here.
 import random
 import re
 
-from summariser import compress, cues, fastre, figures, metadata, sections
+from summariser import compress, cues, fastre, figures, metadata, pipeline, sections
 from summariser.fastre import ci
 from summariser.segment import paragraphs, sentences, top_level_marks
 
@@ -146,3 +146,13 @@ def test_word_counts_of_single_spaced_text_are_the_split():
         assert compress.count_words(text) == len(text.split()), repr(text)
         for n in (0, 1, 3, 36):
             assert compress.words_upto(text, n) == len(text.split(None, n)), (repr(text), n)
+
+
+def test_function_word_before_an_ellipsis_is_the_regex():
+    plain = re.compile(
+        r"(?:\b(?:và|của|các|những|với|trong|để|cho|là|được|đã|sẽ|về|tại|từ|theo|như|có|nhằm|đến|bằng)|[,;:])"
+        r"\s*(?:…|\.\.\.)$")
+    words = ["và", "xvà", "_và", "của", "những", "như", ",", ";", "x", "…", "...", ".", "..", " ", "\u00a0", "bằng"]
+    for text in _strings(words, 6000, seps=("", " ", "  ")):
+        line = text.replace("\n", " ")
+        assert pipeline._function_end(line) == bool(plain.search(line)), repr(line)
