@@ -18,6 +18,8 @@ _ABBREVIATIONS: Final = {
 }
 # (a mark, then more: a pattern led by a character class is searched for that class only)
 _SENTENCE_END: Final = re.compile(rf"([.!?…][.!?…]*)([\"”’)\]]*)\s+(?=[\"“‘(\[]?[{UPPER}\d])")
+# The same for a paragraph without "!", "?" or "…": led by a plain character, searched several times faster.
+_STOP_END: Final = re.compile(rf"(\.\.*)([\"”’)\]]*)\s+(?=[\"“‘(\[]?[{UPPER}\d])")
 _BULLET: Final = re.compile(r"^(?:[-–—+•*·●▪►✓]\s*|\(?\d{1,2}[.)]\s+|\(?[a-zđ][.)]\s+|[IVXLC]{1,5}[.)]\s+)")
 
 
@@ -66,7 +68,8 @@ def sentences(par: Piece) -> list[Piece]:
     text = par.text
     start = 0
     spaces_only: bool | None = None  # " " is the only white space (other white space is not printable)
-    for m in _SENTENCE_END.finditer(text):
+    ends = _SENTENCE_END if "…" in text or "?" in text or "!" in text else _STOP_END
+    for m in ends.finditer(text):
         stop = m.start(1)
         if text[stop] == ".":  # (only a full stop may close an abbreviation instead)
             if spaces_only is None:

@@ -156,3 +156,12 @@ def test_function_word_before_an_ellipsis_is_the_regex():
     for text in _strings(words, 6000, seps=("", " ", "  ")):
         line = text.replace("\n", " ")
         assert pipeline._function_end(line) == bool(plain.search(line)), repr(line)
+
+
+def test_full_stop_only_pattern_is_the_sentence_end_pattern_without_other_marks():
+    from summariser import segment
+
+    words = ["Huyện", "đạt", ".", "..", ". ", ".”", ".)", "“Ông", "12", "(A", "tp.", "T.Ư.", "x", "\t", " "]
+    for text in _strings(words, 4000):
+        assert [m.span() for m in segment._STOP_END.finditer(text)] == \
+            [m.span() for m in segment._SENTENCE_END.finditer(text)], repr(text)
