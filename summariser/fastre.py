@@ -18,6 +18,7 @@ import re._parser as _parser  # type: ignore[import-not-found]  # (no stub: CPyt
 from collections.abc import Iterator
 from functools import cache, lru_cache
 from itertools import pairwise
+from typing import Final
 
 _ESCAPE_OR_TEXT = re.compile(r"\\.|[^\\]+", re.DOTALL)
 
@@ -35,48 +36,53 @@ def _folded(text: str) -> str:
     return fold(text)
 
 
-_MEMO: dict[tuple[object, str], re.Match[str] | None] = {}
+_MEMO: Final[dict[tuple[object, str], re.Match[str] | None]] = {}
 
-# The report being summarised (see `begin`) and its fold; `_REPORT` counts reports, so that what a
-# pattern remembers about one (`CI.scope`) is not used for the next.
-_CLEAN = ""
-_FULL = ""
-_REPORT = 0
+
+class _Report:
+    """The report being summarised (see `begin`): its text, its fold, and folded spans of it by
+    (start, length) with the text object they were checked against (a sentence is asked by a dozen
+    patterns, each with the same `text` object). `number` counts reports, so that what a pattern
+    remembers about one (`CI.scope`) is not used for the next. (One object, not module variables:
+    compiled, its fields are read directly instead of looked up by name.)"""
+
+    def __init__(self) -> None:
+        self.clean = ""
+        self.full = ""
+        self.number = 0
+        self.slices: dict[tuple[int, int], tuple[str, str]] = {}
+
+
+_NOW: Final = _Report()
 
 
 def reset() -> None:
     """Forget folded texts and memoised searches: called once per report (timings stay per report)."""
-    global _CLEAN, _FULL, _REPORT
     _folded.cache_clear()
     _MEMO.clear()
-    _SLICES.clear()
-    _CLEAN = _FULL = ""
-    _REPORT += 1
+    _NOW.slices.clear()
+    _NOW.clean = _NOW.full = ""
+    _NOW.number += 1
 
 
 def begin(cleaned: str) -> None:
     """Start a report: `at=` offsets given to the patterns index into `cleaned`."""
-    global _CLEAN, _FULL
     reset()
-    _CLEAN = cleaned
-    _FULL = fold(cleaned)
-
-
-# Folded spans of the current report by (start, length), with the text object they were checked
-# against: a sentence is asked by a dozen patterns, each with the same `text` object.
-_SLICES: dict[tuple[int, int], tuple[str, str]] = {}
+    _NOW.clean = cleaned
+    _NOW.full = fold(cleaned)
 
 
 def _located(text: str, at: int | None) -> tuple[str, int]:
     """The folded text, and its offset in the current report (-1 when unknown)."""
     if at is not None and at >= 0:
         key = (at, len(text))
-        known = _SLICES.get(key)
+        now = _NOW
+        known = now.slices.get(key)
         if known is not None and known[0] is text:
             return known[1], at
-        if _CLEAN.startswith(text, at):
-            low = _FULL[at: at + len(text)]
-            _SLICES[key] = (text, low)
+        if now.clean.startswith(text, at):
+            low = now.full[at: at + len(text)]
+            now.slices[key] = (text, low)
             return low, at
     return _folded(text), -1
 
@@ -292,7 +298,7 @@ class CI:
         the only ones to look for in its clauses (a literal absent from a text is absent from its parts).
         """
         report, start, end, found = self.scope
-        if report == _REPORT and start <= at and at + len(low) <= end:
+        if report == _NOW.number and start <= at and at + len(low) <= end:
             return self.always | found
         # (one `in` per literal: compiled, this beats one regex finding them all, see bench/summariser.py)
         found = 0
@@ -301,7 +307,7 @@ class CI:
                 if lit in low:
                     found |= bit
                     break
-        self.scope = (_REPORT, at, at + len(low), found)
+        self.scope = (_NOW.number, at, at + len(low), found)
         return self.always | found
 
     def search(self, text: str, pos: int = 0, endpos: int | None = None, *,
