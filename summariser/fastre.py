@@ -244,6 +244,22 @@ def _first(part: re.Pattern[str], low: str, where: int, pos: int) -> re.Match[st
     return m
 
 
+def _implied(gated: list[tuple[int, tuple[str, ...]]]) -> list[tuple[int, tuple[str, ...], int]]:
+    """The gated alternatives, shortest literals first, each with the bit of an earlier one-literal
+    alternative whose literal is inside all of its literals ("chậm" in "còn chậm"): when that one is
+    absent from a text, so are these, and they need no look-up."""
+    ordered = sorted(gated, key=lambda g: min(map(len, g[1])))
+    out: list[tuple[int, tuple[str, ...], int]] = []
+    for i, (bit, literals) in enumerate(ordered):
+        requires = 0
+        for other_bit, other in ordered[:i]:
+            if len(other) == 1 and all(other[0] in lit and other[0] != lit for lit in literals):
+                requires = other_bit
+                break
+        out.append((bit, literals, requires))
+    return out
+
+
 class CI:
     """A compiled case-insensitive pattern; `.re` is the underlying lower-case pattern.
 
@@ -280,15 +296,16 @@ class CI:
         self.whole: tuple[str, ...] | None = needs[0] if self.parts is None and prefilter else None
         # Alternatives looked up by literal (bit, literals), and those tried whatever the text
         # (anchored at its start: one attempt is cheaper than the look-ups).
-        self.gated: list[tuple[int, tuple[str, ...]]] = []
+        gated: list[tuple[int, tuple[str, ...]]] = []
         self.always = 0
         for bit, part in enumerate(self.parts or ()):
             if part[2] == _ANCHORED:
                 self.always |= 1 << bit
             else:
-                self.gated.append((1 << bit, part[0]))
+                gated.append((1 << bit, part[0]))
         if self.whole:
-            self.gated.append((1, self.whole))
+            gated.append((1, self.whole))
+        self.gated = _implied(gated)
         self.scope = (0, 0, 0, 0)  # (report, start, end, gated bits with a literal in that span)
 
     def _candidates(self, low: str, at: int) -> int:
@@ -302,7 +319,9 @@ class CI:
             return self.always | found
         # (one `in` per literal: compiled, this beats one regex finding them all, see bench/summariser.py)
         found = 0
-        for bit, literals in self.gated:
+        for bit, literals, requires in self.gated:
+            if requires and not found & requires:
+                continue  # a shorter literal inside every one of these is absent
             for lit in literals:
                 if lit in low:
                     found |= bit
