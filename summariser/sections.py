@@ -227,15 +227,30 @@ _NOUN_BEFORE: Final = re.compile(r"(\w+(?: \w+)?)\s*(?:,|và)\s*$")
 _AND_AFTER: Final = re.compile(r",?\s*(?:và\s+)?")
 
 
+_NOUN_WINDOW: Final = 80
+
+
+def _noun_before(before: str) -> tuple[int, str] | None:
+    """(start, text) of group 1 of `_NOUN_BEFORE.search(before)`, searched in the last `_NOUN_WINDOW`
+    characters: the regex tries every position, and its match ends at the end. A match in the window
+    is the match in the whole unless it starts at the window's first two characters (a word cut by the
+    window, or the word before cut off at the space): then the whole is searched."""
+    cut = max(0, len(before) - _NOUN_WINDOW)
+    m = _NOUN_BEFORE.search(before, cut)
+    if cut and m is not None and m.start() <= cut + 1:
+        m = _NOUN_BEFORE.search(before)
+    return (m.start(1), m.group(1)) if m else None
+
+
 def _cue_phrase(head: Piece, cue: re.Match[str]) -> Piece:
     """The shortcoming cue with its coordinated nouns: "khó khăn, vướng mắc"."""
     start, end = cue.start(), cue.end()
     while True:
         before = head.text[:start]
-        back = _NOUN_BEFORE.search(before) if before.rstrip().endswith((",", "và")) else None  # (any match does)
-        if not back or not cues.SHORT_NOUN.fullmatch(back.group(1)):
+        back = _noun_before(before) if before.rstrip().endswith((",", "và")) else None  # (any match does)
+        if not back or not cues.SHORT_NOUN.fullmatch(back[1]):
             break
-        start = back.start(1)
+        start = back[0]
     while True:
         m = _AND_AFTER.match(head.text, end)
         nxt = cues.SHORT_NOUN.match(head.text, m.end() if m else end, at=head.start)

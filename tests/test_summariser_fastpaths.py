@@ -165,3 +165,12 @@ def test_full_stop_only_pattern_is_the_sentence_end_pattern_without_other_marks(
     for text in _strings(words, 4000):
         assert [m.span() for m in segment._STOP_END.finditer(text)] == \
             [m.span() for m in segment._SENTENCE_END.finditer(text)], repr(text)
+
+
+def test_noun_before_in_a_window_is_the_regex():
+    words = ["khó khăn", "vướng mắc", "và", ",", "x" * 70, "y" * 79, "z" * 81, "hạn chế", "_", " ", "  ", "(a)"]
+    # (the window starting at the space between the two words, or inside the first one)
+    edges = ["ab " + "y" * 77 + ", ", "abc " + "y" * 77 + ", ", "ab " + "y" * 76 + " và "]
+    for text in edges + _strings(words, 4000, seps=("", " ", "  ", ", ", " và ")):
+        m = sections._NOUN_BEFORE.search(text)
+        assert sections._noun_before(text) == ((m.start(1), m.group(1)) if m else None), repr(text)
