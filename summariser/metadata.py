@@ -340,18 +340,10 @@ def _year_words(part: str) -> list[re.Match[str]]:
     while i >= 0:
         if i >= 4 and part[i - 1] == "n" and part[i - 2] == " " and part[i - 3] == "ả":
             c = part[i - 4]
-            order = 2 if c == "c" else 3 if c == "C" else -1
-            if order >= 0:
-                m = _PERIOD_YEAR_WORDS[order].match(part, i - 4)
-                if m is not None:
-                    found.append((i - 4, order, m))
+            _match_at(found, _PERIOD_YEAR_WORDS, 2 if c == "c" else 3 if c == "C" else -1, part, i - 4)
         if i >= 1:
             c = part[i - 1]
-            order = 0 if c == "n" else 1 if c == "N" else -1
-            if order >= 0:
-                m = _PERIOD_YEAR_WORDS[order].match(part, i - 1)
-                if m is not None:
-                    found.append((i - 1, order, m))
+            _match_at(found, _PERIOD_YEAR_WORDS, 0 if c == "n" else 1 if c == "N" else -1, part, i - 1)
         i = part.find("ăm", i + 2)
     return _merge_found(found)
 
@@ -362,20 +354,23 @@ def _month_years(part: str) -> list[re.Match[str]]:
     found: list[tuple[int, int, re.Match[str]]] = []
     i = part.find("tháng")
     while i >= 0:
-        m = _MONTH_YEAR[0].match(part, i)
-        if m is not None:
-            found.append((i, 0, m))
+        _match_at(found, _MONTH_YEAR, 0, part, i)
         i = part.find("tháng", i + 1)
     i = part.find("uý", 1)
     while i >= 0:
         c = part[i - 1]
-        order = 1 if c == "Q" else 2 if c == "q" else -1
-        if order >= 0:
-            m = _MONTH_YEAR[order].match(part, i - 1)
-            if m is not None:
-                found.append((i - 1, order, m))
+        _match_at(found, _MONTH_YEAR, 1 if c == "Q" else 2 if c == "q" else -1, part, i - 1)
         i = part.find("uý", i + 1)
     return _merge_found(found)
+
+
+def _match_at(found: list[tuple[int, int, re.Match[str]]], patterns: tuple[re.Pattern[str], ...], order: int,
+              part: str, at: int) -> None:
+    """Add `patterns[order]`'s match at `at` to `found`, if it matches there (`order` -1: none can)."""
+    if order >= 0:
+        m = patterns[order].match(part, at)
+        if m is not None:
+            found.append((at, order, m))
 
 
 def _merge_found(found: list[tuple[int, int, re.Match[str]]]) -> list[re.Match[str]]:
