@@ -143,15 +143,7 @@ def _year_range_before(window: str) -> bool:
 def _merged(patterns: tuple[re.Pattern[str], ...], text: str) -> list[re.Match[str]]:
     """The matches `re.finditer` of the alternation of `patterns` gives (leftmost first, the earlier
     pattern first at one start, no overlaps), for patterns whose own matches cannot overlap."""
-    found = [(m.start(), order, m) for order, pattern in enumerate(patterns) for m in pattern.finditer(text)]
-    found.sort(key=lambda f: (f[0], f[1]))
-    out: list[re.Match[str]] = []
-    end = -1
-    for start, _, m in found:
-        if start >= end:
-            out.append(m)
-            end = max(m.end(), start + 1)
-    return out
+    return _merge_found([(m.start(), order, m) for order, pattern in enumerate(patterns) for m in pattern.finditer(text)])
 
 
 _ROMAN: Final = re.compile(r"\b(?=[ivxlc]+\b)(?:x{0,3})(?:ix|iv|v?i{0,3})\b")
@@ -374,7 +366,8 @@ def _match_at(found: list[tuple[int, int, re.Match[str]]], patterns: tuple[re.Pa
 
 
 def _merge_found(found: list[tuple[int, int, re.Match[str]]]) -> list[re.Match[str]]:
-    """The tail of `_merged`: leftmost first, the earlier pattern first at one start, no overlaps."""
+    """Matches found as (start, pattern order, match): leftmost first, the earlier pattern first at one
+    start, no overlaps (as one alternation's `finditer` would give them)."""
     if len(found) > 1:
         found.sort(key=lambda f: (f[0], f[1]))
     out: list[re.Match[str]] = []
