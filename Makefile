@@ -11,8 +11,7 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
-# The summariser's sources are compiled at install (setup.py, mypyc): a changed source rebuilds.
-SOURCES := pyproject.toml setup.py $(wildcard summariser/*.py)
+SOURCES := pyproject.toml
 
 $(VENV)/.stamp-run: $(SOURCES) | $(VENV)/bin/python
 	$(PIP) install -q -e .

@@ -90,7 +90,7 @@ def main() -> int:
     texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))]
     size = sum(len(t.encode()) for t in texts) / len(texts)
     print(f"{len(texts)} seed reports, mean {size / 1024:.1f} KB; one process, one core; "
-          f"summariser runs from: {summariser.RUNS_FROM} (HOINGHI_PURE=1 for the Python sources)")
+          "summariser runs from its Python sources")
 
     # Each report is summarised from scratch: the memoised cleaning (clean -> check -> summarise share
     # it in the bot) would otherwise be skipped for the repeated seeds.
