@@ -7,16 +7,21 @@ so every number shown is written in the report exactly so.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from functools import lru_cache
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from summariser import compress, fastre, metadata
 from summariser.boilerplate import strip_boilerplate
 from summariser.models import Rejection, Summary
 from summariser.normalise import normalise
 from summariser.sections import Draft, layout
+from summariser.units import Structured, Unit, from_document
 from summariser.validate import check
+
+if TYPE_CHECKING:
+    from documents.models import Document, HeaderBlock
 
 ENGINE_VERSION: Final = "1.0"
 
@@ -83,12 +88,102 @@ def _truncated(cleaned: str) -> bool:
     return len(last.split(None, 7)) >= 8 and not last.endswith((".", "!", "?", "…", '"', "”", ")", "»"))
 
 
-def summarise(text: str, *, title: str | None = None) -> Summary:
-    """Structured summary of one report; never raises on arbitrary text."""
+def _structured(source: str | Document) -> Structured:
+    """The summariser's input. Plain text (and a web page or a paste without a header block) is
+    cleaned whole, as crawled text needs; a file's Document block by block, with its structure."""
+    if isinstance(source, str):
+        return Structured(clean_text(source), [])
+    if source.header is None and source.source in ("text", "html"):
+        return Structured(clean_text(source.text()), [], warnings=list(source.warnings))
+    return from_document(source)
+
+
+_DATE_LINE: Final = re.compile(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})|(\d{1,2})/(\d{1,2})/(\d{4})",
+                               re.IGNORECASE)
+
+
+def _header_date(header: HeaderBlock) -> dt.date | None:
+    """The date of the place-and-date line; None for the blank form ("ngày   tháng   năm 2023")."""
+    m = _DATE_LINE.search(header.place_date or "")
+    if not m:
+        return None
+    d, mo, y = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(4), m.group(5), m.group(6))
+    try:
+        return dt.date(int(y), int(mo), int(d))
+    except ValueError:
+        return None
+
+
+def _header_unit(header: HeaderBlock) -> str | None:
+    """The issuing body's unit, never its superior's ("ĐẢNG BỘ TỈNH THANH HÓA / HUYỆN ỦY YÊN ĐỊNH"
+    is huyện Yên Định); a sector body with no place level is the unit itself ("Cục Thuế Hưng Yên")."""
+    if not header.issuer:
+        return None
+    issuer = " ".join(header.issuer.split())
+    readable = metadata.readable_title(issuer)
+    return metadata.find_unit(readable, [], readable) or _cased_name(issuer)
+
+
+def _cased_name(name: str) -> str:
+    """An all-capitals body name as written in running text: "CỤC THUẾ HƯNG YÊN" -> "Cục Thuế Hưng Yên"."""
+    if any(c.islower() for c in name):
+        return name
+    return " ".join(w if w in ("UBND", "HĐND", "MTTQ") else w.capitalize() for w in name.split())
+
+
+_CELL_UNIT: Final = re.compile(r"\(([^()]{1,20})\)\s*$")
+
+
+def _table_figures(units: list[Unit], text: str) -> list[dict[str, object]]:
+    """Figures of table rows with their row and column labels ("Thu ngân sách — Thực hiện").
+
+    A row's label is its first cell with letters (not the STT column); a column's label is the
+    header row's cell, whose "(tỷ đồng)" names the unit when the cell gives none."""
+    out: list[dict[str, object]] = []
+    header: list[str] = []
+    table: int | None = None
+    for u in units:
+        if u.kind != "table_row":
+            continue
+        cells: list[tuple[int, str]] = []
+        pos = 0
+        for cell in u.text.split(" | "):
+            cells.append((u.piece.start + pos, cell))
+            pos += len(cell) + 3
+        if u.table != table:
+            table, header = u.table, []
+            if u.header_row or not any(c.isdigit() for _, c in cells):
+                header = [c for _, c in cells]
+                continue
+        if u.header_row:
+            header = [c for _, c in cells]
+            continue
+        row_label = next((c.strip() for _, c in cells if re.search(r"[^\W\d_]{2}", c)
+                          and not compress.has_figure(c)), None)
+        numeric = [(i, start, c) for i, (start, c) in enumerate(cells) if compress.has_figure(c)]
+        for i, start, cell in numeric:
+            column = header[i].strip() if i < len(header) else ""
+            for f in compress.figures_in(cell):
+                unit = f.unit
+                m = _CELL_UNIT.search(column)
+                if unit is None and m:
+                    unit = m.group(1).strip()
+                label_col = _CELL_UNIT.sub("", column).strip()
+                label = row_label or f.label
+                if label and label_col and len(numeric) > 1:
+                    label = f"{label} — {label_col}"
+                out.append({"text": f.text, "value": f.value, "unit": unit, "label": label, "section": "results",
+                            "source": {"start": start + f.start, "end": start + f.end}})
+    return out
+
+
+def summarise(source: str | Document, *, title: str | None = None) -> Summary:
+    """Structured summary of one report (plain text or a `documents.Document`); never raises."""
     compress.reset()
-    cleaned = clean_text(text)
+    st = _structured(source)
+    cleaned = st.text
     fastre.begin(cleaned)  # offsets of pieces index into `cleaned`
-    lay = layout(cleaned)
+    lay = layout(cleaned, st.units or None, structured=st.structured)
     kept = _dedupe(lay.drafts)  # (draft, its text)
     drafts = [d for d, _ in kept]
 
@@ -102,27 +197,42 @@ def summarise(text: str, *, title: str | None = None) -> Summary:
             seen.add(key)
             figures.append({"text": f.text, "value": f.value, "unit": f.unit, "label": f.label,
                             "section": d.section, "source": {"start": key[0], "end": key[1]}})
+    for f in _table_figures(st.units, cleaned):
+        src = f["source"]
+        key = (src["start"], src["end"])  # type: ignore[index]
+        if key not in seen:
+            seen.add(key)
+            figures.append(f)
 
-    title_text = metadata.readable_title(lay.title.text) if lay.title else None
+    header = st.header
+    raw_title = st.title if st.title else (lay.title.text if lay.title else None)
+    title_text = metadata.readable_title(raw_title) if raw_title else None
     lead_text = ". ".join(([title_text] if title_text else []) + [p.text for p in lay.lead])
     whole = "\n".join(p.text for p in lay.content)
     year = metadata.infer_year(lead_text, whole)
     lead_sentences = ([title_text] if title_text else []) + [p.text for p in lay.lead]
     period = metadata.find_period(lead_sentences, whole, year)
-    if not lay.title:
+    if not raw_title:
         lead_sentences.insert(0, "")  # no title: the opening is the first sentence alone
     body = metadata.find_body(lead_text)
+    unit = _header_unit(header) if header is not None else None
+    if unit is None:
+        unit = metadata.find_unit(lead_text, [p.text for p in lay.content], ". ".join(lead_sentences[:2]))
+    date = _header_date(header) if header is not None else None
+    if date is None:
+        date = metadata.find_date(lead_sentences, year, period, whole)
     summary = Summary.model_validate({
-        "unit": metadata.find_unit(lead_text, [p.text for p in lay.content], ". ".join(lead_sentences[:2])),
+        "unit": unit,
         "body": body,
         "meeting": metadata.find_meeting(lead_text, body, period),
-        "title": title if title is not None else (lay.title.text if lay.title else None),
-        "date": metadata.find_date(lead_sentences, year, period, whole),
+        "title": title if title is not None else raw_title,
+        "date": date,
         "period": period,
         "results": [_item(d, text) for d, text in kept if d.section == "results"],
         "shortcomings": [_item(d, text) for d, text in kept if d.section == "shortcomings"],
         "tasks": [_item(d, text) for d, text in kept if d.section == "tasks"],
         "figures": figures,
+        "warnings": list(st.warnings),
         "engine": "extractive",
         "engine_version": ENGINE_VERSION,
     })

@@ -25,6 +25,7 @@ from summariser.segment import (
     sub_piece,
     top_level_marks,
 )
+from summariser.units import Unit, units_from_text
 
 SHORT_CLAUSE: Final = 10  # syllables: a list element this short is a sub-point of the one before
 _TERMINAL: Final = (".", "!", "?", "…", ";", ":", '"', "”", ")")
@@ -260,22 +261,93 @@ def _cue_phrase(head: Piece, cue: re.Match[str]) -> Piece:
     return sub_piece(head, start, end)
 
 
-def layout(text: str) -> Layout:
-    """Walk the cleaned text and collect item drafts by section."""
+Part = Section | None  # "other": a part that yields no items (Nguyên nhân, Đề xuất, kiến nghị)
+
+# What a heading names, by its first cue: "Kết quả thực hiện nhiệm vụ" is results ("kết quả" comes
+# first), "Hạn chế và nguyên nhân" shortcomings, "Nguyên nhân của hạn chế" nothing, "Một số giải pháp
+# khắc phục hạn chế" tasks. Requests sent upward (đề xuất, kiến nghị) are not the unit's tasks.
+_HEADING_CUES: Final = (
+    ("results", re.compile(r"\b(?:kết quả|tình hình|ưu điểm|thành tích|những việc đã làm|đã đạt|đạt được|"
+                           r"công tác (?:lãnh đạo|chỉ đạo)|đánh giá)\b")),
+    ("shortcomings", re.compile(r"\b(?:hạn chế|tồn tại|yếu kém|khó khăn|vướng mắc|khuyết điểm|bất cập|"
+                                r"nhược điểm)\b")),
+    ("tasks", re.compile(r"\b(?:nhiệm vụ|phương hướng|giải pháp|mục tiêu|kế hoạch|chương trình công tác|"
+                         r"chỉ tiêu|việc cần làm)\b")),
+    ("other", re.compile(r"\b(?:nguyên nhân|bài học|kinh nghiệm|đề xuất|kiến nghị|đề nghị|"
+                         r"tổ chức thực hiện|căn cứ)\b")),
+)
+
+
+def heading_section(text: str) -> Part:
+    """The part a heading or label opens, from its earliest cue; None for a neutral heading
+    ("1. Về kinh tế"), which stays in the part above it."""
+    low = text.lower()
+    best: tuple[int, Section] | None = None
+    for section, pattern in _HEADING_CUES:
+        m = pattern.search(low)
+        if m and (best is None or m.start() < best[0]):
+            best = (m.start(), section)  # type: ignore[assignment]
+    return best[1] if best else None
+
+
+def _names_part(unit: Unit, structured: bool) -> Part:
+    """The part a heading unit opens. In plain text only a numbered heading ("II.", "1.") or a label
+    ("Tồn tại:") opens one: a news subheading ("Nhiệm vụ thu ngân sách nặng nề") is a headline."""
+    if unit.kind != "heading" or not (structured or unit.numbering or unit.label):
+        return None
+    return heading_section(unit.text)
+
+
+def _part_of(unit: Unit, structured: bool) -> Part:
+    for h in reversed(unit.headings):  # the innermost heading that names a part
+        part = _names_part(h, structured)
+        if part is not None:
+            return part
+    return None
+
+
+def layout(text: str, units: list[Unit] | None = None, *, structured: bool = False) -> Layout:
+    """Walk the cleaned text and collect item drafts by section.
+
+    `units`: what the document says about each paragraph (`summariser.units`); from the text's own
+    line shapes when not given. Under a heading that names a part ("II. HẠN CHẾ", "Nhiệm vụ tháng
+    12:") the part decides the section, and clause cues only split out a shortcoming inside results.
+    `structured`: the layout was told by a file (styles, header block): text before the first part is
+    the opening ("... báo cáo như sau:") and yields nothing."""
     out = Layout(text=text)
     pars = paragraphs(text)
-    if pars and looks_like_heading(pars[0], max_words=40) and len(pars) > 1:
+    if units is None or len(units) != len(pars):
+        units = units_from_text(text)
+    has_parts = any(_names_part(u, structured) is not None for u in units)
+    first = 0
+    if (pars and units[0].kind == "title") or (not structured and pars and looks_like_heading(pars[0], max_words=40)
+                                               and len(pars) > 1):
         out.title = pars[0]
-        pars = pars[1:]
+        first = 1
     state: Section = "results"
     attended: Piece | None = None  # the last sentence read: a list of guests may follow it
     index = 0
-    for par in pars:
-        heading = looks_like_heading(par) or (par.text.endswith(":") and compress.at_most_words(par.text, 15))
+    seen_part = False
+    for par, unit in zip(pars[first:], units[first:], strict=True):
+        if unit.kind == "table_row":
+            out.content.append(par)
+            continue
+        heading = unit.kind == "heading" or (not structured and (
+            looks_like_heading(par) or (par.text.endswith(":") and compress.at_most_words(par.text, 15))))
         if heading and len(pars) > 1:
-            head_section, _ = last_cue_section(par.text, par.start)
-            if head_section:
-                state = head_section
+            named = _names_part(unit, structured) if has_parts else None
+            if named is not None:
+                seen_part = True
+                if named != "other":
+                    state = named
+            else:
+                head_section, _ = last_cue_section(par.text, par.start)
+                if head_section and not has_parts:
+                    state = head_section
+            continue
+        part = _part_of(unit, structured) if has_parts else None
+        if part == "other" or (structured and has_parts and not seen_part):
+            out.content.append(par)
             continue
         for sent in sentences(par):
             index += 1
@@ -289,11 +361,12 @@ def layout(text: str) -> Layout:
                     and cues.ATTENDANCE.search(attended.text, at=attended.start)):
                 continue
             attended = sent
-            state = _sentence(out, sent, index, state)
+            state = _sentence(out, sent, index, part if part is not None else state, part)
     return out
 
 
-def _sentence(out: Layout, sent: Piece, index: int, state: Section) -> Section:
+def _sentence(out: Layout, sent: Piece, index: int, state: Section, part: Part = None) -> Section:
+    """`part`: the section the headings above decided (None: the cues and the running state do)."""
     text = sent.text
     at = sent.start
     if cues.CAUSE.match(text, at=at):
@@ -309,17 +382,21 @@ def _sentence(out: Layout, sent: Piece, index: int, state: Section) -> Section:
     procedural = procedural or bool(cues.PROCEDURAL_STRONG.search(text, at=at))
     if procedural and not listed:
         # Late in the report, "Hội nghị thống nhất các nhiệm vụ năm 2014." opens the tasks.
-        if out.drafts and last_cue_section(text, at)[0] == "tasks":
+        if part is None and out.drafts and last_cue_section(text, at)[0] == "tasks":
             return "tasks"
         return state
     if cues.FRAMING.match(text, at=at) and not compress.has_figure(text) and not listed:
-        return sentence_section(text, state, at, request)  # states no fact, but may announce the next section
+        # states no fact, but may announce the next section
+        return state if part is not None else sentence_section(text, state, at, request)
     if listed:
         head, rest = listed
         head_clauses = split_at(head, top_level_marks(head.text, ";"))
         cue_section, cue = last_cue_section(head.text, head.start)
         head_section = None if procedural else sentence_section(head.text, state, head.start)
         list_section: Section = cue_section or (state if head_section is None else head_section)
+        if part is not None:
+            head_section = None if procedural else part
+            list_section = part
         if head_section is not None:
             before_section = head_section
             for clause in head_clauses[:-1]:
@@ -330,7 +407,7 @@ def _sentence(out: Layout, sent: Piece, index: int, state: Section) -> Section:
         for clause in split_at(rest, top_level_marks(rest.text, ";")):
             _clause(out, clause, list_section, index, topic_prefix=topic_prefix)
         return list_section
-    section = sentence_section(text, state, at, request)
+    section = part if part is not None else sentence_section(text, state, at, request)
     for i, clause in enumerate(split_at(sent, top_level_marks(text, ";"))):
         _clause(out, clause, section, index, first=i == 0)
     return section
