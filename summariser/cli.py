@@ -1,7 +1,9 @@
-"""`python -m summariser FILE... [--json] [--engine extractive|transformers]`.
+"""`python -m summariser FILE... [--json] [--engine extractive|transformers] [--read-as .EXT]`.
 
-Exit codes: 0 when every file was summarised; 2 when a file is empty, not UTF-8, binary or not a
-report, or the engine cannot be loaded (one line in Vietnamese and English on stderr, no traceback).
+FILE is .txt (UTF-8), or .docx, .pdf, .html, .jpg/.png (read by the `documents` package, scans and
+photos through OCR). Exit codes: 0 when every file was summarised; 2 when a file is empty, not UTF-8,
+binary, unreadable or not a report, or the engine cannot be loaded (one line in Vietnamese and English
+on stderr, no traceback).
 """
 
 from __future__ import annotations
@@ -11,11 +13,15 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from summariser.engines import ENGINE_NAMES, Engine, get_engine
 from summariser.models import Rejection, Summary
 from summariser.pipeline import check_report
 from summariser.validate import BINARY, EMPTY, NOT_UTF8
+
+if TYPE_CHECKING:
+    from documents.models import Document
 
 EXIT_OK = 0
 EXIT_REJECTED = 2
@@ -49,6 +55,29 @@ def read_report(path: Path) -> str:
     if rejection is not None:
         raise Refused(rejection)
     return text
+
+
+def read_file(path: Path) -> str | Document:
+    """A .txt file's text; any other file through `documents.read` (the bot's readers)."""
+    if path.suffix.lower() in ("", ".txt", ".md"):
+        return read_report(path)
+    from documents.errors import ReadError
+
+    from documents import read  # the readers import python-docx, pdfplumber: only when asked
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise Refused(Rejection(code="empty", vi=f"Không đọc được tệp ({exc.strerror or exc}).",
+                                en=f"Cannot read the file ({exc.strerror or exc}).")) from None
+    try:
+        doc = read(data, path.name)
+    except ReadError as exc:
+        raise Refused(Rejection(code="binary", vi=exc.vi, en=exc.en)) from None
+    rejection = check_report(doc.text())
+    if rejection is not None:
+        raise Refused(rejection)
+    return doc
 
 
 def render(summary: Summary) -> str:
@@ -91,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="transformers engine: local directory or model id (default: $BOT_MODEL)")
     parser.add_argument("--device", default=os.environ.get("BOT_DEVICE", "cpu"),
                         help="transformers engine: cpu or cuda (default: $BOT_DEVICE or cpu)")
+    parser.add_argument("--read-as", metavar=".EXT", default=None,
+                        help="read the file with this suffix beside each FILE instead (scoring a corpus of "
+                             ".docx/.pdf versions with score.py, which passes the .txt)")
     args = parser.parse_args(argv)
 
     options: dict[str, object] = {}
@@ -107,9 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     status = EXIT_OK
     for i, name in enumerate(args.files):
         path = Path(name)
+        if args.read_as:
+            path = path.with_suffix(args.read_as if args.read_as.startswith(".") else "." + args.read_as)
         try:
-            text = read_report(path)
-            summary = engine.summarise(text, title=None)
+            source = read_file(path)
+            summary = engine.summarise(source, title=None)
         except Refused as refused:
             _refuse(name, refused.rejection)
             status = EXIT_REJECTED

@@ -5,16 +5,19 @@ The neural engine is imported lazily so the base install and start-up never impo
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from summariser.models import Summary
+
+if TYPE_CHECKING:
+    from documents.models import Document
 
 
 class Engine(Protocol):
     name: str
     version: str
 
-    def summarise(self, text: str, *, title: str | None = None) -> Summary: ...
+    def summarise(self, text: str | Document, *, title: str | None = None) -> Summary: ...
 
 
 class ExtractiveEngine:
@@ -26,7 +29,7 @@ class ExtractiveEngine:
 
         return ENGINE_VERSION
 
-    def summarise(self, text: str, *, title: str | None = None) -> Summary:
+    def summarise(self, text: str | Document, *, title: str | None = None) -> Summary:
         from summariser.pipeline import summarise
 
         return summarise(text, title=title)

@@ -21,10 +21,13 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from summariser.models import SECTIONS, Item, Section, Summary
 from summariser.neural_checks import Reason, check_output
+
+if TYPE_CHECKING:
+    from documents.models import Document
 
 __version__ = "0.1"
 
@@ -50,17 +53,17 @@ def _one_line(exc: BaseException) -> str:
     return (text[0] if text else type(exc).__name__)[:300]
 
 
-def _extractive(text: str, title: str | None) -> Summary:
+def _extractive(text: str | Document, title: str | None) -> Summary:
     """The extractive pipeline, looked up at call time (it is being rewritten independently)."""
     from summariser import summarise
 
     return summarise(text, title=title)
 
 
-def _clean(text: str) -> str:
-    from summariser import clean_text
+def _clean(text: str | Document) -> str:
+    from summariser.pipeline import cleaned_source
 
-    return clean_text(text)
+    return cleaned_source(text)
 
 
 # ----------------------------------------------------------------------------- chunking
@@ -378,23 +381,23 @@ class TransformersEngine:
 
     # -- summarising
 
-    def summarise(self, text: str, title: str | None = None) -> Summary:
+    def summarise(self, text: str | Document, title: str | None = None) -> Summary:
         """Condensed summary; any item the model gets wrong keeps its extractive wording."""
         base = _extractive(text, title)
         summary, _ = self._summarise(text, base)
         return summary
 
-    def summarise_explained(self, text: str, title: str | None = None) -> tuple[Summary, list[Reason | None]]:
+    def summarise_explained(self, text: str | Document, title: str | None = None) -> tuple[Summary, list[Reason | None]]:
         """Like `summarise`, plus why each item (in section order) was rejected, None if accepted."""
         base = _extractive(text, title)
         return self._summarise(text, base)
 
-    async def asummarise(self, text: str, title: str | None = None) -> Summary:
+    async def asummarise(self, text: str | Document, title: str | None = None) -> Summary:
         """For the bot: the whole job (load, extractive pass, generation) runs off the event loop."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, functools.partial(self.summarise, text, title))
 
-    def _summarise(self, text: str, base: Summary) -> tuple[Summary, list[Reason | None]]:
+    def _summarise(self, text: str | Document, base: Summary) -> tuple[Summary, list[Reason | None]]:
         stamped = base.model_copy(update={"engine": self.name, "engine_version": self.version})
         self.load()  # ModelLoadError propagates: a broken model is a configuration error
         plan = self._plan(base)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Final
 
 from summariser import compress, fastre, metadata
 from summariser.boilerplate import strip_boilerplate
+from summariser.figures import parse_number
 from summariser.models import Rejection, Summary
 from summariser.normalise import normalise
 from summariser.sections import Draft, layout
@@ -98,6 +99,11 @@ def _structured(source: str | Document) -> Structured:
     return from_document(source)
 
 
+def cleaned_source(source: str | Document) -> str:
+    """The text the items of `summarise(source)` are slices of (their `source` spans index into it)."""
+    return _structured(source).text
+
+
 _DATE_LINE: Final = re.compile(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})|(\d{1,2})/(\d{1,2})/(\d{4})",
                                re.IGNORECASE)
 
@@ -132,6 +138,19 @@ def _cased_name(name: str) -> str:
 
 
 _CELL_UNIT: Final = re.compile(r"\(([^()]{1,20})\)\s*$")
+_BARE_NUMBER: Final = re.compile(r"^\s*(\d[\d.,]*)\s*$")
+
+
+def _cell_figures(cell: str) -> list[tuple[int, int, str, float | None, str | None, str | None]]:
+    """Figures of a table cell: those the text gives, or the cell's bare number (the column header
+    says what it counts)."""
+    found = [(f.start, f.end, f.text, f.value, f.unit, f.label) for f in compress.figures_in(cell)]
+    if found:
+        return found
+    m = _BARE_NUMBER.match(cell)
+    if not m or len(m.group(1).replace(".", "").replace(",", "")) > 15:
+        return []
+    return [(m.start(1), m.end(1), m.group(1), parse_number(m.group(1)), None, None)]
 
 
 def _table_figures(units: list[Unit], text: str) -> list[dict[str, object]]:
@@ -160,20 +179,20 @@ def _table_figures(units: list[Unit], text: str) -> list[dict[str, object]]:
             continue
         row_label = next((c.strip() for _, c in cells if re.search(r"[^\W\d_]{2}", c)
                           and not compress.has_figure(c)), None)
-        numeric = [(i, start, c) for i, (start, c) in enumerate(cells) if compress.has_figure(c)]
-        for i, start, cell in numeric:
+        numeric = [(i, start, found) for i, (start, c) in enumerate(cells)
+                   if c.strip() != (row_label or "") and i > 0 and (found := _cell_figures(c))]
+        for i, start, found in numeric:
             column = header[i].strip() if i < len(header) else ""
-            for f in compress.figures_in(cell):
-                unit = f.unit
-                m = _CELL_UNIT.search(column)
+            m = _CELL_UNIT.search(column)
+            label_col = _CELL_UNIT.sub("", column).strip()
+            for f_start, f_end, text_, value, unit, f_label in found:
                 if unit is None and m:
                     unit = m.group(1).strip()
-                label_col = _CELL_UNIT.sub("", column).strip()
-                label = row_label or f.label
+                label = row_label or f_label
                 if label and label_col and len(numeric) > 1:
                     label = f"{label} — {label_col}"
-                out.append({"text": f.text, "value": f.value, "unit": unit, "label": label, "section": "results",
-                            "source": {"start": start + f.start, "end": start + f.end}})
+                out.append({"text": text_, "value": value, "unit": unit, "label": label, "section": "results",
+                            "source": {"start": start + f_start, "end": start + f_end}})
     return out
 
 

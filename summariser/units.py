@@ -127,12 +127,13 @@ def from_document(doc: Document) -> Structured:
         if b.kind == "table":
             tables += 1
             for r, row in enumerate(b.rows):
-                cells = [clean(c).replace("\n", " ").strip() for c in row]
+                cells = [" ".join(normalise(c).split()) for c in row]
                 if any(cells):
                     lines.append((" | ".join(cells), Unit(Piece(0, 0, ""), "table_row", table=tables,
                                                           header_row=r < b.header_rows)))
             continue
-        text = clean(b.text)
+        # (a heading is often in capitals, which web-page cleaning takes for a byline or signature)
+        text = normalise(b.text) if b.kind == "heading" else clean(b.text)
         if not text.strip():
             continue
         for k, line in enumerate(t for t in text.split("\n") if t.strip()):
@@ -156,9 +157,9 @@ def from_document(doc: Document) -> Structured:
     _nest(units)
     title = None
     if doc.header is not None and doc.header.subject:
-        title = clean(doc.header.subject).replace("\n", " ").strip()
+        title = " ".join(normalise(doc.header.subject).split())
     elif doc.title:
-        title = clean(doc.title).replace("\n", " ").strip()
+        title = " ".join(normalise(doc.title).split())
     structured = doc.header is not None or doc.source in ("docx", "pdf", "ocr") or any(
         b.kind == "heading" for b in doc.blocks)
     return Structured(text, units, doc.header, title, list(doc.warnings), structured)
