@@ -17,7 +17,10 @@ from summariser.fastre import ci, fold
 from summariser.normalise import LOWER, UPPER
 
 _LEVEL: Final = r"(?:huyện|tỉnh|thành phố|TP\.?|Tp\.?|thị xã|quận|xã|phường|thị trấn)"
-_NAME_WORD: Final = rf"(?:[{UPPER}][{LOWER}]*(?:-[{UPPER}][{LOWER}]*)?|\d{{1,2}}(?!\d|/|,\d))"
+# A syllable of a place name: capitalised ("Gia", "Rịa-Vũng", "R’Lấp", "R’lấp"), an acronym ("HCM"), or a
+# district number ("quận 1").
+_NAME_WORD: Final = (rf"(?:[{UPPER}][{LOWER}]*(?:-[{UPPER}][{LOWER}]*|[’'][{UPPER}{LOWER}][{LOWER}]*)?(?![{UPPER}])"
+                     rf"|[{UPPER}]{{2,4}}(?![{UPPER}{LOWER}])|\d{{1,2}}(?!\d|/|,\d))")
 _NOT_NAME: Final = {
     "Ban", "Đảng", "Huyện", "Tỉnh", "UBND", "HĐND", "Ủy", "Khóa", "Lần", "Kỳ", "Nhiệm", "Sáng", "Chiều",
     "Tối", "Ngày", "Tại", "Trong", "Về", "Đồng", "Chủ", "Bí", "Phó", "Thường", "Các", "MTTQ", "Mặt", "Công",
@@ -25,6 +28,8 @@ _NOT_NAME: Final = {
     "Đoàn", "Phòng", "Văn", "Quyết", "Thông", "Theo", "Sau", "Qua", "Để", "Với", "Và",
 }
 _NOT_NAME_PAIRS: Final = {"Hội nghị", "Hội đồng", "Chi bộ", "Thành ủy", "Chi hội"}
+# Words of _NOT_NAME that also end place names ("Hải Phòng", "Bình Trung"): kept as the name's last word.
+_NAME_ENDS: Final = {"Phòng", "Trung"}
 _PLACE: Final = re.compile(rf"\b({_LEVEL})\s+((?:{_NAME_WORD})(?:\s(?:{_NAME_WORD})){{0,3}})")
 _ORGAN_PLACE: Final = re.compile(
     rf"\b(Huyện ủy|Tỉnh ủy|Thành ủy|Thị ủy|Quận ủy)\s+((?:{_NAME_WORD})(?:\s(?:{_NAME_WORD})){{0,3}})"
@@ -202,7 +207,7 @@ def _place(level: str, name: str) -> str | None:
             words = words[:i]
             break
     for i, w in enumerate(words):
-        if w in _NOT_NAME:
+        if w in _NOT_NAME and not (i and i == len(words) - 1 and w in _NAME_ENDS):
             words = words[:i]
             break
     if not words:
@@ -485,3 +490,109 @@ def find_period(lead: list[str], text: str, year: int | None) -> str | None:
 
 def _forward(text: str, at: int) -> bool:
     return bool(_FORWARD_BEFORE.search(text[max(0, at - 40): at]))
+
+
+# Sector, national and military bodies: the unit is the body itself ("Cục Thuế Hưng Yên", "Công an
+# tỉnh Sóc Trăng", "Bộ Nông nghiệp và Phát triển nông thôn", "Sư đoàn 330"), not a place named near it.
+_SECTOR_HEAD: Final = re.compile(
+    r"(?<!\w)(Bộ Tư lệnh|Bộ Chỉ huy|Bộ|Tổng cục|Cục|Sở|Ban Chỉ đạo|Ban chỉ đạo|Ủy ban|Uỷ ban|Công an|Sư đoàn|"
+    r"Quân khu|Quân đoàn|Lữ đoàn|Trung đoàn|Viện [Kk]iểm sát nhân dân|Tòa án nhân dân|Kho bạc Nhà nước|"
+    r"Ngân hàng Nhà nước|Bảo hiểm xã hội|Liên đoàn Lao động|Hội (?:Nông dân|Liên hiệp Phụ nữ|Cựu chiến binh)|"
+    r"Chính phủ|ngành|Tập đoàn|Tổng công ty)(?!\w)")
+_LOCAL_ORGAN_AFTER: Final = ("nhân dân", "MTTQ", "Mặt trận", "Kiểm tra")  # "Ủy ban nhân dân": a local government
+_SECTOR_STOP: Final = {
+    "đã", "vừa", "đang", "sẽ", "tổ", "họp", "tiến", "khai", "tổng", "sơ", "làm", "đến", "tại", "về", "với",
+    "do", "cùng", "phối", "cho", "trong", "năm", "tháng", "quý", "ngày", "sáng", "chiều", "là", "có", "được",
+    "vào", "theo", "nhằm", "để", "thì", "này", "đó", "khi", "trên", "dưới", "đánh", "yêu", "đề", "chỉ", "kiểm",
+    "thăm", "dẫn", "chủ", "nhấn", "phát", "báo", "nêu", "cho biết", "các", "những",
+}
+# Lower-case words that end a body's name ("… và Phát triển nông thôn", "… Đổi mới và Phát triển doanh nghiệp").
+_SECTOR_TAILS: Final = {"nông thôn", "xã hội", "doanh nghiệp", "môi trường", "quốc gia", "đô thị", "nhân dân",
+                        "biên phòng", "du lịch", "đào tạo", "truyền thông", "thương binh", "giao thông", "thể thao",
+                        "chính trị", "tài chính", "đầu tư", "khoa học", "công nghệ", "xây dựng", "nông nghiệp"}
+_SECTOR_CONTEXT: Final = (  # (rank, the words before the body, the words after it)
+    (0, None, re.compile(r"^\s*(?:đã\s+|vừa\s+|đã long trọng\s+)?(?:phối hợp\b[^.;]{0,160}?\s)?"
+                         r"(?:tổ chức|họp|khai mạc|tiến hành|tổng kết|sơ kết)\b")),
+    (0, re.compile(r"^\s*$"), re.compile(r"^\s*:")),
+    (1, re.compile(r"(?:[Hh]ội nghị|[Cc]uộc họp|[Kk]ỳ họp|[Pp]hiên họp)\b[^.;]{0,120}\bcủa\s+$"), None),
+    (2, re.compile(r"(?:làm việc với|làm việc tại|kiểm tra|thăm và làm việc với|công tác tại)\s+"
+                   r"(?:(?:Ban Thường vụ |Thường vụ )?Đảng ủy\s+)?$"), None),
+    (3, re.compile(r"(?:Chủ tịch|Giám đốc|Cục trưởng|Tổng cục trưởng|Bộ trưởng|Trưởng ban|Tư lệnh)\s+$"),
+     re.compile(r"^[^.;]{0,60}\bchủ trì\b")),
+)
+
+
+def _sector_name(text: str, start: int, head: str) -> tuple[int, str] | None:
+    """(end, name) of a body's name led by `head` at `start`: capitalised words, acronyms, numbers and
+    the lower-case words between them ("Công an tỉnh Sóc Trăng"), up to a verb or a mark."""
+    pos = start + len(head)
+    words: list[tuple[int, str, bool]] = []  # (end, word, capitalised or acronym or number)
+    for m in re.finditer(r"\S+", text[pos:]):
+        raw = m.group(0)
+        word = raw.rstrip(",.;:!?)”\"")
+        if not word or word[0] in "(“\"–-":
+            break
+        if word.lower() in _SECTOR_STOP and not word[0].isupper():
+            break
+        named = word[0].isupper() or word[0].isdigit()
+        words.append((pos + m.start() + len(word), word, named))
+        if word != raw or len(words) >= 10:
+            break
+    while words and not words[-1][2]:
+        # A lower-case word ends the name when it completes the capitalised word before it ("Thanh
+        # tra", "Du lịch") or a known name's tail ("… Phát triển nông thôn").
+        if len(words) >= 2 and words[-2][2]:
+            break
+        tail2 = " ".join(w for _, w, _ in words[-2:]) if len(words) >= 2 else ""
+        if tail2 in _SECTOR_TAILS and any(n for _, _, n in words[:-2]):
+            break
+        words.pop()
+    if head != "Chính phủ" and not any(n for _, _, n in words):
+        return None
+    if head in ("Ủy ban", "Uỷ ban") and any(" ".join(w for _, w, _ in words).startswith(x) for x in _LOCAL_ORGAN_AFTER):
+        return None
+    end = words[-1][0] if words else start + len(head)
+    return end, " ".join(text[start:end].split())
+
+
+def find_organ(lead: list[str]) -> str | None:
+    """The sector, national or military body whose meeting it is: the subject of "tổ chức hội nghị",
+    the title's "Cục Thuế X: …", the body after "hội nghị … của", the body visited ("làm việc với"),
+    or the body whose chair chaired; the best-ranked, earliest first."""
+    best: tuple[int, int, int, str] | None = None
+    for i, sentence in enumerate(lead):
+        for m in _SECTOR_HEAD.finditer(sentence):
+            named = _sector_name(sentence, m.start(), m.group(1))
+            if named is None:
+                continue
+            end, name = named
+            before, after = sentence[: m.start()], sentence[end:]
+            for rank, want_before, want_after in _SECTOR_CONTEXT:
+                if want_before is not None and not want_before.search(before):
+                    continue
+                if want_after is not None and not want_after.search(after):
+                    continue
+                if rank == 0 and want_before is not None and i != 0:
+                    continue  # "Body: …" only as the title
+                key = (rank, i, m.start(), name)
+                if best is None or key < best:
+                    best = key
+                break
+    return best[3] if best else None
+
+
+def as_written(name: str, raw: str) -> str:
+    """`name` (read from the normalised text) in the source's own spelling: a report that writes
+    "Thanh Hoá" is about "tỉnh Thanh Hoá", not a respelling of it."""
+    from summariser.normalise import _TONE_MOVES
+
+    back = {new: old for old, new in _TONE_MOVES.items()}
+    out = []
+    for word in name.split(" "):
+        if word not in raw:
+            for new, old in back.items():
+                if new in word and word.replace(new, old) in raw:
+                    word = word.replace(new, old)
+                    break
+        out.append(word)
+    return " ".join(out)

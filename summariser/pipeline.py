@@ -236,7 +236,10 @@ def summarise(source: str | Document, *, title: str | None = None) -> Summary:
     body = metadata.find_body(lead_text)
     unit = _header_unit(header) if header is not None else None
     if unit is None:
-        unit = metadata.find_unit(lead_text, [p.text for p in lay.content], ". ".join(lead_sentences[:2]))
+        unit = metadata.find_organ([s for s in lead_sentences[:3] if s]) or metadata.find_unit(
+            lead_text, [p.text for p in lay.content], ". ".join(lead_sentences[:2]))
+    if unit is not None:
+        unit = metadata.as_written(unit, source if isinstance(source, str) else source.text())
     date = _header_date(header) if header is not None else None
     if date is None:
         date = metadata.find_date(lead_sentences, year, period, whole)
