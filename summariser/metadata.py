@@ -417,8 +417,10 @@ def _about_meeting(sentence: str) -> bool:
     return "họp" in low and _HOP_WORD.search(low) is not None
 
 
-def find_date(lead_sentences: list[str], year: int | None, period: str | None, text: str) -> date | None:
-    """The meeting date: a date with "Sáng/Chiều/Ngày" in a sentence about the meeting."""
+def find_date(lead_sentences: list[str], year: int | None, period: str | None, text: str,
+              published: date | None = None) -> date | None:
+    """The meeting date: a date with "Sáng/Chiều/Ngày" in a sentence about the meeting; a date
+    written without its year takes it from `meeting_year`."""
     for sentence in lead_sentences:
         if not _about_meeting(sentence):
             continue
@@ -432,12 +434,14 @@ def find_date(lead_sentences: list[str], year: int | None, period: str | None, t
             has_day_word = bool(m.group("ngay")) or m.group("d2") is not None
             if not (tod or has_day_word):
                 continue
-            if _NOT_MEETING_DATE.search(sentence[max(0, m.start() - 25): m.start()]):
+            if _NOT_MEETING_DATE.search(sentence[max(0, m.start() - 25): m.start()]) or _DOC_REF.search(
+                    sentence[max(0, m.start() - 70): m.start()].lower()):  # "Quy định số 01 ngày 3/3/2016"
                 continue
             d = int(m.group("d") or m.group("d2"))
             mo = int(m.group("m") or m.group("m2"))
             y_text = m.group("y") or m.group("y2")
-            y = int(y_text) if y_text else _year_for(mo, year, period, text)
+            y = int(y_text) if y_text else meeting_year(mo, d, [s for s in lead_sentences if s][:4], text,
+                                                        published)
             if y is None:
                 continue
             try:
@@ -596,3 +600,101 @@ def as_written(name: str, raw: str) -> str:
                     break
         out.append(word)
     return " ".join(out)
+
+
+# ------------------------------------------------------------------ the year of a date written without one
+# A date like "Sáng 29-5" takes its year from the meeting's own context, never from a year merely
+# mentioned: the publication line of a crawled article, else the periods the lead reviews ("3 tháng đầu
+# năm 2019") or plans ("kế hoạch năm 2019" at a December session), else the one year the text names. When
+# the candidates disagree and nothing decides, there is no year (and so no date).
+_CLOCK: Final = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?!\d)")
+_DMY: Final = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?![\d/])")
+_YEAR: Final = re.compile(r"(?<![\d/.,-])((?:19|20)\d\d)(?![\d/])")
+_DOC_REF: Final = re.compile(
+    r"(?:luật|nghị định|nghị quyết|quyết định|chỉ thị|quy định|quy chế|thông tư|kết luận|hiến pháp|công văn|"
+    r"hướng dẫn|kế hoạch số|chương trình số)\b[^,.;:]{0,50}$|\bsố\s*\S*\s*(?:ngày\s*)?[\d/.-]*$|"
+    r"\bngày\s*[\d/.-]*$")
+_BASE: Final = re.compile(r"(?:so với|so|với|hơn|bằng)(?: cùng kỳ| kỳ)?(?: năm)?\s*$")
+_SPAN: Final = re.compile(r"(?:giai đoạn|nhiệm kỳ|từ|đến|tới|trước|sau|khóa)(?: hết| cuối)?(?: năm)?\s*$|\d{4}\s*[-–]\s*$")
+_SUB_YEAR: Final = re.compile(r"(?:\d+|mấy|các|những)\s*tháng(?: đầu| cuối)?(?: năm)?\s*$|quý\s*\w+\s*(?:[/-]|năm)?\s*$|"
+                              r"tháng\s*\d{1,2}\s*(?:[/-]|năm)\s*$")
+_FORWARD_YEAR: Final = re.compile(r"(?:phương hướng|nhiệm vụ|kế hoạch|mục tiêu|chỉ tiêu|phấn đấu|dự toán|thời gian tới|"
+                                  r"cuối năm|tháng cuối|định hướng|dự kiến)[^.;]{0,60}$|\b(?:sẽ|sang)\b[^.;]{0,40}$")
+_ACHIEVED_BEFORE: Final = re.compile(r"(?:đạt|bằng|vượt|so với|hoàn thành)[^.;]{0,30}$")
+
+
+def publication_date(text: str) -> date | None:
+    """The date of a crawled article's time stamp ("29/05/13 16:19 GMT+7", "09:12, 21/12/2017"): a
+    short line near the top or the bottom holding a clock time and a day/month/year."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    for line in lines[:8] + lines[-4:]:
+        if len(line) > 80 or not _CLOCK.search(line):
+            continue
+        m = _DMY.search(line)
+        if m:
+            d, mo, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
+            try:
+                return date(y + 2000 if y < 100 else y, mo, d)
+            except ValueError:
+                continue
+    return None
+
+
+def year_roles(sentence: str) -> list[tuple[int, str]]:
+    """Each year of a sentence with what it is there: "reviewed" (a month or quarter of it), "year" (a
+    whole year reviewed), "plan" (a coming year), "plan_part" (a later part of the year: "6 tháng cuối
+    năm 2019"); years of documents, comparison bases and spans are left out."""
+    out: list[tuple[int, str]] = []
+    low = sentence.lower()
+    for m in _YEAR.finditer(low):
+        before = low[max(0, m.start() - 70): m.start()]
+        if _DOC_REF.search(before) or _BASE.search(before) or _SPAN.search(before):
+            continue
+        if _FORWARD_YEAR.search(before) and not _ACHIEVED_BEFORE.search(before):
+            near = before[-30:]
+            role = "plan_part" if "cuối" in near or _SUB_YEAR.search(before) else "plan"
+        elif _SUB_YEAR.search(before):
+            role = "reviewed"
+        elif before.rstrip().endswith("năm"):
+            role = "year"
+        else:
+            continue
+        out.append((int(m.group(1)), role))
+    return out
+
+
+def _year_from_roles(month: int, roles: list[tuple[int, str]], *, single: bool) -> int | None:
+    """`single`: the roles come from the whole text, where only one reviewed year may decide."""
+    reviewed = [(y, r) for y, r in roles if r in ("reviewed", "year")]
+    planned = [(y, r) for y, r in roles if r in ("plan", "plan_part")]
+    if reviewed:
+        years = {y for y, _ in reviewed}
+        if (single and len(years) > 1) or max(years) - min(years) > 1:
+            return None  # years apart are events, not one period under review
+        y = max(years)
+        if all(r == "year" for yy, r in reviewed if yy == y) and month <= 3:
+            y += 1  # a year-end review is held early the next year
+        if planned and not all(p in (y, y + 1) for p, _ in planned):
+            return None
+        return y
+    if planned:
+        if single and len({y for y, _ in planned}) > 1:
+            return None
+        y = min(p for p, _ in planned)
+        whole = all(r == "plan" for p, r in planned if p == y)
+        return y - 1 if whole and month >= 9 else y
+    return None
+
+
+def meeting_year(month: int, day: int, lead: list[str], text: str, published: date | None) -> int | None:
+    if published is not None:
+        try:
+            held = date(published.year, month, day)
+        except ValueError:
+            return None
+        return published.year if (held - published).days <= 3 else published.year - 1
+    # (the lead as one text: a crawled line break may fall between "chỉ tiêu" and its year)
+    lead_roles = year_roles(" ".join(lead))
+    if lead_roles:
+        return _year_from_roles(month, lead_roles, single=False)
+    return _year_from_roles(month, year_roles(text), single=True)

@@ -242,7 +242,8 @@ def summarise(source: str | Document, *, title: str | None = None) -> Summary:
         unit = metadata.as_written(unit, source if isinstance(source, str) else source.text())
     date = _header_date(header) if header is not None else None
     if date is None:
-        date = metadata.find_date(lead_sentences, year, period, whole)
+        raw = source if isinstance(source, str) else source.text()
+        date = metadata.find_date(lead_sentences, year, period, whole, metadata.publication_date(raw))
     summary = Summary.model_validate({
         "unit": unit,
         "body": body,

@@ -1,0 +1,45 @@
+"""A date written without its year takes it from the meeting's own context, or has none."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from summariser import summarise
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        # the time stamp of a crawled article decides
+        ("Hội nghị sơ kết công tác biên phòng\n29/05/13 16:19 GMT+7\nSáng 29-5, Bộ Chỉ huy Bộ đội Biên phòng "
+         "tỉnh tổ chức hội nghị sơ kết. Trong năm 2012, lực lượng đã bắt giữ 45 vụ buôn lậu.", dt.date(2013, 5, 29)),
+        # a year-end review is held early the next year
+        ("Tổng kết công tác năm 2023\nSáng 8/1, UBND huyện Hòa Vang tổ chức hội nghị tổng kết công tác năm 2023. "
+         "Thu ngân sách đạt 1.200 tỷ đồng.", dt.date(2024, 1, 8)),
+        # a December session sets the coming year's targets
+        ("Kỳ họp cuối năm\nChiều 7-12, kỳ họp HĐND tỉnh Bình Định đã thông qua các chỉ tiêu kinh tế - xã hội "
+         "quan trọng trong năm 2019. Tổng sản phẩm phấn đấu tăng 8%.", dt.date(2018, 12, 7)),
+        # the latest period reviewed
+        ("Hội nghị Tỉnh ủy\nNgày 14/4, Tỉnh ủy Bắc Giang tổ chức hội nghị đánh giá kết quả năm 2018 và 3 tháng "
+         "đầu năm 2019. Tăng trưởng đạt 13%.", dt.date(2019, 4, 14)),
+        # a comparison base is not the year of the meeting
+        ("Hội nghị Huyện ủy\nSáng 7/10, Huyện ủy Xuân Lộc tổ chức hội nghị sơ kết 9 tháng. Doanh thu du lịch tăng "
+         "27% so với năm 2023, kết nạp 136 đảng viên, đạt 104,6% chỉ tiêu năm 2024.", dt.date(2024, 10, 7)),
+    ],
+)
+def test_the_year_comes_from_the_meetings_context(text: str, date: dt.date) -> None:
+    assert summarise(text).date == date
+
+
+def test_a_documents_date_is_not_the_meeting_date_and_gives_no_year() -> None:
+    text = ("Sơ kết Quy định 01\nNgày 9/6, Ban Thường vụ Tỉnh ủy Quảng Trị tổ chức sơ kết 1 năm thực hiện Quy định "
+            "số 01 ngày 3/3/2016 của Ban Thường vụ Tỉnh ủy. Đã xử lý 98 trường hợp vi phạm.")
+    assert summarise(text).date is None
+
+
+def test_no_year_when_the_candidates_disagree() -> None:
+    text = ("Làm việc với Sở Xây dựng\nNgày 28/11, đoàn công tác làm việc với Sở Xây dựng tỉnh Hà Nam. Năm 2014 "
+            "sở đã bổ nhiệm 3 cán bộ; năm 2017 thanh tra phát hiện sai phạm.")
+    assert summarise(text).date is None
