@@ -102,9 +102,9 @@ _HOP_WORD: Final = re.compile(r"h(?<![^\W_].)ọp\b")
 # These run over the whole report. A pattern that starts with a character class lets the regex engine
 # skip to the candidates; "X(?<!\w.)" is "\bX" written so (the word start checked after X).
 _PERIOD_MONTHS: Final = re.compile(  # \b(\d{1,2})\s+tháng...
-    r"(\d(?<!\w\d)\d?)\s+tháng(?!\s+(?:cuối|còn lại|tới|qua))(\s+đầu\s+năm|\s+năm)?(?:\s+(\d{4}))?(?!\s*(?:tuổi|/))"
+    r"(\d(?<!\w\d)\d?)\s+tháng(?!\s+(?:cuối|còn lại|tới))(\s+đầu\s+năm|\s+năm)?(?:\s+(\d{4}))?(?!\s*(?:tuổi|/))"
 )
-_PERIOD_QUARTER: Final = re.compile(r"[Qq](?<!\w.)uý\s+(I{1,3}|IV|[1-4])(?!\w)(?:\s*(?:/|năm)\s*(\d{4}))?")  # \b[Qq]uý...
+_PERIOD_QUARTER: Final = re.compile(r"[Qq](?<!\w.)uý\s+(I{1,3}|IV|[1-4])(?!\w)(?:\s*(?:/|-|năm)\s*(\d{4}))?")  # \b[Qq]uý...
 _PERIOD_MONTH: Final = re.compile(  # (?<![\d/])\btháng...
     r"t(?<![\w/].)háng\s+(\d{1,2})(?![\d])(?:\s*/\s*(\d{4})|\s+năm\s+(\d{4}))?(?!\s*/\s*\d{1,2}\b)")
 _PERIOD_YEAR: Final = re.compile(  # \b(?:[Nn]ăm|cả năm|Cả năm)\s+(\d{4})...
@@ -460,36 +460,68 @@ def _year_for(month: int, year: int | None, period: str | None, text: str) -> in
     return year
 
 
+_DURATION: Final = re.compile(
+    r"(?<!\w)(\d{1,2}|một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười) năm (qua|thực hiện|triển khai|thi hành)\b")
+_COUNT: Final = {"một": 1, "hai": 2, "ba": 3, "bốn": 4, "năm": 5, "sáu": 6, "bảy": 7, "tám": 8, "chín": 9, "mười": 10}
+
+
+_MONTH_REVIEWED: Final = re.compile(r"(?:kết quả|công tác|tình hình|định kỳ|thường kỳ|giao ban|sơ kết|báo cáo|"
+                                    r"hội nghị|phiên họp|kỳ họp|trong|nhiệm vụ)\s*(?:\S+\s*){0,3}$")
+
+
+def _sub_year(part: str, year: int | None, *, months_too: bool | None) -> list[tuple[int, int, str]]:
+    """Months and quarters reviewed in `part`: (kind, position, period). `months_too`: "tháng 8/2022"
+    counts (True), counts only after a review word ("kết quả công tác tháng 8/2022"; None), or not (in the
+    body a month named is an event's, not the period's)."""
+    found: list[tuple[int, int, str]] = []
+    has_thang = "tháng" in part  # (every match of _PERIOD_MONTHS and _PERIOD_MONTH holds it)
+    for m in (_PERIOD_MONTHS.finditer(part) if has_thang else ()):
+        n = int(m.group(1))
+        if not 1 <= n <= 11 or _forward(part, m.start()):
+            continue
+        y = m.group(3) or (str(year) if year else None)
+        found.append((0, m.start(), f"{n} tháng đầu năm {y}" if y else f"{n} tháng đầu năm"))
+    for m in (_PERIOD_QUARTER.finditer(part) if "uý" in part else ()):  # (every match holds "uý")
+        if _forward(part, m.start()):
+            continue
+        y = m.group(2) or (str(year) if year else None)
+        found.append((1, m.start(), f"quý {m.group(1)}/{y}" if y else f"quý {m.group(1)}"))
+    for m in (_PERIOD_MONTH.finditer(part) if has_thang and months_too is not False else ()):
+        mo = int(m.group(1))
+        if not 1 <= mo <= 12 or _forward(part, m.start()):
+            continue
+        if months_too is None and not _MONTH_REVIEWED.search(part[max(0, m.start() - 40): m.start()].lower()):
+            continue
+        y = m.group(2) or m.group(3) or (str(year) if year else None)
+        found.append((2, m.start(), f"tháng {mo}/{y}" if y else f"tháng {mo}"))
+    return found
+
+
 def find_period(lead: list[str], text: str, year: int | None) -> str | None:
-    """The period reviewed: the title, then each lead sentence in turn, then the body; months and
-    quarters before a whole year."""
-    for part in (*lead, text):
-        found: list[tuple[int, int, str]] = []
-        has_thang = "tháng" in part  # (every match of _PERIOD_MONTHS and _PERIOD_MONTH holds it)
-        for m in (_PERIOD_MONTHS.finditer(part) if has_thang else ()):
-            n = int(m.group(1))
-            if not 1 <= n <= 11 or _forward(part, m.start()):
-                continue
-            y = m.group(3) or (str(year) if year else None)
-            found.append((0, m.start(), f"{n} tháng đầu năm {y}" if y else f"{n} tháng đầu năm"))
-        for m in (_PERIOD_QUARTER.finditer(part) if "uý" in part else ()):  # (every match holds "uý")
-            if _forward(part, m.start()):
-                continue
-            y = m.group(2) or (str(year) if year else None)
-            found.append((1, m.start(), f"quý {m.group(1)}/{y}" if y else f"quý {m.group(1)}"))
-        for m in (_PERIOD_MONTH.finditer(part) if has_thang else ()):
-            mo = int(m.group(1))
-            if not 1 <= mo <= 12 or _forward(part, m.start()):
-                continue
-            y = m.group(2) or m.group(3) or (str(year) if year else None)
-            found.append((2, m.start(), f"tháng {mo}/{y}" if y else f"tháng {mo}"))
-        if found:
-            return min(found)[2]
-    for part in (*lead, text):
-        for m in (_PERIOD_YEAR.finditer(part) if "ăm" in part else ()):  # (every match holds "ăm")
-            if not _year_range_before(part[max(0, m.start() - 15): m.start()]) and not _forward(part, m.start()):
-                return f"năm {m.group(1)}"
-    return f"năm {year}" if year else None
+    """The period reviewed, as the lead (title and first sentences) states it: months and quarters
+    before a whole year ("năm 2023", never a comparison base or a span) and a duration ("8 năm qua",
+    "4 năm thực hiện"); from the body only a count of months ("9 tháng đầu năm"). A year the report
+    merely mentions is no period: none is better than a wrong one."""
+    joined = ". ".join(s for s in lead if s)
+    opening = ". ".join(s for s in lead[:2] if s)  # the title and the first sentence speak first
+    found = (_sub_year(opening, year, months_too=True) or _sub_year(joined, year, months_too=None)
+             or [f for f in _sub_year(text, year, months_too=False) if f[0] == 0][:1])
+    whole = [(y, r) for y, r in year_roles(" ".join(s for s in lead if s)) if r == "year"]
+    if found:
+        kind, _, period = min(found)
+        # "năm 2018 và 3 tháng đầu năm 2019": both are the period
+        if whole and kind == 0 and all(str(y) not in period for y, _ in whole[:1]):
+            y0 = whole[0][0]
+            if f"năm {y0} và " + period in joined or f"năm {y0} và " + period.replace(" đầu năm", " đầu năm") in joined:
+                return f"năm {y0} và {period}"
+        return period
+    if whole:
+        return f"năm {max(y for y, _ in whole)}"
+    m = _DURATION.search(joined.lower()) or _DURATION.search(text.lower())
+    if m:
+        n = _COUNT.get(m.group(1)) or int(m.group(1))
+        return f"{n} năm qua" if m.group(2) == "qua" else f"{n} năm"
+    return None
 
 
 def _forward(text: str, at: int) -> bool:
@@ -618,9 +650,22 @@ _BASE: Final = re.compile(r"(?:so với|so|với|hơn|bằng)(?: cùng kỳ| k�
 _SPAN: Final = re.compile(r"(?:giai đoạn|nhiệm kỳ|từ|đến|tới|trước|sau|khóa)(?: hết| cuối)?(?: năm)?\s*$|\d{4}\s*[-–]\s*$")
 _SUB_YEAR: Final = re.compile(r"(?:\d+|mấy|các|những)\s*tháng(?: đầu| cuối)?(?: năm)?\s*$|quý\s*\w+\s*(?:[/-]|năm)?\s*$|"
                               r"tháng\s*\d{1,2}\s*(?:[/-]|năm)\s*$")
-_FORWARD_YEAR: Final = re.compile(r"(?:phương hướng|nhiệm vụ|kế hoạch|mục tiêu|chỉ tiêu|phấn đấu|dự toán|thời gian tới|"
-                                  r"cuối năm|tháng cuối|định hướng|dự kiến)[^.;]{0,60}$|\b(?:sẽ|sang)\b[^.;]{0,40}$")
-_ACHIEVED_BEFORE: Final = re.compile(r"(?:đạt|bằng|vượt|so với|hoàn thành)[^.;]{0,30}$")
+_FORWARD_YEAR: Final = re.compile(r"phương hướng|nhiệm vụ|kế hoạch|mục tiêu|chỉ tiêu|phấn đấu|dự toán|thời gian tới|"
+                                  r"cuối năm|tháng cuối|định hướng|dự kiến|\bsẽ\b|\bsang\b")
+
+
+def _last_forward_cue(before: str) -> re.Match[str] | None:
+    """The plan word nearest before a year, in the same clause and within 60 characters."""
+    last = None
+    for m in _FORWARD_YEAR.finditer(before):
+        last = m
+    if last is None or len(before) - last.end() > 60 or any(c in before[last.end():] for c in ".;"):
+        return None
+    return last
+# A plan word after these is the plan of the period reviewed ("đạt 104% chỉ tiêu năm 2024", "đánh giá
+# nhiệm vụ năm 2013").
+_ACHIEVED_BEFORE: Final = re.compile(
+    r"(?:đạt|bằng|vượt|so với|hoàn thành|đánh giá|kết quả|thực hiện|tổng kết|sơ kết)\b[^.;]{0,16}$")
 
 
 def publication_date(text: str) -> date | None:
@@ -650,7 +695,8 @@ def year_roles(sentence: str) -> list[tuple[int, str]]:
         before = low[max(0, m.start() - 70): m.start()]
         if _DOC_REF.search(before) or _BASE.search(before) or _SPAN.search(before):
             continue
-        if _FORWARD_YEAR.search(before) and not _ACHIEVED_BEFORE.search(before):
+        cue = _last_forward_cue(before)
+        if cue and not _ACHIEVED_BEFORE.search(before[max(0, cue.start() - 24): cue.start()]):
             near = before[-30:]
             role = "plan_part" if "cuối" in near or _SUB_YEAR.search(before) else "plan"
         elif _SUB_YEAR.search(before):

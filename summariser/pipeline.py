@@ -229,21 +229,22 @@ def summarise(source: str | Document, *, title: str | None = None) -> Summary:
     lead_text = ". ".join(([title_text] if title_text else []) + [p.text for p in lay.lead])
     whole = "\n".join(p.text for p in lay.content)
     year = metadata.infer_year(lead_text, whole)
+    raw = source if isinstance(source, str) else source.text()
     lead_sentences = ([title_text] if title_text else []) + [p.text for p in lay.lead]
-    period = metadata.find_period(lead_sentences, whole, year)
-    if not raw_title:
-        lead_sentences.insert(0, "")  # no title: the opening is the first sentence alone
+    dated_lead = lead_sentences if raw_title else ["", *lead_sentences]  # no title: the first sentence alone
+    date = _header_date(header) if header is not None else None
+    if date is None:
+        date = metadata.find_date(dated_lead, year, None, whole, metadata.publication_date(raw))
+    # a period written without its year ("9 tháng qua") is of the meeting's year
+    period = metadata.find_period(lead_sentences, whole, date.year if date else year)
+    lead_sentences = dated_lead
     body = metadata.find_body(lead_text)
     unit = _header_unit(header) if header is not None else None
     if unit is None:
         unit = metadata.find_organ([s for s in lead_sentences[:3] if s]) or metadata.find_unit(
             lead_text, [p.text for p in lay.content], ". ".join(lead_sentences[:2]))
     if unit is not None:
-        unit = metadata.as_written(unit, source if isinstance(source, str) else source.text())
-    date = _header_date(header) if header is not None else None
-    if date is None:
-        raw = source if isinstance(source, str) else source.text()
-        date = metadata.find_date(lead_sentences, year, period, whole, metadata.publication_date(raw))
+        unit = metadata.as_written(unit, raw)
     summary = Summary.model_validate({
         "unit": unit,
         "body": body,

@@ -43,3 +43,27 @@ def test_no_year_when_the_candidates_disagree() -> None:
     text = ("Làm việc với Sở Xây dựng\nNgày 28/11, đoàn công tác làm việc với Sở Xây dựng tỉnh Hà Nam. Năm 2014 "
             "sở đã bổ nhiệm 3 cán bộ; năm 2017 thanh tra phát hiện sai phạm.")
     assert summarise(text).date is None
+
+
+@pytest.mark.parametrize(
+    ("text", "period"),
+    [
+        ("Sơ kết quy chế phối hợp\nNgày 28-5, Bộ Chỉ huy Quân sự tỉnh tổ chức sơ kết. Trong 8 năm qua, công tác "
+         "phối hợp đi vào chiều sâu.", "8 năm qua"),
+        ("Sơ kết Luật Hợp tác xã\nNgày 17/6, Bộ Nông nghiệp tổ chức hội nghị sơ kết thi hành Luật Hợp tác xã năm "
+         "2012. Sau 4 năm thực hiện, số hợp tác xã tăng 12%.", "4 năm"),
+        ("Hội nghị Huyện ủy\nSáng 7/10/2024, Huyện ủy Xuân Lộc tổ chức hội nghị. Trong 9 tháng qua, huyện đạt "
+         "nhiều kết quả, doanh thu tăng 27% so với năm 2023.", "9 tháng đầu năm 2024"),
+        ("Hội nghị giao ban\nNgày 5/4, Cục Thuế tổ chức giao ban đánh giá kết quả năm 2012 và quý I-2013. Thu "
+         "ngân sách đạt 95% dự toán.", "quý I/2013"),
+    ],
+)
+def test_the_period_is_the_one_reviewed(text: str, period: str) -> None:
+    assert summarise(text).period == period
+
+
+def test_a_year_merely_mentioned_in_the_body_is_no_period() -> None:
+    text = ("Đối thoại với doanh nghiệp\nSáng 24/5, lãnh đạo tỉnh đối thoại với doanh nghiệp về các khó khăn. "
+            "Doanh nghiệp nêu nhiều vướng mắc về thủ tục đất đai.\nĐầu tháng 3/2017, một số cơ quan báo chí phản "
+            "ánh việc bổ nhiệm cán bộ.")
+    assert summarise(text).period is None
