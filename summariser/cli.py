@@ -61,9 +61,8 @@ def read_file(path: Path) -> str | Document:
     """A .txt file's text; any other file through `documents.read` (the bot's readers)."""
     if path.suffix.lower() in ("", ".txt", ".md"):
         return read_report(path)
-    from documents.errors import ReadError
-
     from documents import read  # the readers import python-docx, pdfplumber: only when asked
+    from documents.errors import ReadError
 
     try:
         data = path.read_bytes()
