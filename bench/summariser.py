@@ -1,7 +1,8 @@
 """Speed of the extractive summariser against sumy's LexRank, on the seed reports, in one process.
 
 Prints reports/s and ms per report (p50, p95) for both, side by side, and the ratio.
-Target for ours: >= 500 reports/s on one core (about 2 ms per 5 KB report).
+Floor for ours: at least 4x LexRank's throughput in the same run (a ratio, so a busy machine slows
+both alike).
 
     .venv/bin/python bench/summariser.py [--rounds N] [--peer-rounds N]
 
@@ -22,11 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import summariser  # noqa: E402
 from summariser import summarise  # noqa: E402
 from summariser.pipeline import clean_text  # noqa: E402
 
-TARGET_PER_SECOND = 500
+FLOOR_RATIO = 4.0
 
 
 class VietnameseTokenizer:
@@ -111,8 +111,10 @@ def main() -> int:
     if peer:
         print(f"ratio (ours / LexRank): {ours['per_s'] / peer['per_s']:.1f}x the throughput, "
               f"p50 {peer['p50'] / ours['p50']:.1f}x faster")
-    verdict = "meets" if ours["per_s"] >= TARGET_PER_SECOND else "MISSES"
-    print(f"target >= {TARGET_PER_SECOND} reports/s: {verdict} ({ours['per_s']:.0f} reports/s)")
+    if peer:
+        ratio = ours["per_s"] / peer["per_s"]
+        verdict = "meets" if ratio >= FLOOR_RATIO else "MISSES"
+        print(f"floor >= {FLOOR_RATIO:.0f}x LexRank: {verdict} ({ratio:.1f}x)")
     return 0
 
 

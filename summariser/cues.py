@@ -17,7 +17,7 @@ from summariser.fastre import Guarded, ci
 FORWARD: Final = ci(
     r"thời gian tới|(?:\d+|những|các|mấy) tháng cuối năm|từ nay (?:đến|tới) (?:cuối|hết) năm|"
     r"\b(?:năm|tháng|quý|giai đoạn|nhiệm kỳ) tới\b|sắp tới|phương hướng|thời gian còn lại|"
-    r"(?:nhiệm vụ|kế hoạch|chương trình)(?: công tác)?(?: trọng tâm)? (?:năm|tháng|quý) (?:\d{1,2}/)?\d{4}(?= ?[,:;.]| (?:như|gồm|là|sau))", prefilter=True)
+    r"(?:nhiệm vụ|kế hoạch|chương trình)(?: công tác)?(?: trọng tâm)? (?:năm|tháng|quý) (?:\d{1,2}/)?\d{4}(?= ?[,:;.]| (?:như|gồm|là|sau))")
 # A leader's or the body's request: what the next period must do.
 _NOT_A_REQUEST_AFTER: Final = ("theo", "đáp ứng", "đúng", "với", "các", "những", "đạt", "chưa", "về", "đủ", "mọi")
 REQUEST: Final = Guarded(
@@ -26,7 +26,6 @@ REQUEST: Final = Guarded(
     r"giao (?:cho )?(?=(?:Ban|UBND|Ủy ban|Thường trực|Đảng ủy|các|cơ quan|Văn phòng|Phòng|HĐND|MTTQ|Huyện ủy|Tỉnh ủy|ngành))"
     r")",
     _NOT_A_REQUEST_AFTER,
-    prefilter=True,
 )
 # Verbs after which the addressees of a task come, then the task ("yêu cầu các cấp ... tăng cường").
 DIRECTIVE: Final = Guarded(
@@ -34,18 +33,17 @@ DIRECTIVE: Final = Guarded(
     r"xác định(?= (?:từ nay|thời gian tới|trong (?:thời gian|những tháng|năm)|(?:các |những |một số )?nhiệm vụ))|"
     r"giao (?:cho )?(?=(?:Ban|UBND|Ủy ban|Thường trực|Đảng ủy|các|cơ quan|Văn phòng|Phòng|HĐND|MTTQ|Huyện ủy|Tỉnh ủy|ngành)))",
     _NOT_A_REQUEST_AFTER[:6],
-    prefilter=True,
 )
-REQUEST_STRICT: Final = ci(r"\b(?:đề nghị|yêu cầu|giao|phấn đấu)\b", prefilter=True)
+REQUEST_STRICT: Final = ci(r"\b(?:đề nghị|yêu cầu|giao|phấn đấu)\b")
 # Noun cues of a list of tasks ("nhiệm vụ trọng tâm: ...").
 TASK_NOUN: Final = ci(r"(?<!\d )(?:nhiệm vụ|giải pháp)(?:, giải pháp| công tác)? trọng tâm|nhiệm vụ, giải pháp|"
-                       r"nhiệm vụ cần (?:tập trung )?thực hiện", prefilter=True)
+                       r"nhiệm vụ cần (?:tập trung )?thực hiện")
 # Shortcomings: contrast openers and the nouns that announce them.
 CONTRAST_START: Final = ci(
     r"^(?:Bên cạnh (?:những|các) (?:kết quả|thành tích|mặt)|Tuy nhiên|Tuy vậy|Tuy có|Song|Nhưng|Mặc dù|"
     r"Bên cạnh đó|Hạn chế|Tồn tại|Khó khăn|Một số hạn chế|Những hạn chế|Mặt hạn chế)")
 SHORT_NOUN: Final = ci(
-    r"\b(?:hạn chế|tồn tại|yếu kém|khuyết điểm|bất cập|vướng mắc|khó khăn|thách thức|mặt chưa được)\b", prefilter=True)
+    r"\b(?:hạn chế|tồn tại|yếu kém|khuyết điểm|bất cập|vướng mắc|khó khăn|thách thức|mặt chưa được)\b")
 # Words before a shortcoming noun that make it an action or a reference ("tháo gỡ khó khăn").
 SHORT_NOUN_GUARD: Final = ci(
     r"(?:khắc phục|tháo gỡ|giải quyết|vượt qua|vượt|tháo|hỗ trợ|khắc phục những|khắc phục các|"
@@ -57,14 +55,14 @@ NEGATIVE: Final = ci(
     r"còn nhiều|còn khó khăn|vẫn còn|vẫn xảy ra|còn xảy ra|còn tồn tại|còn để xảy ra|gặp khó khăn|"
     r"không đạt|không đảm bảo|không bảo đảm|\bthiếu\b|yếu kém|(?<!chủ )\byếu\b(?! tố)|bất cập|vướng mắc|"
     r"diễn biến phức tạp|còn phức tạp|tiềm ẩn|giảm so với cùng kỳ|hạn chế|tồn tại|khó khăn|sai phạm|vi phạm|"
-    r"đạt thấp|thấp hơn|chỉ đạt|mới chỉ đạt|còn cao|kém hiệu quả|trái phép|chưa cao|ô nhiễm|quá tải", prefilter=True)
+    r"đạt thấp|thấp hơn|chỉ đạt|mới chỉ đạt|còn cao|kém hiệu quả|trái phép|chưa cao|ô nhiễm|quá tải")
 NEGATIVE_GUARD: Final = ci(
     r"(?:khắc phục|tháo gỡ|giải quyết|vượt qua|xử lý|phòng ngừa|ngăn chặn|không để|kịp thời|đẩy lùi)"
     r"(?:\s+(?:các|những|mọi|kịp thời|dứt điểm|triệt để|có hiệu quả|hiệu quả))*\s*$")
 # Results announced: "đạt được kết quả tích cực trên các lĩnh vực:", "Trong 9 tháng đầu năm, ...".
 RESULT_CUE: Final = ci(
     r"kết quả (?:đạt được|tích cực|quan trọng|nổi bật|khả quan)|đạt (?:được )?(?:nhiều |những |một số )?kết quả|"
-    r"^(?:Về kết quả|Kết quả|Trong|Qua|Sau|Tính đến|Từ đầu năm)\b(?: (?:\d+|những) (?:tháng|năm))?(?! cuối)", prefilter=True)
+    r"^(?:Về kết quả|Kết quả|Trong|Qua|Sau|Tính đến|Từ đầu năm)\b(?: (?:\d+|những) (?:tháng|năm))?(?! cuối)")
 # Procedure of the meeting itself.
 # Used as a yes/no test only, so an alternative is written in its shortest form that matches where the
 # longer one would: "\b(?:tham dự|dự) X" as "\bdự X", "(?:các )?đại biểu" as "đại biểu", "chủ trì( hội
@@ -88,11 +86,11 @@ PROCEDURAL: Final = ci(
     r"|\bnhất trí\b|\bbiểu quyết\b|\bđã thông qua\b|\bthông qua (?:các|dự thảo|nghị quyết|tờ trình|báo cáo|chương trình)"
     r"|\bnghe (?:báo cáo|tờ trình|các báo cáo|dự thảo)|\bcho ý kiến (?:vào|về|đối với)"
     r"|\b(?:ghi nhận|đánh giá cao|biểu dương|khen ngợi|chúc mừng|cảm ơn|hoan nghênh|tiếp thu)\b"
-    r"|^(?:Đây là|Đó là|Đây cũng là)\b", prefilter=True)
+    r"|^(?:Đây là|Đó là|Đây cũng là)\b")
 # Procedure even when a request is in it: the chair asking the delegates to debate.
 PROCEDURAL_STRONG: Final = ci(
-    r"(?:đề nghị|yêu cầu|mong muốn|kêu gọi) (?:các |quý )?(?:vị )?đại biểu|\b(?:trao|tặng|trao tặng) (?:\S+ ){0,3}(?:bằng khen|giấy khen|huân chương)", prefilter=True)
-ATTENDANCE: Final = ci(r"^(?:Dự|Tham dự|Đến dự|Cùng dự|Về dự)\b|\b(?:tham dự|dự) (?:hội nghị|kỳ họp)", prefilter=True)
+    r"(?:đề nghị|yêu cầu|mong muốn|kêu gọi) (?:các |quý )?(?:vị )?đại biểu|\b(?:trao|tặng|trao tặng) (?:\S+ ){0,3}(?:bằng khen|giấy khen|huân chương)")
+ATTENDANCE: Final = ci(r"^(?:Dự|Tham dự|Đến dự|Cùng dự|Về dự)\b|\b(?:tham dự|dự) (?:hội nghị|kỳ họp)")
 TITLE_START: Final = re.compile(
     r"^(?:Trưởng|Phó|Chủ tịch|Bí thư|Giám đốc|Lãnh đạo|Đại diện|Các đồng chí|Đồng chí|Thủ trưởng|Chánh|"
     r"Ủy viên|Thường trực|Bí thư|Cùng|Và|Các|Chủ nhiệm)\b"
@@ -106,7 +104,7 @@ FRAMING: Final = ci(
     r"Những kết quả (?:trên|đó)|Kết quả (?:trên|đó)|Để (?:thực hiện|đạt|hoàn thành)|Nhằm (?:thực hiện|đạt|hoàn thành))")
 TASK_INTRO: Final = ci(
     r"(?:đề ra|nêu|xác định|thống nhất|nhấn mạnh|chỉ ra|đưa ra|đề xuất|bàn)\s+(?:một số|những|các|\d+)\s+"
-    r"(?:nhóm\s+)?(?:nhiệm vụ|giải pháp|chỉ tiêu|nội dung)", prefilter=True)
+    r"(?:nhóm\s+)?(?:nhiệm vụ|giải pháp|chỉ tiêu|nội dung)")
 # A list follows: the head before ":" announces it.
 _LIST_INTRO_ENDS: Final = frozenset(
     """như|sau|sau đây|là|gồm|bao gồm|cụ thể|cụ thể là|đó là|các lĩnh vực|trên các lĩnh vực|chủ yếu|trọng tâm|

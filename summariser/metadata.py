@@ -97,7 +97,7 @@ _NOT_MEETING_DATE: Final = ci(r"(?:đến|tới|từ|tính đến|trước|sau|s
 # leading "\b" as "not after a letter or digit" ("_" aside): so does _HOP_WORD.
 _MEETING_WORDS: Final = ("hội nghị", "kỳ họp", "phiên họp", "cuộc họp", "tổ chức", "diễn ra", "khai mạc", "sơ kết",
                          "tổng kết", "giao ban", "làm việc")
-_HOP_WORD: Final = re.compile(r"h(?<![^\W_].)ọp\b")
+_HOP_WORD: Final = re.compile(r"\bhọp\b")
 
 # These run over the whole report. A pattern that starts with a character class lets the regex engine
 # skip to the candidates; "X(?<!\w.)" is "\bX" written so (the word start checked after X).

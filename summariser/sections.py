@@ -203,7 +203,6 @@ def sentence_section(text: str, state: Section, at: int | None = None,
 _RESULT_START: Final = ci(
     r"^(?:trong|qua|sau|tính đến|đến nay|từ đầu năm)\b[^,]{0,12}\b(?:\d+|những|các) (?:tháng|năm|quý)(?! cuối)(?! tới)"
     r"|^(?:về kết quả|kết quả(?: đạt được)?|năm \d{4},)|kết quả (?:đạt được|tích cực|quan trọng|nổi bật|khả quan)",
-    prefilter=True,
 )
 
 
