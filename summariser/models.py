@@ -39,6 +39,9 @@ class Figure(BaseModel):
     label: str | None = None  # what it measures, when the sentence tells
     section: Section = "other"
     source: Span | None = None
+    # a result, or a plan / target / change / share of a plan ("phấn đấu" figures are no results to chart)
+    kind: Literal["actual", "plan", "target", "growth", "share"] | None = None
+    period: str | None = None  # the period its clause gives ("9 tháng đầu năm 2023", "quý II"), when it does
 
 
 class Summary(BaseModel):

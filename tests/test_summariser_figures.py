@@ -126,7 +126,7 @@ def test_verb_folded_is_the_case_insensitive_pattern():
 def test_figures_are_found_tuples():
     figs = find_figures("đạt 77,9% kế hoạch, tăng 12,6%")
     assert all(type(f) is figures.Found for f in figs)
-    assert figs[0] == figures.Found(figs[0].start, figs[0].end, "77,9%", 77.9, "%", figs[0].label)
+    assert figs[0] == figures.Found(figs[0].start, figs[0].end, "77,9%", 77.9, "%", figs[0].label, "share", None)
 
 
 def test_label_gates_are_the_plain_checks():
