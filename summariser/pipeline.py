@@ -141,16 +141,30 @@ _CELL_UNIT: Final = re.compile(r"\(([^()]{1,20})\)\s*$")
 _BARE_NUMBER: Final = re.compile(r"^\s*(\d[\d.,]*)\s*$")
 
 
-def _cell_figures(cell: str) -> list[tuple[int, int, str, float | None, str | None, str | None]]:
+def _cell_figures(cell: str) -> list[tuple[int, int, str, float | None, str | None, str | None, str | None]]:
     """Figures of a table cell: those the text gives, or the cell's bare number (the column header
     says what it counts)."""
-    found = [(f.start, f.end, f.text, f.value, f.unit, f.label) for f in compress.figures_in(cell)]
+    found = [(f.start, f.end, f.text, f.value, f.unit, f.label, f.kind) for f in compress.figures_in(cell)]
     if found:
         return found
     m = _BARE_NUMBER.match(cell)
     if not m or len(m.group(1).replace(".", "").replace(",", "")) > 15:
         return []
-    return [(m.start(1), m.end(1), m.group(1), parse_number(m.group(1)), None, None)]
+    return [(m.start(1), m.end(1), m.group(1), parse_number(m.group(1)), None, None, None)]
+
+
+def _column_kind(column: str) -> str | None:
+    """A table column's header says what its numbers are: "Kế hoạch", "Chỉ tiêu", "So với dự toán (%)"."""
+    low = column.lower()
+    if re.search(r"\b(?:so với|tỷ lệ|đạt)\b", low):
+        return "share"
+    if re.search(r"\b(?:chỉ tiêu|mục tiêu|phấn đấu)\b", low):
+        return "target"
+    if re.search(r"\b(?:kế hoạch|dự toán)\b", low):
+        return "plan"
+    if re.search(r"\b(?:tăng|giảm)\b", low):
+        return "growth"
+    return "actual" if low else None
 
 
 def _table_figures(units: list[Unit], text: str) -> list[dict[str, object]]:
@@ -185,14 +199,15 @@ def _table_figures(units: list[Unit], text: str) -> list[dict[str, object]]:
             column = header[i].strip() if i < len(header) else ""
             m = _CELL_UNIT.search(column)
             label_col = _CELL_UNIT.sub("", column).strip()
-            for f_start, f_end, text_, value, unit, f_label in found:
+            for f_start, f_end, text_, value, unit, f_label, f_kind in found:
                 if unit is None and m:
                     unit = m.group(1).strip()
                 label = row_label or f_label
                 if label and label_col and len(numeric) > 1:
                     label = f"{label} — {label_col}"
+                kind = f_kind or _column_kind(column)
                 out.append({"text": text_, "value": value, "unit": unit, "label": label, "section": "results",
-                            "source": {"start": start + f_start, "end": start + f_end}})
+                            "kind": kind, "source": {"start": start + f_start, "end": start + f_end}})
     return out
 
 
@@ -215,6 +230,7 @@ def summarise(source: str | Document, *, title: str | None = None) -> Summary:
                 continue
             seen.add(key)
             figures.append({"text": f.text, "value": f.value, "unit": f.unit, "label": f.label,
+                            "kind": f.kind, "period": f.period,
                             "section": d.section, "source": {"start": key[0], "end": key[1]}})
     for f in _table_figures(st.units, cleaned):
         src = f["source"]
