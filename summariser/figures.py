@@ -267,6 +267,7 @@ def find_figures(text: str, before: str = "") -> list[Found]:
     low = fold(text) if out else text  # (same length and offsets)
     context = _last_sentence(before) if out and before else ""
     cue_low = fold(context) + low if context else low
+    periods = _periods(low) if out else []
     labelled: list[Found] = []
     labels: list[str | None] = []
     bases: list[str | None] = []  # what each figure measures, without the relation and words after it
@@ -283,7 +284,7 @@ def find_figures(text: str, before: str = "") -> list[Found]:
         bases.append(base)
         kind = _kind(text, i, out, low, cue_low, label, kinds)
         kinds.append(kind)
-        period = _period(text, i, out, low)
+        period = _period(text, i, out, periods)
         # (what `Found(...)` does, without the Python-level `__new__` of a NamedTuple)
         labelled.append(tuple.__new__(Found, (start, end, token, value, unit, label, kind, period)))
         prev_end, prev_label = end, label
@@ -620,20 +621,29 @@ def _kind(text: str, index: int, figs: list[_Located], low: str, cue_low: str, l
     return "actual"
 
 
-def _period(text: str, index: int, figs: list[_Located], low: str) -> str | None:
+def _periods(low: str) -> list[tuple[int, int]]:
+    """The periods written in a clause (its fold), found once for all its figures."""
+    if "tháng" not in low and "quý" not in low and "năm" not in low and "giai đoạn" not in low:
+        return []
+    return [m.span() for m in _PERIOD.finditer(low) if _is_period(low, m, 0)]
+
+
+def _period(text: str, index: int, figs: list[_Located], periods: list[tuple[int, int]]) -> str | None:
     """The period the clause gives for the figure: the nearest before it since the last ";", else the
-    first in the words right after it; not the base of a comparison."""
+    first in the words right after it; not the base of a comparison nor a duration."""
+    if not periods:
+        return None
     fig_start, fig_end = figs[index][0], figs[index][1]
     scope = text.rfind(";", 0, fig_start) + 1
-    found: re.Match[str] | None = None
-    for m in _PERIOD.finditer(low, scope, fig_start):
-        if _is_period(low, m, 0):
-            found = m
+    found = None
+    for span in periods:
+        if span[1] > fig_start:
+            break
+        if span[0] >= scope:
+            found = span
     if found is None:
         stop = figs[index + 1][0] if index + 1 < len(figs) else len(text)
         cut = _TAIL_END.search(text, fig_end, stop)
-        for m in _PERIOD.finditer(low, fig_end, cut.start() if cut else stop):
-            if _is_period(low, m, fig_end):
-                found = m
-                break
-    return " ".join(text[found.start(): found.end()].split()) if found else None
+        stop = cut.start() if cut else stop
+        found = next((span for span in periods if span[0] >= fig_end and span[1] <= stop), None)
+    return " ".join(text[found[0]: found[1]].split()) if found else None
