@@ -362,8 +362,9 @@ _FRAGMENT_WORDS: Final = frozenset(fold(w) for w in _listed(
     "đạt tăng giảm bằng lên xuống tổng số cả các những nhiều trong đó này nâng lần lượt tương đương chiếm mức ở "
     "khi nếu cũng vẫn về ra vào bị như mỗi toàn riêng cụ thể qua kết quả đồng thời so nghìn ngàn triệu tỷ tỉ vạn "
     "- – ( ) , ; : ... …", " ")) | frozenset(fold(w) for w in _MEASURE_WORDS if " " not in w)
-_PIECE_SEP: Final = re.compile(  # (and a sentence end, "... sáng nay (29/5).80% vi phạm" too)
-    rf"(?<!\d),|,(?!\d)|\(|\svà\s|(?<=[{LOWER})][.!?…])(?:\s+|(?=[\d{UPPER}]))")
+_AND: Final = re.compile(r"\svà\s")
+# A sentence end inside a clause, "... sáng nay (29/5).80% vi phạm" too.
+_SENTENCE_SEP: Final = re.compile(rf"(?<=[{LOWER})][.!?…])(?:\s+|(?=[\d{UPPER}]))")
 _LEAD_UNIT: Final = re.compile(r"^(?:%|(?:nghìn|ngàn|triệu|tỷ|tỉ)(?:\s+(?:đồng|USD)(?!\w)|\s*(?=[,;]|$)))[\s,;]*")
 # A label longer than this is cut, after a word that ends a phrase when there is one ("... huyện mở ba lớp").
 _LABEL_WORDS: Final = 16
@@ -392,12 +393,24 @@ def _segment_start(text: str, fig_start: int) -> int:
 
 def _own_cut(before: str) -> tuple[int, str]:
     """Where the figure's own words start in `before`, after the last separator ("," outside a number,
-    " và ", an open bracket), and that separator ("" when none)."""
+    " và ", an open bracket, a sentence end), and that separator ("" when none or a sentence end).
+    (The last match of `_PIECE_SEP` that is not a closed bracket, found from the end.)"""
     cut, sep = 0, ""
-    for m in _PIECE_SEP.finditer(before):
-        if m.group() == "(" and ")" in before[m.end():]:
-            continue  # a closed bracket belongs to the words: "Tổng giá trị sản xuất (ước)"
-        cut, sep = m.end(), m.group().strip()
+    i = before.rfind(",")
+    while 0 < i < len(before) - 1 and before[i - 1].isdigit() and before[i + 1].isdigit():
+        i = before.rfind(",", 0, i)  # "40,2": a decimal comma
+    if i >= 0:
+        cut, sep = i + 1, ","
+    i = before.rfind("(")
+    if i >= cut and ")" not in before[i + 1:]:  # a closed bracket belongs to the words: "(ước)"
+        cut, sep = i + 1, "("
+    if "và" in before:
+        for m in _AND.finditer(before, cut):
+            cut, sep = m.end(), "và"
+    if "." in before or "!" in before or "?" in before or "…" in before:
+        for m in _SENTENCE_SEP.finditer(before, cut):
+            if m.end() > cut:
+                cut, sep = m.end(), ""
     return cut, sep
 
 
