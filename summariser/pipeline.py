@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final
 
 from summariser import compress, fastre, metadata
 from summariser.boilerplate import strip_boilerplate
-from summariser.figures import parse_number
+from summariser.figures import find_figures, parse_number
 from summariser.models import Rejection, Summary
 from summariser.normalise import normalise
 from summariser.sections import Draft, layout
@@ -224,7 +224,8 @@ def summarise(source: str | Document, *, title: str | None = None) -> Summary:
     figures: list[dict[str, object]] = []  # `Figure`s, validated with the summary
     seen: set[tuple[int, int]] = set()
     for d in drafts:
-        for f in compress.figures_in(d.clause.text):
+        # (the words before the clause can say it states a target: "Các chỉ tiêu chủ yếu gồm: …")
+        for f in find_figures(d.clause.text, cleaned[max(0, d.clause.start - 400): d.clause.start]):
             key = (d.clause.start + f.start, d.clause.start + f.end)
             if key in seen:
                 continue
