@@ -66,6 +66,10 @@ def check_docx(data: bytes) -> None:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
         raise ReadError(_DAMAGED, f"bad zip: {exc}") from exc
     with archive:
+        xml = [m for m in members if m.filename.endswith((".xml", ".rels"))]
+        big = [m for m in xml if m.file_size > MAX_XML_BYTES]
+        if big:  # first: 889 KB can declare a 95 MB document.xml that passes the ratio test below
+            raise ReadError(_TOO_COMPLEX, f"{big[0].filename} declares {big[0].file_size} bytes")
         total = sum(m.file_size for m in members)
         bomb = len(members) > MAX_ZIP_MEMBERS or total > MAX_ZIP_UNCOMPRESSED or any(
             m.file_size > _RATIO_MIN_SIZE and m.file_size > MAX_ZIP_RATIO * max(m.compress_size, 1)
@@ -76,10 +80,6 @@ def check_docx(data: bytes) -> None:
         names = {m.filename for m in members}
         if "word/document.xml" not in names or "[Content_Types].xml" not in names:
             raise ReadError(_NOT_DOCX, "zip without word/document.xml")
-        xml = [m for m in members if m.filename.endswith((".xml", ".rels"))]
-        big = [m for m in xml if m.file_size > MAX_XML_BYTES]
-        if big:
-            raise ReadError(_TOO_COMPLEX, f"{big[0].filename} declares {big[0].file_size} bytes")
         _count_tags(archive, xml)
 
 
