@@ -460,9 +460,14 @@ def _year_for(month: int, year: int | None, period: str | None, text: str) -> in
     return year
 
 
+# "8 năm qua", "15 năm thực hiện Nghị quyết T.Ư 5 (khóa VIII)", "từ năm 2000 đến nay", and in a subject
+# line a bare "4 năm," after a review word: the period as written.
 _DURATION: Final = re.compile(
-    r"(?<!\w)(\d{1,2}|một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười) năm (qua|thực hiện|triển khai|thi hành)\b")
-_COUNT: Final = {"một": 1, "hai": 2, "ba": 3, "bốn": 4, "năm": 5, "sáu": 6, "bảy": 7, "tám": 8, "chín": 9, "mười": 10}
+    r"(?<!\w)(?:\d{1,2}|một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười) năm (?:qua\b|(?:thực hiện|triển khai|thi hành)\b"
+    r"(?:[^,;:.()]|\.(?=\S)|\([^()]*\))*)")
+_BARE_YEARS: Final = re.compile(
+    r"(?:kết quả|sơ kết|tổng kết|thực hiện|nhiệm vụ chính trị)\b[^,;:.]{0,40}?\s(\d{1,2} năm)(?=\s*[,;.]|\s*$)")
+_SINCE: Final = re.compile(r"(?<!\w)từ năm (?:19|20)\d\d đến nay")
 
 
 _MONTH_REVIEWED: Final = re.compile(r"(?:kết quả|công tác|tình hình|định kỳ|thường kỳ|giao ban|sơ kết|báo cáo|"
@@ -505,7 +510,8 @@ def find_period(lead: list[str], text: str, year: int | None) -> str | None:
     joined = ". ".join(s for s in lead if s)
     opening = ". ".join(s for s in lead[:2] if s)  # the title and the first sentence speak first
     found = (_sub_year(opening, year, months_too=True) or _sub_year(joined, year, months_too=None)
-             or [f for f in _sub_year(text, year, months_too=False) if f[0] == 0][:1])
+             or [f for f in _sub_year(text, year, months_too=False) if f[0] == 0
+                 and not f[2].startswith("1 ")][:1])  # ("1 THÁNG TIẾP 17 ĐOÀN": no period)
     whole = [(y, r) for y, r in year_roles(" ".join(s for s in lead if s)) if r == "year"]
     if found:
         kind, _, period = min(found)
@@ -517,10 +523,13 @@ def find_period(lead: list[str], text: str, year: int | None) -> str | None:
         return period
     if whole:
         return f"năm {max(y for y, _ in whole)}"
-    m = _DURATION.search(joined.lower()) or _DURATION.search(text.lower())
-    if m:
-        n = _COUNT.get(m.group(1)) or int(m.group(1))
-        return f"{n} năm qua" if m.group(2) == "qua" else f"{n} năm"
+    for part in (joined, text):
+        m = _DURATION.search(part.lower()) or (_SINCE.search(part.lower()) if part is joined else None)
+        if m:
+            return part[m.start(): m.end()].strip()
+        m = _BARE_YEARS.search(part.lower()) if part is joined else None
+        if m:
+            return part[m.start(1): m.end(1)]
     return None
 
 

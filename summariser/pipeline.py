@@ -126,8 +126,18 @@ def _header_unit(header: HeaderBlock) -> str | None:
     if not header.issuer:
         return None
     issuer = " ".join(header.issuer.split())
+    if header.superior and not _ORGAN_START.match(issuer):
+        # a name wrapped over two lines ("BỘ NÔNG NGHIỆP VÀ PHÁT" / "TRIỂN NÔNG THÔN") is one issuer
+        issuer = " ".join(header.superior.split()) + " " + issuer
     readable = metadata.readable_title(issuer)
     return metadata.find_unit(readable, [], readable) or _cased_name(issuer)
+
+
+_ORGAN_START: Final = re.compile(
+    r"(?:BỘ|SỞ|CỤC|TỔNG CỤC|CHI CỤC|ỦY BAN|UỶ BAN|UBND|HĐND|HỘI ĐỒNG|HUYỆN ỦY|HUYỆN UỶ|TỈNH ỦY|TỈNH UỶ|THÀNH ỦY|"
+    r"THÀNH UỶ|THỊ ỦY|THỊ UỶ|QUẬN ỦY|QUẬN UỶ|ĐẢNG ỦY|ĐẢNG UỶ|ĐẢNG BỘ|BAN|CÔNG AN|VĂN PHÒNG|PHÒNG|TRƯỜNG|"
+    r"BỘ TƯ LỆNH|BỘ CHỈ HUY|SƯ ĐOÀN|QUÂN KHU|CHI BỘ|MẶT TRẬN|LIÊN ĐOÀN|HỘI|ĐOÀN|KHO BẠC|NGÂN HÀNG|BẢO HIỂM|"
+    r"VIỆN|TÒA ÁN|THANH TRA|TẬP ĐOÀN|TỔNG CÔNG TY|CÔNG TY|TRUNG TÂM|CHÍNH PHỦ|NGÀNH)\b", re.IGNORECASE)
 
 
 def _cased_name(name: str) -> str:

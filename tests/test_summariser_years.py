@@ -51,7 +51,7 @@ def test_no_year_when_the_candidates_disagree() -> None:
         ("Sơ kết quy chế phối hợp\nNgày 28-5, Bộ Chỉ huy Quân sự tỉnh tổ chức sơ kết. Trong 8 năm qua, công tác "
          "phối hợp đi vào chiều sâu.", "8 năm qua"),
         ("Sơ kết Luật Hợp tác xã\nNgày 17/6, Bộ Nông nghiệp tổ chức hội nghị sơ kết thi hành Luật Hợp tác xã năm "
-         "2012. Sau 4 năm thực hiện, số hợp tác xã tăng 12%.", "4 năm"),
+         "2012. Sau 4 năm thực hiện, số hợp tác xã tăng 12%.", "4 năm thực hiện"),
         ("Hội nghị Huyện ủy\nSáng 7/10/2024, Huyện ủy Xuân Lộc tổ chức hội nghị. Trong 9 tháng qua, huyện đạt "
          "nhiều kết quả, doanh thu tăng 27% so với năm 2023.", "9 tháng đầu năm 2024"),
         ("Hội nghị giao ban\nNgày 5/4, Cục Thuế tổ chức giao ban đánh giá kết quả năm 2012 và quý I-2013. Thu "
