@@ -155,6 +155,13 @@ def _cell_figures(cell: str) -> list[tuple[int, int, str, float | None, str | No
     """Figures of a table cell: those the text gives, or the cell's bare number (the column header
     says what it counts)."""
     found = [(f.start, f.end, f.text, f.value, f.unit, f.label, f.kind) for f in compress.figures_in(cell)]
+    if len(found) == 1:
+        start, end, _text, value, unit, label, kind = found[0]
+        rest = cell[end:].strip()
+        if not cell[:start].strip() and rest and len(rest.split()) <= 3 and not any(c.isdigit() for c in rest):
+            # a value cell is the value and its unit ("6/137 DNNN", "99 nhóm"), whatever the unit word
+            whole = cell.rstrip()
+            return [(start, len(whole), whole[start:], value, unit or rest, label, kind)]
     if found:
         return found
     m = _BARE_NUMBER.match(cell)

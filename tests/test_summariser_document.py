@@ -49,6 +49,7 @@ def _official(header: HeaderBlock = HEADER) -> Document:
                 ["STT", "Chỉ tiêu", "Thực hiện (tỷ đồng)", "So với dự toán (%)"],
                 ["1", "Thu ngân sách", "253", "38,18"],
                 ["2", "Vốn đầu tư công giải ngân", "420", "61,5"],
+                ["3", "Doanh nghiệp nhà nước cổ phần hóa", "6/137 DNNN", ""],
             ]),
             _h("HẠN CHẾ, TỒN TẠI", "II."),
             _li("Chất lượng một số tiêu chí nông thôn mới chưa bền vững."),
@@ -107,6 +108,7 @@ def test_table_rows_become_figures_with_row_and_column_labels() -> None:
     by_text = {(f.text, f.label) for f in s.figures}
     assert ("253", "Thu ngân sách — Thực hiện") in by_text
     assert ("38,18", "Thu ngân sách — So với dự toán") in by_text
+    assert ("6/137 DNNN", "Doanh nghiệp nhà nước cổ phần hóa") in by_text  # the value cell whole
     f = next(f for f in s.figures if f.text == "253")
     assert f.unit == "tỷ đồng" and f.value == 253
     source = cleaned_source(_official())
