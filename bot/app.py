@@ -31,7 +31,7 @@ from bot.buttons import PATTERN as BUTTON_PATTERN
 from bot.buttons import on_button
 from bot.commands import COMMANDS, HANDLERS, cmd_unknown
 from bot.config import Settings
-from bot.ingest import Ingestor, make_process_pool, on_document, on_other, on_text, warm_worker
+from bot.ingest import Ingestor, make_process_pool, on_document, on_other, on_photo, on_text, warm_worker
 from bot.replies import send_html
 from storage import Repository
 from summariser.engines import get_engine
@@ -137,6 +137,7 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     application.add_handler(MessageHandler(new_messages & filters.COMMAND, _unknown_command))
     application.add_handler(MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, on_text))
     application.add_handler(MessageHandler(new_messages & filters.Document.ALL, on_document))
+    application.add_handler(MessageHandler(new_messages & filters.PHOTO, on_photo))
     application.add_handler(
         MessageHandler(new_messages & ~filters.COMMAND & ~filters.StatusUpdate.ALL, on_other)
     )

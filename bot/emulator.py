@@ -1,7 +1,7 @@
 """A small Telegram Bot API server on aiohttp, for tests, benchmarks and local mode.
 
 It speaks the real Bot API over HTTP (same URLs, same JSON shapes, same error bodies), so the bot
-runs through python-telegram-bot's real request path. Tests inject updates (``send_text``,
+runs through python-telegram-bot's real request path. Tests inject updates (``send_text``, ``send_photo``,
 ``send_document``, ``press_button``), read what the bot did (``calls``, ``messages``, ``documents``)
 and inject faults (``fail_next``, ``forbid_chat``).
 
@@ -332,6 +332,25 @@ class BotAPIEmulator:
                                "mime_type": mime_type, "file_size": len(content)}
         if caption is not None:
             message["caption"] = caption
+        return self.inject_update({"message": message})
+
+    def send_photo(self, chat_id: int, user_id: int, sizes: list[bytes], *, caption: str | None = None,
+                   media_group_id: str | None = None, chat_type: str = "private",
+                   first_name: str = "Nguyễn Văn A") -> dict[str, Any]:
+        """Queue a photo message: one PhotoSize per image in ``sizes`` (Telegram lists them smallest
+        first), each downloadable through getFile; width/height are read from PNG headers."""
+        message = self._user_message(chat_id, user_id, chat_type, first_name, None)
+        photo = []
+        for content in sizes:
+            file_id = self._store_file("photo.jpg", content, "image/jpeg")
+            width, height = _image_size(content)
+            photo.append({"file_id": file_id, "file_unique_id": f"U{file_id}", "width": width, "height": height,
+                          "file_size": len(content)})
+        message["photo"] = photo
+        if caption is not None:
+            message["caption"] = caption
+        if media_group_id is not None:
+            message["media_group_id"] = media_group_id
         return self.inject_update({"message": message})
 
     def press_button(self, chat_id: int, user_id: int, message_id: int, data: str) -> dict[str, Any]:

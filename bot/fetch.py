@@ -11,6 +11,7 @@ window is accepted and documented here.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import ipaddress
 import logging
 import re
@@ -19,7 +20,11 @@ import unicodedata
 
 import httpx
 
-__all__ = ["FetchError", "fetch_article", "find_url"]
+import documents
+from documents import Document
+from documents.errors import ReadError
+
+__all__ = ["FetchError", "fetch_document", "find_url"]
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +94,13 @@ async def _check_host(url: httpx.URL) -> None:
                          f"non-public address for {host}: {forbidden}")
 
 
-async def fetch_article(url: str, *, allow_private: bool = False, timeout: float = 10.0,
-                        max_bytes: int = 5_000_000, max_redirects: int = 5) -> tuple[str | None, str]:
-    """(title, main text) of the page at ``url``; FetchError with a Vietnamese message otherwise.
+async def fetch_document(url: str, *, allow_private: bool = False, timeout: float = 10.0,
+                         max_bytes: int = 5_000_000, max_redirects: int = 5) -> Document:
+    """The page at ``url`` as a `Document` (headline in `title`; headings, lists and tables kept);
+    FetchError with a Vietnamese message otherwise.
 
-    ``timeout`` bounds the whole fetch (DNS, every hop, the body), so a server that drips bytes
-    cannot hold the bot longer than that.
+    ``timeout`` bounds the whole download (DNS, every hop, the body), so a server that drips bytes
+    cannot hold the bot longer than that; parsing runs in a thread afterwards.
     """
     try:
         async with asyncio.timeout(timeout):
@@ -102,15 +108,40 @@ async def fetch_article(url: str, *, allow_private: bool = False, timeout: float
                                                                      max_redirects)
     except TimeoutError as exc:
         raise FetchError("Trang web phản hồi quá chậm (quá thời gian chờ).", f"timeout after {timeout} s") from exc
-    if content_type == "text/plain":
-        text = body.decode(charset or "utf-8", errors="replace")
-        title = None
-    else:
-        title, text = await asyncio.to_thread(_main_text, body, charset, final_url)
-    text = unicodedata.normalize("NFC", text).strip()
-    if not text:
+    doc = await asyncio.to_thread(_read_body, body, content_type, charset, final_url)
+    if not any(b.text.strip() or any(c.strip() for row in b.rows for c in row) for b in doc.blocks):
         raise FetchError("Không tìm thấy nội dung chính của trang.", "no main text found")
-    return (unicodedata.normalize("NFC", title) if title else None), text
+    return doc
+
+
+def _read_body(body: bytes, content_type: str, charset: str | None, url: str) -> Document:
+    """text/plain as pasted text; HTML through `documents.html.read_html` (trafilatura drops
+    navigation, footers and comments, and detects the charset when no header says)."""
+    from documents.html import read_html  # imported lazily: trafilatura is slow to import
+
+    try:
+        if content_type == "text/plain":
+            text = body.decode(_codec(charset) or "utf-8", errors="replace")
+            return documents.read_text(unicodedata.normalize("NFC", text))
+        page: bytes | str = body
+        codec = _codec(charset)
+        if codec:
+            page = body.decode(codec, errors="replace")
+        return read_html(page, url)
+    except ReadError as exc:
+        raise FetchError(exc.vi, exc.en) from exc
+    except Exception as exc:  # a parser choking on hostile markup is "no text", not a crash
+        log.warning("reading the page %s failed: %r", url, exc)
+        return Document(source="html")
+
+
+def _codec(charset: str | None) -> str | None:
+    if not charset:
+        return None
+    try:
+        return codecs.lookup(charset).name
+    except LookupError:
+        return None
 
 
 async def _download(url: str, allow_private: bool, timeout: float, max_bytes: int,
@@ -170,26 +201,3 @@ async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
             raise too_large
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _main_text(body: bytes, charset: str | None, url: str) -> tuple[str | None, str]:
-    """trafilatura drops navigation, footers and comments; it detects the charset when no header says."""
-    import trafilatura  # imported lazily: it is slow to import and only links need it
-
-    document: bytes | str = body
-    if charset:
-        try:
-            document = body.decode(charset, errors="replace")
-        except LookupError:
-            document = body
-    try:
-        # favor_precision: a sidebar's figures mixed into a report would be worse than a missed paragraph
-        result = trafilatura.bare_extraction(document, url=url, include_comments=False, include_tables=True,
-                                             with_metadata=True, favor_precision=True)
-    except Exception as exc:  # a parser choking on hostile markup is "no text", not a crash
-        log.warning("trafilatura failed on %s: %r", url, exc)
-        return None, ""
-    if result is None:
-        return None, ""
-    title = getattr(result, "title", None)
-    return (title or None), (getattr(result, "text", None) or "")

@@ -1,15 +1,23 @@
-"""Turning what users send (text, forwards, files, links) into stored, summarised reports.
+"""Turning what users send (text, forwards, files, photos, links) into stored, summarised reports.
 
-Long reports arrive in pieces (Telegram clients split text at 4096 characters; a forwarded series
-arrives as several messages; an album of files shares a media group), so text is buffered per
-sender and flushed once no new piece has arrived for `settings.merge_window` seconds.
-The report is stored before it is summarised, and summarising runs in an executor so the event
-loop keeps answering other users; reports left unsummarised by a crash are completed at start-up.
+Everything becomes a `documents.Document` first (pasted text via `documents.read_text`, files and
+photos via `documents.read`, pages via `documents.html.read_html`): what is stored is its text
+(`Document.text()`, cleaned), so every figure a summary shows can be found in the stored report, OCR'd
+text included; what is summarised is the Document, so the structure the file had is kept.
+Long reports arrive in pieces (Telegram clients split text at 4096 characters, mid-word; a forwarded
+series arrives as several messages; an album of files or photographed pages shares a media group), so
+pieces are buffered per sender and flushed once no new piece has arrived for `settings.merge_window`
+seconds; pieces of one text are joined with `documents.text.join_parts` (a space where a sentence was
+cut), whole files with a line break.
+The report is stored before it is summarised, and reading and summarising run in an executor so the
+event loop keeps answering other users; reports left unsummarised by a crash are completed at start-up
+from their stored text.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
 import multiprocessing
@@ -33,33 +41,48 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
+import documents
 from bot.access import Caller, authorise
 from bot.config import Settings
-from bot.extract import MAX_FILE_BYTES, ExtractError, extract_document
-from bot.fetch import FetchError, fetch_article, find_url
-from bot.render import esc, fmt_int, render_summary
+from bot.extract import (
+    MAX_FILE_BYTES,
+    accepted_name,
+    is_image,
+    read_file,
+    too_large_message,
+    unsupported_message,
+)
+from bot.fetch import FetchError, fetch_document, find_url
+from bot.render import OCR_NOTICE, esc, fmt_int, render_summary
 from bot.replies import report_keyboard, send_html, typing
+from documents import Document
+from documents.errors import ReadError
+from documents.text import join_parts
 from storage import NewReport, Repository, StoredReport
 from storage.models import SourceKind
-from summariser import Rejection, check_report, clean_text
+from summariser import Item, Rejection, Span, Summary, check_report, clean_text
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 ACCEPTS = (
     "Bot nhận báo cáo hội nghị (kết quả, hạn chế, nhiệm vụ) dưới dạng tin nhắn văn bản, tin chuyển tiếp, "
-    "tệp .docx, .pdf, .txt hoặc đường link bài viết. Gõ /help để xem các lệnh tra cứu."
+    "tệp .docx, .pdf, .txt, ảnh chụp văn bản hoặc đường link bài viết. Gõ /help để xem các lệnh tra cứu."
 )
-SUPPORTED_EXTENSIONS = (".txt", ".docx", ".pdf")
+PHOTO_NAME = "ảnh chụp"  # what a photo message is called in the summary's "Nguồn:" line
 
 
 @dataclass
 class Part:
+    """One message of a batch: a text message (`doc` None) or a file or photo already read."""
+
     message_id: int
     text: str
     kind: SourceKind = "text"
     origin: str | None = None
     file_name: str | None = None
+    doc: Document | None = None
+    piece: bool = True  # a piece of one text cut by transport (a message, a photographed page), not a file
 
 
 @dataclass
@@ -105,10 +128,105 @@ def origin_name(message: Message) -> str | None:
     return name or "không rõ"
 
 
-def _prepare(text: str) -> tuple[str, Rejection | None]:
-    """Clean once; the check sees the text as received (control characters included) and its cleaning."""
+def _clean_and_check(text: str) -> tuple[str, Rejection | None]:
     cleaned = clean_text(text) if "\x00" not in text else ""
     return cleaned, check_report(text, cleaned=cleaned)
+
+
+def _prepare(source: Document | str) -> tuple[Document | None, str, Rejection | None]:
+    """(document, cleaned text to store, why it is not a report) in one trip to a worker.
+
+    Pasted text is checked as received (control characters included) before `read_text` sees it;
+    then the document's text, which is what is stored and summarised, is cleaned once and checked."""
+    if isinstance(source, str):
+        _cleaned, rejection = _clean_and_check(source)
+        if rejection is not None:
+            return None, "", rejection
+        source = documents.read_text(source)
+    cleaned, rejection = _clean_and_check(source.text())
+    return source, cleaned, rejection
+
+
+def summarise_document(engine: Any, doc: Document, title: str | None, stored: str) -> Summary:
+    """The one call into the summariser, with the structure the document has.
+
+    The summariser cleans a structured document block by block and leaves its header block and
+    closing out, so its spans index into `cleaned_source(doc)`; they are moved onto `stored` (the
+    cleaned `doc.text()`, what is kept and searched) so they index into the report as stored."""
+    from summariser.pipeline import cleaned_source
+
+    summary: Summary = engine.summarise(doc, title=title)
+    return rebase_spans(summary, cleaned_source(doc), stored)
+
+
+def summarise_stored(engine: Any, text: str, title: str | None) -> Summary:
+    """A stored report summarised again (start-up completion): its structure re-read from its text."""
+    return summarise_document(engine, documents.read_text(text), title, text)
+
+
+def rebase_spans(summary: Summary, source: str, stored: str) -> Summary:
+    """`summary` with its item and figure spans moved from `source` onto `stored`.
+
+    Lines of `source` are found in `stored` in order (each is a cleaned line of the document, and
+    `stored` holds the same lines with the header block and closing around them); a span outside
+    any found line is looked up by its text, and dropped when that text is not in `stored`."""
+    if source == stored:
+        return summary
+    lines: list[tuple[int, int, int]] = []  # (start in source, end in source, start in stored)
+    offset = at = 0
+    for line in source.split("\n"):
+        if line.strip():
+            found = stored.find(line, at)
+            if found >= 0:
+                lines.append((offset, offset + len(line), found))
+                at = found + len(line)
+        offset += len(line) + 1
+    starts = [start for start, _, _ in lines]
+
+    def move(span: Span) -> Span | None:
+        i = bisect.bisect_right(starts, span.start) - 1
+        if i >= 0 and span.end <= lines[i][1]:
+            shift = lines[i][2] - lines[i][0]
+            return Span(start=span.start + shift, end=span.end + shift)
+        piece = source[span.start:span.end]
+        found = stored.find(piece) if piece else -1
+        return Span(start=found, end=found + len(piece)) if found >= 0 else None
+
+    def items(section: list[Item]) -> list[Item]:
+        return [it.model_copy(update={"source": [m for m in map(move, it.source) if m is not None]})
+                for it in section]
+
+    figures = [f.model_copy(update={"source": move(f.source) if f.source is not None else None})
+               for f in summary.figures]
+    return summary.model_copy(update={"results": items(summary.results), "tasks": items(summary.tasks),
+                                      "shortcomings": items(summary.shortcomings), "figures": figures})
+
+
+def reader_warnings(doc: Document) -> list[str]:
+    """What the user must know about how the text was read: the reader's warnings, and for OCR'd
+    text always that the figures must be checked against the original."""
+    warnings = [w for w in doc.warnings if w.strip()]
+    if doc.ocr and not any("OCR" in w or "nhận dạng" in w.lower() for w in warnings):
+        warnings.insert(0, OCR_NOTICE)
+    return warnings
+
+
+def merge_parts(parts: list[Part]) -> Document | str:
+    """A batch as one input: a lone file's or photo's Document as it is; otherwise the joined text
+    (pieces of one text joined where they were cut, whole files one after another), to be read as
+    pasted text, with the OCR flag and warnings of its files kept by `_with_flags`."""
+    if len(parts) == 1 and parts[0].doc is not None:
+        return parts[0].doc
+    texts = [p.doc.text() if p.doc is not None else p.text for p in parts]
+    return join_parts(texts) if all(p.piece for p in parts) else "\n".join(texts)
+
+
+def _with_flags(doc: Document, parts: list[Part]) -> Document:
+    read = [p.doc for p in parts if p.doc is not None]
+    if not read or len(parts) == 1:  # a lone file's Document already carries its flags
+        return doc
+    warnings = list(dict.fromkeys(w for d in read for w in d.warnings))
+    return doc.model_copy(update={"ocr": any(d.ocr for d in read), "warnings": warnings})
 
 
 class Ingestor:
@@ -174,25 +292,27 @@ class Ingestor:
         kind: SourceKind = "document" if "document" in kinds else "forward" if "forward" in kinds else "text"
         origin = next((p.origin for p in parts if p.origin), None)
         names = [p.file_name for p in parts if p.file_name]
-        await self.handle_text(
+        await self.handle_input(
             batch.chat_id,
             batch.user_id,
             batch.scope,
-            "\n".join(p.text for p in parts),
+            merge_parts(parts),
             kind=kind,
             origin=origin,
-            file_name=", ".join(names) if names else None,
+            file_name=", ".join(dict.fromkeys(names)) if names else None,
             private=batch.private,
+            always_answer=any(p.doc is not None and not p.piece for p in parts),
+            parts=parts,
         )
 
     async def run_cpu(self, call: Callable[[], T]) -> T:
-        """Run CPU-bound summariser work off the event loop: in the worker processes when
-        configured (BOT_WORKERS), else in the default thread pool."""
+        """Run CPU-bound work (reading, checking, summarising) off the event loop: in the worker
+        processes when configured (BOT_WORKERS), else in the default thread pool."""
         pool = self.app.bot_data.get("executor")
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, call)
         except BrokenProcessPool:
-            log.error("a summariser worker process died; starting a new pool")
+            log.error("a worker process died; starting a new pool")
             self.app.bot_data["executor"] = make_process_pool(self.settings.workers)
             raise
 
@@ -211,23 +331,48 @@ class Ingestor:
         title: str | None = None,
         private: bool = True,
     ) -> StoredReport | None:
-        """Check, store, summarise and answer one report. Never raises: failures are told to the user."""
+        """A pasted text (read with `documents.read_text`) as one report; see `handle_input`."""
+        return await self.handle_input(chat_id, user_id, scope, text, kind=kind, origin=origin,
+                                       file_name=file_name, url=url, title=title, private=private,
+                                       always_answer=kind in ("document", "url"))
+
+    async def handle_input(
+        self,
+        chat_id: int,
+        user_id: int | None,
+        scope: int,
+        source: Document | str,
+        *,
+        kind: SourceKind = "text",
+        origin: str | None = None,
+        file_name: str | None = None,
+        url: str | None = None,
+        title: str | None = None,
+        private: bool = True,
+        always_answer: bool = False,
+        parts: list[Part] | None = None,
+    ) -> StoredReport | None:
+        """Check, store, summarise and answer one report (a Document, or pasted text to read).
+        Never raises: failures are told to the user. A text that is not a report is answered in
+        private chats, and everywhere when `always_answer` (a file or link was sent to the bot on
+        purpose; in groups, casual chatter and snapshots are not answered)."""
         bot = self.app.bot
         try:
             limit = self.settings.max_report_chars
-            if len(text) > limit:
-                await send_html(
-                    bot,
-                    chat_id,
-                    f"Báo cáo quá dài ({fmt_int(len(text))} ký tự); bot chỉ nhận tối đa {fmt_int(limit)} ký tự. "
-                    "Vui lòng gửi phần nội dung chính của báo cáo.",
-                )
+            size = len(source) if isinstance(source, str) else None
+            if size is not None and size > limit:
+                await send_html(bot, chat_id, _too_long(size, limit))
                 return None
-            cleaned, rejection = await self.run_cpu(partial(_prepare, text))
-            if rejection is not None:
-                # In groups casual chatter is not answered; files and links always are.
-                if private or kind in ("document", "url"):
-                    await send_html(bot, chat_id, f"{esc(rejection.vi)}\n{esc(ACCEPTS)}")
+            doc, cleaned, rejection = await self.run_cpu(partial(_prepare, source))
+            if doc is not None and parts is not None:
+                doc = _with_flags(doc, parts)
+            if doc is not None and rejection is None and len(cleaned) > limit:
+                await send_html(bot, chat_id, _too_long(len(cleaned), limit))
+                return None
+            if rejection is not None or doc is None:
+                if private or always_answer:
+                    why = rejection.vi if rejection is not None else "Không có nội dung."
+                    await send_html(bot, chat_id, f"{esc(why)}\n{esc(ACCEPTS)}")
                 return None
             report, created = await self.repo.add_report(
                 NewReport(
@@ -238,14 +383,15 @@ class Ingestor:
                     forward_origin=origin,
                     file_name=file_name,
                     url=url,
-                    title=title,
+                    title=title or doc.title,
                     text=cleaned,
                 )
             )
             if not created:
                 if report.summary is not None and report.state == "summarised":
                     note = f"Báo cáo này đã được gửi trước đây (mã <code>#{report.id}</code>); đây là bản tóm tắt đã có."
-                    await send_html(bot, chat_id, [note, *render_summary(report)], report_keyboard(report.id))
+                    await send_html(bot, chat_id, [note, *render_summary(report, warnings=reader_warnings(doc))],
+                                    report_keyboard(report.id))
                     return report
                 if report.state == "received":
                     await send_html(
@@ -253,7 +399,13 @@ class Ingestor:
                     )
                     return report
                 # failed before: try again
-            return await self.summarise_and_reply(report, chat_id)
+            return await self.summarise_and_reply(report, chat_id, doc=doc)
+        except ReadError as exc:  # a paste or an album the reader refuses (e.g. too long once joined)
+            log.info("cannot read a report from chat %s: %s", chat_id, exc.en)
+            if private or always_answer:
+                with contextlib.suppress(TelegramError):
+                    await send_html(bot, chat_id, esc(exc.vi))
+            return None
         except Exception:
             log.exception("processing a report from chat %s failed", chat_id)
             with contextlib.suppress(TelegramError):
@@ -261,14 +413,21 @@ class Ingestor:
             return None
 
     async def summarise_and_reply(
-        self, report: StoredReport, chat_id: int, notice: str | None = None
+        self, report: StoredReport, chat_id: int, notice: str | None = None, *, doc: Document | None = None
     ) -> StoredReport | None:
-        """Summarise a stored report off the event loop, save it and send the summary."""
+        """Summarise a stored report off the event loop, save it and send the summary.
+
+        `doc` is the report as read (its structure and the reader's warnings); without it (start-up
+        completion) the stored text is read again with `documents.read_text`."""
         bot = self.app.bot
         engine = self.app.bot_data["engine"]
+        if doc is not None:
+            call = partial(summarise_document, engine, doc, report.title, report.text)
+        else:
+            call = partial(summarise_stored, engine, report.text, report.title)
         try:
             async with typing(bot, chat_id):
-                summary = await self.run_cpu(partial(engine.summarise, report.text, title=report.title))
+                summary = await self.run_cpu(call)
         except Exception as exc:
             log.exception("summarising report %s failed", report.id)
             await self.repo.mark_failed(report.id, f"{type(exc).__name__}: {exc}"[:500])
@@ -283,7 +442,7 @@ class Ingestor:
         stored = await self.repo.get_report(report.scope, report.id)
         if stored is None:  # deleted meanwhile
             return None
-        messages = render_summary(stored)
+        messages = render_summary(stored, warnings=reader_warnings(doc) if doc is not None else ())
         if notice:
             messages = [notice, *messages]
         await send_html(bot, chat_id, messages, report_keyboard(stored.id))
@@ -305,6 +464,11 @@ class Ingestor:
         if done:
             log.info("completed %d pending report(s) at start-up", done)
         return done
+
+
+def _too_long(size: int, limit: int) -> str:
+    return (f"Báo cáo quá dài ({fmt_int(size)} ký tự); bot chỉ nhận tối đa {fmt_int(limit)} ký tự. "
+            "Vui lòng gửi phần nội dung chính của báo cáo.")
 
 
 def get_ingestor(context: ContextTypes.DEFAULT_TYPE) -> Ingestor:
@@ -341,7 +505,7 @@ async def handle_url(ingest: Ingestor, caller: Caller, url: str, private: bool) 
     bot = ingest.app.bot
     try:
         async with typing(bot, caller.chat_id):
-            title, text = await fetch_article(url, allow_private=ingest.settings.fetch_private_urls)
+            doc = await fetch_document(url, allow_private=ingest.settings.fetch_private_urls)
     except FetchError as exc:
         await send_html(bot, caller.chat_id, f"Không lấy được nội dung từ đường link: {esc(exc.vi)}")
         return
@@ -349,14 +513,81 @@ async def handle_url(ingest: Ingestor, caller: Caller, url: str, private: bool) 
         log.exception("fetching %s failed", url)
         await send_html(bot, caller.chat_id, "Không lấy được nội dung từ đường link do lỗi không xác định.")
         return
-    await ingest.handle_text(
-        caller.chat_id, caller.user_id, caller.scope, text, kind="url", url=url, title=title, private=private
+    await ingest.handle_input(
+        caller.chat_id, caller.user_id, caller.scope, doc, kind="url", url=url, title=doc.title, private=private,
+        always_answer=True,
+    )
+
+
+def ocr_missing() -> str | None:
+    """None when images can be read; else the sentence saying how to enable OCR (for the reply)."""
+    from documents.ocr import available  # looked up at each call: installing Tesseract needs no restart
+
+    return available()
+
+
+async def _read_upload(
+    context: ContextTypes.DEFAULT_TYPE, ingest: Ingestor, caller: Caller, file_id: str, name: str, shown: str,
+    *, quiet: bool,
+) -> Document | None:
+    """Download a file or photo and read it off the loop; every failure is answered (unless `quiet`)
+    and ends in None."""
+    bot = context.bot
+    if is_image(name):
+        missing = await asyncio.to_thread(ocr_missing)
+        if missing is not None:
+            log.warning("an image arrived but OCR is not available: %s", missing)
+            if not quiet:
+                await send_html(bot, caller.chat_id, f"Chưa đọc được chữ trong «{esc(shown)}»: {esc(missing)}")
+            return None
+    try:
+        async with typing(bot, caller.chat_id):
+            file = await bot.get_file(file_id)
+            content = bytes(await file.download_as_bytearray())
+            return await ingest.run_cpu(
+                partial(read_file, name, content, max_chars=ingest.settings.max_report_chars)
+            )
+    except TelegramError as exc:
+        log.warning("download of %s failed: %s", shown, exc)
+        if not quiet:
+            await send_html(bot, caller.chat_id, f"Không tải được tệp «{esc(shown)}» từ Telegram. Vui lòng gửi lại.")
+    except ReadError as exc:
+        log.info("cannot read %s: %s", shown, exc.en)
+        if not quiet:
+            await send_html(bot, caller.chat_id, f"Không đọc được tệp «{esc(shown)}»: {esc(exc.vi)}")
+    except BrokenProcessPool:
+        if not quiet:
+            await send_html(bot, caller.chat_id, f"Không đọc được tệp «{esc(shown)}» do lỗi khi xử lý. Vui lòng gửi lại.")
+    return None
+
+
+async def _take_upload(
+    message: Message, ingest: Ingestor, caller: Caller, doc: Document, name: str, *, piece: bool, private: bool,
+    always_answer: bool,
+) -> None:
+    """A file or photo read: a piece of an album (merged like text), or a report of its own."""
+    if message.media_group_id:
+        part = Part(message.message_id, doc.text(), "document", origin_name(message), name, doc=doc, piece=piece)
+        ingest.add_part(_sender_key(message, caller.user_id), caller, private, part)
+        return
+    caption = (message.caption or "").strip()
+    await ingest.handle_input(
+        caller.chat_id,
+        caller.user_id,
+        caller.scope,
+        doc,
+        kind="document",
+        origin=origin_name(message),
+        file_name=name,
+        title=caption[:200] or None,
+        private=private,
+        always_answer=always_answer,
     )
 
 
 async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A file: size-checked before download, text extracted off the loop, then one report (or a piece
-    of one when several files come as an album)."""
+    """A file: checked by name and size before download, read off the loop (images by OCR), then one
+    report (or a piece of one when several files come as an album)."""
     message = update.effective_message
     if message is None or message.document is None:
         return
@@ -364,60 +595,47 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if caller is None:
         return
     ingest = get_ingestor(context)
-    settings: Settings = context.bot_data["settings"]
-    doc = message.document
-    name = doc.file_name or "tep"
+    file = message.document
+    shown = (file.file_name or "").strip() or "tep"
     private = message.chat.type == ChatType.PRIVATE
-    if not name.lower().endswith(SUPPORTED_EXTENSIONS):
-        await send_html(
-            context.bot,
-            caller.chat_id,
-            f"Bot chưa đọc được tệp «{esc(name)}». Hãy gửi tệp .docx, .pdf hoặc .txt "
-            "(tệp .doc cũ: mở bằng Word và lưu lại thành .docx).",
-        )
+    name = accepted_name(file.file_name, file.mime_type)
+    if name is None:
+        await send_html(context.bot, caller.chat_id, unsupported_message(shown))
         return
-    if doc.file_size is not None and doc.file_size > MAX_FILE_BYTES:
-        mb = f"{doc.file_size / (1024 * 1024):.1f}".replace(".", ",")
-        await send_html(
-            context.bot,
-            caller.chat_id,
-            f"Tệp «{esc(name)}» quá lớn ({mb} MB); bot chỉ nhận tệp tối đa 20 MB.",
-        )
+    if file.file_size is not None and file.file_size > MAX_FILE_BYTES:
+        await send_html(context.bot, caller.chat_id, too_large_message(shown, file.file_size))
         return
-    try:
-        async with typing(context.bot, caller.chat_id):
-            file = await context.bot.get_file(doc.file_id)
-            content = bytes(await file.download_as_bytearray())
-            text = await asyncio.get_running_loop().run_in_executor(
-                None, partial(extract_document, name, content, max_chars=settings.max_report_chars)
-            )
-    except TelegramError as exc:
-        log.warning("download of %s failed: %s", name, exc)
-        await send_html(context.bot, caller.chat_id, f"Không tải được tệp «{esc(name)}» từ Telegram. Vui lòng gửi lại.")
+    doc = await _read_upload(context, ingest, caller, file.file_id, name, shown, quiet=False)
+    if doc is not None:
+        # a page photographed and sent as a file is a piece of a text, like a photo
+        await _take_upload(message, ingest, caller, doc, shown, piece=is_image(name), private=private,
+                           always_answer=True)
+
+
+async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo (Telegram's compressed image; the largest size is read): OCR'd, stored and summarised
+    like a file, the reply saying the text was recognised from an image. In groups a photo that
+    is not a report (or cannot be read) gets no answer: people share pictures there."""
+    message = update.effective_message
+    if message is None or not message.photo:
         return
-    except ExtractError as exc:
-        await send_html(context.bot, caller.chat_id, f"Không đọc được tệp «{esc(name)}»: {esc(exc.vi)}")
+    caller = await authorise(update, context)
+    if caller is None:
         return
-    if message.media_group_id:
-        part = Part(message.message_id, text, "document", origin_name(message), name)
-        ingest.add_part(_sender_key(message, caller.user_id), caller, private, part)
+    ingest = get_ingestor(context)
+    private = message.chat.type == ChatType.PRIVATE
+    photo = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+    if photo.file_size is not None and photo.file_size > MAX_FILE_BYTES:
+        if private:
+            await send_html(context.bot, caller.chat_id, too_large_message(PHOTO_NAME, photo.file_size))
         return
-    caption = (message.caption or "").strip()
-    await ingest.handle_text(
-        caller.chat_id,
-        caller.user_id,
-        caller.scope,
-        text,
-        kind="document",
-        origin=origin_name(message),
-        file_name=name,
-        title=caption[:200] or None,
-        private=private,
-    )
+    doc = await _read_upload(context, ingest, caller, photo.file_id, "photo.jpg", PHOTO_NAME, quiet=not private)
+    if doc is not None:
+        await _take_upload(message, ingest, caller, doc, PHOTO_NAME, piece=True, private=private, always_answer=False)
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Photos, stickers, voice...: say what the bot takes (private chats only)."""
+    """Stickers, voice, video...: say what the bot takes (private chats only)."""
     message = update.effective_message
     if message is None or message.chat.type != ChatType.PRIVATE:
         return

@@ -271,9 +271,24 @@ def summary_blocks(report: StoredReport) -> list[str]:
     return blocks
 
 
-def render_summary(report: StoredReport, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """The summary reply, split on item boundaries into messages under the limit."""
-    return split_html(summary_blocks(report), limit)
+def render_summary(report: StoredReport, limit: int = MESSAGE_LIMIT, warnings: Iterable[str] = ()) -> list[str]:
+    """The summary reply, split on item boundaries into messages under the limit; `warnings` (the
+    reader's, e.g. that the text was recognised from an image) go right under the header, where the
+    reader of the summary looks before trusting its figures."""
+    blocks = summary_blocks(report)
+    notice = render_warnings(warnings)
+    if notice:
+        blocks.insert(1, notice)
+    return split_html(blocks, limit)
+
+
+OCR_NOTICE = "Văn bản được nhận dạng từ ảnh (OCR); vui lòng đối chiếu số liệu với bản gốc."
+
+
+def render_warnings(warnings: Iterable[str]) -> str:
+    """One "⚠️" line per distinct warning, escaped (the text comes from the document readers)."""
+    seen = list(dict.fromkeys(w.strip() for w in warnings if w and w.strip()))
+    return "\n".join(f"⚠️ <i>{esc(w)}</i>" for w in seen)
 
 
 # --- lists -------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Files and links end to end: .txt/.docx/.pdf reports, hostile files, the 20 MB cap, a page
-served by a local HTTP server, and a private address refused by default."""
+"""Files and links end to end: .txt/.docx/.pdf/.html reports, hostile files, the 20 MB cap, a page
+served by a local HTTP server, and a private address refused by default (official documents,
+photos and scans: tests/test_bot_documents.py)."""
 
 from __future__ import annotations
 
@@ -80,12 +81,21 @@ async def test_pdf_file(tmp_path: Path) -> None:
         assert _words(report.text)[:40] == _words(seed_text(4))[:40]
 
 
+async def test_html_file(tmp_path: Path) -> None:
+    async with BotHarness(tmp_path) as h:
+        message = await _summary_for_file(h, "bai_viet.html", article_html(seed_text(0)).encode("utf-8"))
+        [report] = await h.repo.latest(USER, 1)
+        assert "Gia Lộc" in report.text and "Bản quyền" not in report.text and "Trang chủ" not in report.text
+        assert "«bai_viet.html»" in message["text"]
+
+
 async def test_hostile_files_answered_clearly_and_nothing_stored(tmp_path: Path) -> None:
     cases = [
         ("trong.txt", b"", "rỗng"),
         ("rac.pdf", os.urandom(4000), "PDF"),
         ("rac.docx", os.urandom(4000), "Word"),
-        ("anh.jpg", b"\xff\xd8\xff\xe0" + os.urandom(500), ".docx, .pdf hoặc .txt"),
+        ("bang.xlsx", b"PK\x03\x04" + os.urandom(500), ".docx, .pdf, .txt"),
+        ("anh.jpg", b"\xff\xd8\xff\xe0" + os.urandom(500), "đọc được"),  # broken image, or no OCR here
         ("lon.txt", ("Báo cáo tình hình kinh tế xã hội huyện. " * 140_000).encode(), "quá dài"),
     ]
     async with BotHarness(tmp_path) as h:

@@ -10,8 +10,11 @@ import re
 import threading
 from pathlib import Path
 
+import documents
+from bot.ingest import rebase_spans
+from documents.text import join_parts
 from storage import NewReport, Repository
-from summariser import clean_text
+from summariser import Figure, Item, Span, Summary, clean_text
 from tests.bot_harness import OTHER, USER, BotHarness, buttons, plain, seed_text
 
 HEADINGS = ("Kết quả nổi bật", "Hạn chế, tồn tại", "Nhiệm vụ thời gian tới")
@@ -28,7 +31,9 @@ async def test_text_report_gets_summary_with_three_sections(tmp_path: Path) -> N
         assert labels == ["Toàn văn", "Xuất Word", "Xóa"]
         [report] = await h.repo.latest(USER, 10)
         assert report.state == "summarised"
-        assert report.text == clean_text(seed_text(0))  # stored as cleaned text
+        # stored: the cleaned text of the Document read from the paste; nothing lost
+        assert report.text == clean_text(documents.read_text(seed_text(0)).text())
+        assert report.text.split() == clean_text(seed_text(0)).split()
         assert report.user_id == USER and report.chat_id == USER and report.source_kind == "text"
         assert f"#{report.id}" in message["text"]
         # figures are bold, and every number in the items is written in the report itself
@@ -54,8 +59,70 @@ async def test_long_report_in_three_consecutive_messages_is_one_report(tmp_path:
         await h.emu.wait_idle(quiet=0.8)
         reports = await h.repo.latest(USER, 10)
         assert len(reports) == 1
-        assert reports[0].text == clean_text("\n".join(parts))
+        assert reports[0].text == clean_text(documents.read_text(join_parts(parts)).text())
+        assert reports[0].text.split() == clean_text(text).split()
         assert len(h.report_ids(USER)) == 1  # one summary, not three
+
+
+def _lines_modulo_join(stored: str, single: str) -> list[tuple[str, str]]:
+    """The lines where `stored` and `single` differ (after dropping all whitespace they must not)."""
+    a, b = stored.split("\n"), single.split("\n")
+    assert len(a) == len(b), (len(a), len(b))
+    return [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+
+
+async def test_paste_split_by_the_client_mid_word_is_one_report_equal_to_the_original(tmp_path: Path) -> None:
+    """Telegram clients send a paste over 4,096 characters as two messages cut at the limit, here
+    mid-word and mid-sentence ("… tiến độ xây dựn" / "g trường học …"): one report, whose text is
+    the single paste's, but for whitespace at the cut; the cut item is not broken into two lines."""
+    text = next(seed_text(i) for i in range(5) if len(seed_text(i)) > 4096 and seed_text(i)[4095:4097].isalpha())
+    first, second = text[:4096], text[4096:]
+    assert first[-1].isalpha() and second[0].isalpha()  # really mid-word
+    async with BotHarness(tmp_path, merge_window=0.5) as h:
+        h.emu.send_text(USER, USER, first)
+        h.emu.send_text(USER, USER, second)
+        await h.summary_message(USER)
+        await h.emu.wait_idle(quiet=0.8)
+        [report] = await h.repo.latest(USER, 10)
+        assert len(h.report_ids(USER)) == 1
+        single = clean_text(documents.read_text(text).text())
+        differing = _lines_modulo_join(report.text, single)
+        assert len(differing) <= 1
+        for got, want in differing:  # the line with the cut, e.g. "xây dựn g trường học"
+            assert got.replace(" ", "") == want.replace(" ", "")
+        assert "".join(report.text.split()) == "".join(clean_text(text).split())
+        tail, head = first.split()[-1], second.split()[0]
+        assert any(tail in line and head in line for line in report.text.split("\n"))
+
+
+def test_rebase_spans_moves_spans_onto_the_stored_text() -> None:
+    """The summariser's spans index into the document's body; the stored text has the header block
+    above it and the closing below: spans are moved, and dropped where their text is not stored."""
+    source = "I. KẾT QUẢ\nThu ngân sách đạt 412,6 tỷ đồng.\nII. HẠN CHẾ\nGiải ngân chậm."
+    stored = ("HUYỆN ỦY GIA LỘC\nSố 215-BC/HU\nI. KẾT QUẢ\nThu ngân sách đạt 412,6 tỷ đồng.\nII. HẠN CHẾ\n"
+              "Giải ngân chậm.\nNơi nhận:")
+    fig_at = source.index("412,6 tỷ đồng")
+    item_at = source.index("Giải ngân chậm")
+    summary = Summary(
+        results=[Item(text="Thu ngân sách đạt 412,6 tỷ đồng",
+                      source=[Span(start=source.index("Thu"), end=source.index("đồng") + 4)])],
+        shortcomings=[Item(text="Giải ngân chậm", source=[Span(start=item_at, end=item_at + 14),
+                                                          Span(start=0, end=3)])],
+        figures=[Figure(text="412,6 tỷ đồng", source=Span(start=fig_at, end=fig_at + 13)),
+                 Figure(text="x", source=None)],
+    )
+    moved = rebase_spans(summary, source, stored)
+    fig = moved.figures[0].source
+    assert fig is not None and stored[fig.start:fig.end] == "412,6 tỷ đồng"
+    [result] = moved.results[0].source
+    assert stored[result.start:result.end] == "Thu ngân sách đạt 412,6 tỷ đồng"
+    spans = moved.shortcomings[0].source
+    assert [stored[s.start:s.end] for s in spans] == ["Giải ngân chậm", "I. "]  # both inside moved lines
+    assert moved.figures[1].source is None
+    assert summary.figures[0].source == Span(start=fig_at, end=fig_at + 13)  # the input is not changed
+    gone = Summary(figures=[Figure(text="99 ha", source=Span(start=0, end=5))])
+    assert rebase_spans(gone, "99 ha thêm", stored).figures[0].source is None
+    assert rebase_spans(summary, stored, stored) is summary
 
 
 async def test_messages_apart_in_time_are_separate(tmp_path: Path) -> None:
