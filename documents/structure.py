@@ -157,6 +157,7 @@ _ORG_CONTINUES = ("NHÂN DÂN", "ĐẢNG BỘ", "ĐẢNG ỦY", "CHẤP HÀNH", 
 _PLACE_WORDS_RE = re.compile(r"^(HUYỆN|TỈNH|XÃ|THÀNH PHỐ|THỊ XÃ|QUẬN|PHƯỜNG|THỊ TRẤN|TP\.?)\s+(?!ỦY\b)")
 _KINH_GUI_RE = re.compile(r"^kính\s+gửi\b", re.IGNORECASE)
 _STRONG = ("national", "number", "place_date")
+_SINGLE = ("national", "number", "place_date", "doc_type")
 
 
 def _classify_header_segment(text: str, raw: str | None = None) -> tuple[str, str] | None:
@@ -179,7 +180,7 @@ def _classify_header_segment(text: str, raw: str | None = None) -> tuple[str, st
         return "vv", text
     if _doc_type(text) is not None:
         return "doc_type", text
-    if is_capitals(text) and _words(text) <= 14 and len(text) <= 110 and _numbered(text) is None \
+    if is_capitals(text) and _words(text) <= 30 and len(text) <= 220 and _numbered(text) is None \
             and not text.endswith((":", ".")) and _column_cut(text) is None:
         return "org", text
     return None
@@ -411,15 +412,26 @@ def _scan_header(items: list[_Item], start: int) -> _HeaderScan:
             if segments is None:
                 break
         else:
-            segments = _header_segments(item.raw)
-            if segments is None or (any(k == "doc_type" for k, _ in segments) and scan.fields.get("doc_type")):
+            segments = _header_segments(item.raw) if item.given != "list_item" else None
+            if segments is None:
                 break
+        kinds = [k for k, _ in segments]
+        if any(k in _SINGLE and (k in scan.fields or kinds.count(k) > 1) for k in kinds):
+            break  # a second number or date is body text: the header never holds two
+        groups = list(scan.fields.get("org", []))
+        for kind, text in segments:
+            if kind == "org":
+                _add_org(groups, text)
+        if len(groups) > 2:
+            break  # a superior and an issuer: more capitals are the body's
         for kind, text in segments:
             if kind == "doc_type":
                 doc_type, rest = _doc_type(text) or (text, "")
                 scan.add("doc_type", doc_type)
                 if rest:
                     scan.add("subject", rest)
+            elif kind == "org":
+                _add_org(scan.fields.setdefault("org", []), text)
             else:
                 scan.add(kind, text)
         i += 1
@@ -437,7 +449,7 @@ def _scan_subject(items: list[_Item], i: int, scan: _HeaderScan) -> int:
     taken = 0
     while i < len(items) and taken < 4:
         item = items[i]
-        if item.kind == "table":
+        if item.kind == "table" or item.given == "list_item":
             break
         text = item.text
         if _DECOR.match(text):
@@ -475,23 +487,28 @@ def _continues_subject(previous: str, text: str, prev_item: _Item, item: _Item) 
 
 def _header(items: list[_Item]) -> tuple[HeaderBlock | None, int, int]:
     """(header, first item of it, first item after it); (None, 0, 0) when the text has none."""
-    for start in (0, 1):  # one line may precede the header (a page title, "Mẫu số 01")
-        if start >= len(items) or (start and items[0].kind != "line"):
-            break
+    first = next((n for n, it in enumerate(items) if it.kind == "table" or not _DECOR.match(it.text)), len(items))
+    for start in (first, first + 1):  # one line may precede the header (a page title, "Mẫu số 01")
+        if start >= len(items) or (start > first and (items[first].kind != "line"
+                                                      or _header_segments(items[first].raw))):
+            break  # a line before the header is not a header line itself
         scan = _scan_header(items, start)
-        if scan.valid():
+        if scan.valid() and (start == first or any(k in scan.fields for k in _STRONG)):
             return _header_block(scan), start, scan.end
     return None, 0, 0
 
 
+def _add_org(groups: list[str], org: str) -> None:
+    """"ỦY BAN NHÂN DÂN" + "HUYỆN YÊN ĐỊNH" is one name on two lines; other capitals start a new name."""
+    if groups and _PLACE_WORDS_RE.match(_fold(org)) and _fold(groups[-1]).endswith(_ORG_CONTINUES):
+        groups[-1] = f"{groups[-1]} {org}"
+    else:
+        groups.append(org)
+
+
 def _header_block(scan: _HeaderScan) -> HeaderBlock:
     f = scan.fields
-    orgs: list[str] = []
-    for org in f.get("org", []):  # "ỦY BAN NHÂN DÂN" + "HUYỆN YÊN ĐỊNH" is one name on two lines
-        if orgs and _PLACE_WORDS_RE.match(_fold(org)) and _fold(orgs[-1]).endswith(_ORG_CONTINUES):
-            orgs[-1] = f"{orgs[-1]} {org}"
-        else:
-            orgs.append(org)
+    orgs = f.get("org", [])
     national = " ".join(f.get("national", []) + f.get("motto", [])) or None
     subject = " ".join(f.get("subject", []) + f.get("vv", [])) or None
     return HeaderBlock(
@@ -542,7 +559,9 @@ def _closing(items: list[_Item]) -> tuple[list[_Item], list[str]]:
     resumed = False
     for item in items[start:]:
         if not resumed and item.kind == "line" and not _APPENDIX_RE.match(_fold(item.text)):
-            if not _DECOR.match(item.text):
+            if item.given == "list_item" and item.numbering:
+                closing.append(f"{item.numbering} {item.text}")  # Word numbering: "- Như trên;"
+            elif not _DECOR.match(item.text):
                 closing.append(item.text)
             continue
         resumed = True
@@ -643,10 +662,10 @@ def _body(items: list[_Item]) -> list[Block]:
                                       page=item.page))
             continue
         text = item.text
-        if _DECOR.match(text):
+        if item.given == "list_item" and (item.numbering or not _DECOR.match(text)):
+            _given_item(item, state)  # Word numbered it: an item, even with "*" for text
             continue
-        if item.given == "list_item":
-            _given_item(item, state)
+        if _DECOR.match(text):
             continue
         num = _numbered(text) if not _KINH_GUI_RE.match(text) else None
         if num is not None and (num.rest == "" or _starts_upper(num.rest)):

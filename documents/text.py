@@ -27,19 +27,30 @@ def from_text(text: str) -> Document:
     blocks: list[Block] = []
     i = 0
     while i < len(lines):
-        run: list[list[str]] = []
         j = i
-        while j < len(lines) and (cells := _pipe_cells(lines[j])) is not None:
-            if cells:  # a markdown rule "|---|---|" holds no cells
-                run.append(cells)
+        while j < len(lines) and _pipe_cells(lines[j]) is not None:
             j += 1
+        while j - i >= 2 and _stray(lines[i], lines[i + 1]):
+            blocks.append(Block(kind="paragraph", text=lines[i]))  # "Các đại biểu dự hội nghị. |" above a table
+            i += 1
+        end = j
+        while end - i >= 2 and _stray(lines[end - 1], lines[end - 2]):
+            end -= 1
+        run = [cells for line in lines[i:end] if (cells := _pipe_cells(line))]  # a markdown rule holds no cells
         if run and (sum(sum(1 for c in row if c) >= 2 for row in run) >= 2 or max(len(r) for r in run) >= 3):
             blocks.append(Block(kind="table", rows=run, header_rows=guess_header_rows(run)))
+            blocks += [Block(kind="paragraph", text=line) for line in lines[end:j]]
             i = j
             continue
         blocks.append(Block(kind="paragraph", text=lines[i]))
         i += 1
     return build(blocks, source="text")
+
+
+def _stray(line: str, neighbour: str) -> bool:
+    """A pipe line at the edge of a table that is no row of it: one filled cell, another cell count."""
+    cells, other = _pipe_cells(line) or [], _pipe_cells(neighbour) or []
+    return bool(cells) and bool(other) and sum(1 for c in cells if c) <= 1 and len(cells) != len(other)
 
 
 _MARKDOWN_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
@@ -66,6 +77,7 @@ _ONSETS = {"b", "c", "ch", "d", "đ", "g", "gh", "gi", "h", "k", "kh", "l", "m",
 _FINALS = {"c", "ch", "m", "n", "ng", "nh", "p", "t"}
 _GROUP_TAIL = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})*\.(?P<part>\d{1,2})$")
 _HEAD_DIGITS = re.compile(r"^\d+")
+_TAIL = 2048  # of the text joined so far: enough to see its last word and line
 
 
 def join_parts(parts: list[str]) -> str:
@@ -80,11 +92,14 @@ def join_parts(parts: list[str]) -> str:
     pieces = [p for p in (unicodedata.normalize("NFC", p or "") for p in parts) if p.strip()]
     if not pieces:
         return ""
-    out = pieces[0].strip()
+    out = [pieces[0].strip()]
+    tail = out[0][-_TAIL:]
     for previous, part in itertools.pairwise(pieces):
         spaced = previous[-1:].isspace() or part[:1].isspace()  # the client kept the space it cut at
-        out += _joint(out, part.strip(), spaced) + part.strip()
-    return out
+        joint = _joint(tail, part.strip(), spaced)
+        out += [joint, part.strip()]
+        tail = (tail + joint + part.strip())[-_TAIL:]
+    return "".join(out)
 
 
 def _joint(before: str, head: str, spaced: bool) -> str:

@@ -10,9 +10,11 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from documents.models import Block, Document
-from documents.structure import build
+from documents.structure import build, clean_line
 from documents.text import from_text
 
 DEV = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "dev"
@@ -326,3 +328,29 @@ def test_dev_news_gains_no_header_closing_or_lost_figure(path: Path) -> None:
     out = doc.text()
     assert all(figure in out for figure in re.findall(r"\d[\d.,]*\d|\d", text))
     assert sum(b.kind == "heading" for b in doc.blocks) <= 1
+
+
+# ------------------------------------------------------------------------------------------ property
+_LINES = ["ĐẢNG BỘ TỈNH THANH HÓA", "HUYỆN ỦY YÊN ĐỊNH\nSố 215-BC/HU", "ĐẢNG CỘNG SẢN VIỆT NAM", "BÁO CÁO",
+          "Yên Định, ngày 05 tháng 10 năm 2023", "I.", "1. Về kinh tế", "a) Trồng trọt", "Kết quả:", "- Thu 500 tỷ;",
+          "+ Lúa 120.000 tấn.", "Nơi nhận:", "T/M BAN THƯỜNG VỤ", "PHÓ BÍ THƯ", "Nguyễn Văn An", "PHỤ LỤC", "*",
+          "Tổng giá trị sản xuất đạt 8.458.730 triệu đồng, tăng 12,6%.", "KẾT LUẬN CHUNG", ""]
+_TEXT = st.one_of(st.sampled_from(_LINES), st.text(max_size=25))
+_BLOCKS = st.one_of(
+    st.builds(Block, kind=st.just("paragraph"), text=_TEXT, bold=st.booleans()),
+    st.builds(Block, kind=st.just("heading"), text=_TEXT, level=st.integers(0, 12)),
+    st.builds(Block, kind=st.just("list_item"), text=_TEXT, level=st.integers(0, 5),
+              numbering=st.one_of(st.none(), st.sampled_from(["-", "1.", "+"]))),
+    st.builds(Block, kind=st.just("table"), rows=st.lists(st.lists(_TEXT, max_size=4), max_size=4),
+              header_rows=st.integers(0, 5)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_BLOCKS, max_size=20))
+def test_build_takes_any_blocks_and_loses_no_figure(blocks: list[Block]) -> None:
+    doc = build(blocks, source="pdf")
+    written = [b.text for b in blocks] + [c for b in blocks for row in b.rows for c in row]
+    figures = sorted(re.findall(r"\d+", "\n".join(clean_line(t) for t in written)))  # soft hyphens go
+    kept = [b.numbering or "" for b in blocks if b.kind == "list_item" and clean_line(b.text)]  # numbering written too
+    assert sorted(re.findall(r"\d+", doc.text())) == sorted(figures + re.findall(r"\d+", "\n".join(kept)))
+    assert all(b.level >= 1 for b in doc.blocks if b.kind in ("heading", "list_item"))
