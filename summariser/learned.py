@@ -14,6 +14,7 @@ import itertools
 import json
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -24,7 +25,7 @@ from summariser import compress, cues, fastre
 from summariser.fastre import ci
 from summariser.models import SECTIONS
 from summariser.normalise import LOWER, UPPER
-from summariser.sections import last_cue_section, layout, looks_like_heading, negative
+from summariser.sections import Layout, last_cue_section, layout, looks_like_heading, negative
 from summariser.segment import (
     Piece,
     paragraphs,
@@ -34,6 +35,7 @@ from summariser.segment import (
     sub_piece,
     top_level_marks,
 )
+from summariser.units import Unit
 
 MIN_WORDS: Final = 3  # a shorter clause holds no gold item (they have 6 syllables or more)
 _BULLET_START: Final = re.compile(r"^(?:[-–—+•*·●▪►✓]\s*|\(?\d{1,2}[.)]\s+|\(?[a-zđ][.)]\s+|[IVXLC]{1,5}[.)]\s+)")
@@ -96,34 +98,19 @@ def blocks_from_text(cleaned: str) -> list[Block]:
     return out
 
 
-def blocks_from_units(cleaned: str, units: list[object]) -> list[Block]:
-    """Blocks from `summariser.units.Unit`s (document structure from Word/PDF)."""
+def blocks_from_units(cleaned: str, units: Sequence[Unit]) -> list[Block]:
+    """Blocks from `summariser.units.Unit`s (the structure a Word or PDF file tells). Table rows are
+    left out: they are cells, not clauses (the pipeline reads their figures itself)."""
     out: list[Block] = []
     for u in units:
-        start, end = _unit_span(u, cleaned)
-        text = cleaned[start:end]
-        if not text.strip():
+        if u.kind == "table_row":
             continue
-        piece = sub_piece(Piece(start, end, text), 0, len(text))
-        out.append(Block(piece, str(getattr(u, "kind", "paragraph")), int(getattr(u, "level", 0) or 0),
-                         tuple(str(h) for h in (getattr(u, "headings", None) or ()))))
+        p = u.piece
+        if not p.text.strip() or cleaned[p.start: p.end] != p.text:
+            continue  # (a unit must be a slice of `cleaned`: items are)
+        kind = "heading" if u.label and u.kind == "paragraph" else u.kind
+        out.append(Block(sub_piece(p, 0, len(p.text)), kind, u.level, tuple(h.text for h in u.headings)))
     return out
-
-
-def _unit_span(u: object, cleaned: str) -> tuple[int, int]:
-    span = getattr(u, "span", None)
-    if span is not None:
-        start = getattr(span, "start", None)
-        end = getattr(span, "end", None)
-        if start is None and isinstance(span, tuple):
-            start, end = span
-        return int(start), int(end)  # type: ignore[arg-type]
-    start, end = getattr(u, "start", None), getattr(u, "end", None)
-    if start is not None and end is not None:
-        return int(start), int(end)
-    text = str(getattr(u, "text", ""))
-    at = cleaned.find(text)
-    return (at, at + len(text)) if at >= 0 else (0, 0)
 
 
 # Sentences run together by a crawler: "...T.Ư 5.Tham gia", "...các DN.Tại", "...tăngThực hiện",
@@ -173,8 +160,9 @@ def _trimmed(p: Piece) -> Piece:
     return compress.trim_tail(compress.trim_lead(p, task=False))
 
 
-def candidates(cleaned: str, units: list[object] | None = None) -> list[Candidate]:
+def candidates(cleaned: str, units: Sequence[Unit] | None = None) -> list[Candidate]:
     """Every clause of the report a summary item can be made of, in report order."""
+    fastre.begin(cleaned)  # (the cue patterns below read slices of the report's lower-cased copy)
     blocks = blocks_from_units(cleaned, units) if units else blocks_from_text(cleaned)
     out: list[Candidate] = []
     heading = ""
@@ -182,6 +170,8 @@ def candidates(cleaned: str, units: list[object] | None = None) -> list[Candidat
     n_sent = 0
     for b_index, block in enumerate(blocks):
         par = block.piece
+        if block.headings:  # the document says which heading a paragraph stands under
+            heading = block.headings[-1]
         if block.kind in ("title", "heading"):
             _add(out, par, b_index, n_sent, 0, block.kind, heading, False, False, par)
             n_sent += 1
@@ -328,18 +318,22 @@ _KEYWORDS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
-_PHRASES: Final[dict[str, tuple[str, ...]]] = {}
+# The phrases by their first syllable: (the phrase's syllables, the names it sets).
+_BY_FIRST: Final[dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]] = {}
 for _name, _phrases in _KEYWORDS.items():
     for _phrase in _phrases:
-        _PHRASES[_phrase] = (*_PHRASES.get(_phrase, ()), _name)
+        _words = tuple(_phrase.split())
+        _BY_FIRST.setdefault(_words[0], []).append((_words, (_name,)))
 
 
-def _grams(words: list[str]) -> set[str]:
-    """The 1-, 2- and 3-syllable phrases of a clause (lower-cased), to look cue phrases up in."""
-    out = set(words)
-    out.update(" ".join(words[i: i + 2]) for i in range(len(words) - 1))
-    out.update(" ".join(words[i: i + 3]) for i in range(len(words) - 2))
-    return out
+def _keywords(words: list[str]) -> list[str]:
+    """The names of `_KEYWORDS` whose phrases occur in the (lower-cased) syllables, first seen first."""
+    out: dict[str, None] = {}
+    for i, w in enumerate(words):
+        for phrase, names in _BY_FIRST.get(w, ()):
+            if len(phrase) == 1 or tuple(words[i: i + len(phrase)]) == phrase:
+                out.update(dict.fromkeys(names))
+    return list(out)
 
 
 _UNITS: Final = _w(r"\d\s*(?:%|tỷ đồng|triệu đồng|nghìn đồng|ngàn đồng|đồng|usd|ha|héc-ta|tấn|km|m2|m3|người|"
@@ -422,16 +416,15 @@ def _own(text: str, at: int, scan: _Scan, *, full: bool = True) -> dict[str, flo
     end = at + len(text)
     low = fastre.folded(text, at)
     words = _CONTENT.findall(low)
-    for phrase in _grams(words) & _PHRASES.keys():
-        for name in _PHRASES[phrase]:
-            f["k:" + name] = 1.0
+    for name in _keywords(words):
+        f["k:" + name] = 1.0
     for name in (*_SCANNED, *_SCANNED_PLAIN):
         if scan.has(name, at, end):
             f[name] = 1.0
-    for name, ci_pattern in _CUE_PATTERNS.items():
-        if scan.has(name, at, end) or ci_pattern.match(text, at=at):
+    for name, ci_pattern in _CUE_PATTERNS.items():  # (`.re` on `low`: the text is folded once)
+        if scan.has(name, at, end) or ci_pattern.re.match(low):
             f[name] = 1.0
-    if cues.CONTRAST_START.match(text, at=at):
+    if cues.CONTRAST_START.re.match(low):
         f["start:contrast"] = 1.0
     if "negative_cue" in f and negative(text, at):
         f["negative"] = 1.0
@@ -445,7 +438,7 @@ def _own(text: str, at: int, scan: _Scan, *, full: bool = True) -> dict[str, flo
     if len(syl) > 2:
         f["w123"] = " ".join(syl[:3])
     for name, ci_pattern in _CUE_STARTS.items():
-        if ci_pattern.match(text, at=at):
+        if ci_pattern.re.match(low):
             f["start:" + name] = 1.0
     if cues.TITLE_START.match(text):
         f["start:title_start"] = 1.0
@@ -495,10 +488,12 @@ def _conjunctions(f: dict[str, float | str]) -> None:
             f[f"{a}&{b}"] = f[b] if isinstance(f[b], str) else 1.0
 
 
-def _rule_sections(cleaned: str, cands: list[Candidate]) -> list[str]:
-    """The section the rules (`sections.layout`) give each candidate: the draft overlapping it most."""
-    fastre.begin(cleaned)
-    drafts = layout(cleaned).drafts
+def _rule_sections(cleaned: str, cands: list[Candidate], lay: Layout | None = None,
+                   units: Sequence[Unit] | None = None) -> list[str]:
+    """The section the rules (`sections.layout`) give each candidate: the draft overlapping it most.
+
+    `lay`: `sections.layout(cleaned)` when the caller has it (the pipeline computes it anyway)."""
+    drafts = (lay if lay is not None else layout(cleaned, list(units) if units else None)).drafts
     spans = sorted((p.start, p.end, d.section) for d in drafts for p in d.spans)
     out: list[str] = []
     for c in cands:
@@ -513,10 +508,13 @@ def _rule_sections(cleaned: str, cands: list[Candidate]) -> list[str]:
     return out
 
 
-def featurise(cleaned: str, cands: list[Candidate]) -> list[dict[str, float | str]]:
-    """The feature dictionaries of a report's candidates (one CRF item each, in order)."""
-    scan = _Scan(cleaned)
-    rules = _rule_sections(cleaned, cands)
+def featurise(cleaned: str, cands: list[Candidate], lay: Layout | None = None,
+              units: Sequence[Unit] | None = None) -> list[dict[str, float | str]]:
+    """The feature dictionaries of a report's candidates (one CRF item each, in order).
+
+    `lay`: `sections.layout(cleaned)` if the caller has it already."""
+    scan = _Scan(cleaned)  # (starts the report in `fastre`: `at=` offsets below index into `cleaned`)
+    rules = _rule_sections(cleaned, cands, lay, units)
     n = len(cands)
     own: list[dict[str, float | str]] = []
     sentence_cache: dict[str, dict[str, float | str]] = {}
@@ -663,21 +661,24 @@ def decide(tagger: pycrfsuite.Tagger, feats: list[dict[str, float | str]], keep:
     return out
 
 
-def tag(cleaned: str, cands: list[Candidate], tagger: pycrfsuite.Tagger, keep: float = KEEP) -> list[str]:
+def tag(cleaned: str, cands: list[Candidate], tagger: pycrfsuite.Tagger, keep: float = KEEP,
+        lay: Layout | None = None, units: Sequence[Unit] | None = None) -> list[str]:
     """The model's label for every candidate."""
     if not cands:
         return []
-    return decide(tagger, featurise(cleaned, cands), keep)
+    return decide(tagger, featurise(cleaned, cands, lay, units), keep)
 
 
-def label(cleaned: str, units: list[Any] | None = None, *,
+def label(cleaned: str, units: Sequence[Unit] | None = None, *, lay: Layout | None = None,
           model: Path | str | None = None) -> list[tuple[str, list[tuple[int, int]], str]]:
     """(section, source spans in `cleaned`, item text) for every clause the model keeps, in report order.
 
     `cleaned` is `summariser.clean_text(raw)`; `units`, when the document's structure is known
-    (`summariser.units.units_from_text`). Item texts are slices of `cleaned` (joined by " ")."""
+    (`summariser.units.units_from_text`); `lay`, `sections.layout(cleaned)` when the caller has it
+    (the rules' section is one of the features). Item texts are slices of `cleaned` (joined by " ").
+    Starts the report in `fastre` (`fastre.begin(cleaned)`)."""
     cands = candidates(cleaned, units)
-    return items(cleaned, cands, tag(cleaned, cands, load_model(model)))
+    return items(cleaned, cands, tag(cleaned, cands, load_model(model), lay=lay, units=units))
 
 
 def summarise_learned(raw: str, *, model: Path | str | None = None) -> dict[str, Any]:
