@@ -91,7 +91,9 @@ def _run_cut(tokens: list[str], text: str, near: int) -> tuple[bool, bool] | Non
     best: tuple[bool, bool] | None = None
     for m in pattern.finditer(text, lo, min(len(text), near + 800)):
         end_cut = m.end() < len(text) and text[m.end()].isalnum() and m.end() != near  # (the figure may follow)
-        start_cut = m.start() > 0 and text[m.start() - 1].isalnum()
+        # (crawled text glues a caption to the next sentence: "…tăngThực hiện" starts a word at "Thực")
+        start_cut = (m.start() > 0 and text[m.start() - 1].isalnum()
+                     and not (text[m.start() - 1].islower() and text[m.start()].isupper()))
         if best is None or (end_cut, start_cut) < best:
             best = (end_cut, start_cut)
         if best == (False, False):

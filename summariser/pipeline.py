@@ -12,19 +12,20 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
-from summariser import compress, fastre, metadata
+from summariser import compress, fastre, learned, metadata
 from summariser.boilerplate import strip_boilerplate
 from summariser.figures import find_figures, parse_number
 from summariser.models import Rejection, Summary
 from summariser.normalise import normalise
 from summariser.sections import Draft, layout
+from summariser.segment import Piece
 from summariser.units import Structured, Unit, from_document
 from summariser.validate import check
 
 if TYPE_CHECKING:
     from documents.models import Document, HeaderBlock
 
-ENGINE_VERSION: Final = "1.0"
+ENGINE_VERSION: Final = "2.0"  # 2: sections from the learned model (summariser.learned)
 
 WARN_NO_SHORTCOMINGS: Final = "Báo cáo không nêu hạn chế, tồn tại."
 WARN_NO_TASKS: Final = "Báo cáo không nêu nhiệm vụ thời gian tới."
@@ -71,10 +72,9 @@ def check_report(text: str, *, cleaned: str | None = None) -> Rejection | None:
     return check(text, cleaned)
 
 
-def _item(d: Draft, text: str) -> dict[str, object]:
-    """An `Item` as the data `Summary.model_validate` takes (one validation for the whole summary is
-    a third of the cost of building each item and span as a model)."""
-    return {"text": text, "source": [{"start": p.start, "end": p.end} for p in d.sources]}
+def _item(spans: list[tuple[int, int]], text: str) -> dict[str, object]:
+    """An `Item` as the data `Summary.model_validate` takes (one validation for the whole summary)."""
+    return {"text": text, "source": [{"start": a, "end": b} for a, b in spans]}
 
 
 def _truncated(cleaned: str) -> bool:
@@ -235,21 +235,27 @@ def summarise(source: str | Document, *, title: str | None = None) -> Summary:
     cleaned = st.text
     fastre.begin(cleaned)  # offsets of pieces index into `cleaned`
     lay = layout(cleaned, st.units or None, structured=st.structured)
-    kept = _dedupe(lay.drafts)  # (draft, its text)
-    drafts = [d for d, _ in kept]
+    if lay.parts:
+        # the report names its parts ("II. HẠN CHẾ", "Nhiệm vụ tháng 12:"): its headings decide
+        chosen = [(d.section, [(p.start, p.end) for p in d.sources], text, d.clause)
+                  for d, text in _dedupe(lay.drafts)]
+    else:
+        # the section model learned from real reports decides (summariser.learned)
+        chosen = [(section, spans, text, Piece(spans[0][0], spans[-1][1], cleaned[spans[0][0]: spans[-1][1]]))
+                  for section, spans, text in _dedupe_items(learned.label(cleaned, st.units or None, lay=lay))]
 
     figures: list[dict[str, object]] = []  # `Figure`s, validated with the summary
     seen: set[tuple[int, int]] = set()
-    for d in drafts:
+    for section, _, _, clause in chosen:
         # (the words before the clause can say it states a target: "Các chỉ tiêu chủ yếu gồm: …")
-        for f in find_figures(d.clause.text, cleaned[max(0, d.clause.start - 400): d.clause.start]):
-            key = (d.clause.start + f.start, d.clause.start + f.end)
+        for f in find_figures(clause.text, cleaned[max(0, clause.start - 400): clause.start]):
+            key = (clause.start + f.start, clause.start + f.end)
             if key in seen:
                 continue
             seen.add(key)
             figures.append({"text": f.text, "value": f.value, "unit": f.unit, "label": f.label,
                             "kind": f.kind, "period": f.period,
-                            "section": d.section, "source": {"start": key[0], "end": key[1]}})
+                            "section": section, "source": {"start": key[0], "end": key[1]}})
     for f in _table_figures(st.units, cleaned):
         src = f["source"]
         key = (src["start"], src["end"])  # type: ignore[index]
@@ -286,9 +292,9 @@ def summarise(source: str | Document, *, title: str | None = None) -> Summary:
         "title": title if title is not None else raw_title,
         "date": date,
         "period": period,
-        "results": [_item(d, text) for d, text in kept if d.section == "results"],
-        "shortcomings": [_item(d, text) for d, text in kept if d.section == "shortcomings"],
-        "tasks": [_item(d, text) for d, text in kept if d.section == "tasks"],
+        "results": [_item(spans, text) for section, spans, text, _ in chosen if section == "results"],
+        "shortcomings": [_item(spans, text) for section, spans, text, _ in chosen if section == "shortcomings"],
+        "tasks": [_item(spans, text) for section, spans, text, _ in chosen if section == "tasks"],
         "figures": figures,
         "warnings": list(st.warnings),
         "engine": "extractive",
@@ -304,6 +310,21 @@ def summarise(source: str | Document, *, title: str | None = None) -> Summary:
         if _truncated(cleaned):
             summary.warnings.append(WARN_TRUNCATED)
     return summary
+
+
+def _dedupe_items(found: list[tuple[str, list[tuple[int, int]], str]]) -> list[
+        tuple[str, list[tuple[int, int]], str]]:
+    """Drop an item whose text is already inside an earlier item of the same section."""
+    out: list[tuple[str, list[tuple[int, int]], str]] = []
+    seen: dict[str, list[str]] = {}
+    for section, spans, text in found:
+        key = text.lower()
+        earlier = seen.setdefault(section, [])
+        if any(key in o for o in earlier):
+            continue
+        earlier.append(key)
+        out.append((section, spans, text))
+    return out
 
 
 def _lowered(d: Draft) -> str:

@@ -59,6 +59,7 @@ class Layout:
     content: list[Piece] = field(default_factory=list)
     drafts: list[Draft] = field(default_factory=list)
     text: str = ""
+    parts: bool = False  # headings named the parts, and they decided the sections
 
 
 _DAY_START: Final = re.compile(r"^(?:Ngày|Sáng|Chiều|Tối|Trưa|Hôm)\b")
@@ -318,6 +319,7 @@ def layout(text: str, units: list[Unit] | None = None, *, structured: bool = Fal
     if units is None or len(units) != len(pars):
         units = units_from_text(text)
     has_parts = any(_names_part(u, structured) is not None for u in units)
+    out.parts = has_parts
     first = 0
     if (pars and units[0].kind == "title") or (not structured and pars and looks_like_heading(pars[0], max_words=40)
                                                and len(pars) > 1):

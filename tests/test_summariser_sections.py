@@ -54,10 +54,10 @@ def test_results_list_after_colon_is_split_and_framing_dropped():
     assert not any("Trong bối cảnh" in i.text for i in s.shortcomings)
 
 
-def test_discussed_difficulties_become_shortcomings_with_their_topic():
+def test_discussed_difficulties_become_shortcomings():
     s = summarise(_read("000_"))
-    assert _has(s.shortcomings, "khó khăn, vướng mắc", "quản lý đất đai")
-    assert len(s.shortcomings) == 7
+    for topic in ("quản lý đất đai", "giải phóng mặt bằng", "thu gom rác thải", "đơn thư khiếu nại"):
+        assert _has(s.shortcomings, topic), topic  # (the same topics are also among its results and tasks)
 
 
 def test_tasks_after_leader_requests_without_the_speaker():
