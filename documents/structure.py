@@ -145,7 +145,7 @@ _NUMBER_PREFIX_RE = re.compile(
     rf"^(?P<head>(?i:số)\s*[:.]?\s*[0-9 ]{{0,12}}(?:/\s*\d{{4}})?\s*[-/]?\s*{_CODE})\s+(?P<tail>\S.*)$")
 _DATE = (r"(?:ngày\s*[\d.…_ ]*\s*tháng\s*[\d.…_ ]*\s*năm\s*[\d.…_ ]*"
          r"|ngày\s*\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{4}|tháng\s*\d{1,2}\s*năm\s*\d{4})")
-_PLACE_DATE_RE = re.compile(rf"^(?:[^\W\d_][^,;:\d]{{0,40}},\s*{_DATE}|ngày\s*[\d.…_ ]*\s*tháng\s*[\d.…_ ]*\s*năm"
+_PLACE_DATE_RE = re.compile(rf"^(?:[^\W\d_][^,;:]{{0,40}},\s*{_DATE}|ngày\s*[\d.…_ ]*\s*tháng\s*[\d.…_ ]*\s*năm"
                             r"\s*[\d.…_ ]*)$", re.IGNORECASE)
 _DATE_IN_LINE_RE = re.compile(rf",\s*{_DATE}\s*$", re.IGNORECASE)
 _DOC_TYPES = ("BÁO CÁO", "THÔNG BÁO", "NGHỊ QUYẾT", "KẾT LUẬN", "TỜ TRÌNH", "BIÊN BẢN", "CHỈ THỊ",
@@ -189,8 +189,13 @@ def _classify_header_segment(text: str, raw: str | None = None) -> tuple[str, st
 def _mixed_place(text: str) -> bool:
     """Capitals then title case before ", ngày": an issuer and a place pasted together, to be cut."""
     words = text.split(",", 1)[0].split()
-    caps = [w for w in words if len(w) >= 2 and w.isupper() and w.rstrip(".") not in ("TP", "TX", "TT")]
-    return bool(caps) and len(caps) < len(words)
+    seen_caps = False
+    for word in words:
+        if len(word) >= 2 and word.isupper() and word.rstrip(".") not in ("TP", "TX", "TT"):
+            seen_caps = True
+        elif seen_caps and any(c.islower() for c in word):
+            return True  # "HUYỆN ỦY YÊN ĐỊNH Yên Định": capitals, then the place in title case
+    return False
 
 
 def _doc_type(text: str) -> tuple[str, str] | None:
@@ -356,18 +361,18 @@ def _items(blocks: list[Block]) -> list[_Item]:
     return items
 
 
-def _cell_lines(cell: str) -> list[str]:
-    return [c for c in (clean_line(x) for x in cell.splitlines()) if c]
+def _cell_lines(cell: str, *, raw: bool = False) -> list[str]:
+    return [c for c in ((_raw_line(x) if raw else clean_line(x)) for x in cell.splitlines()) if clean_line(c)]
 
 
-def _table_columns(rows: list[list[str]]) -> list[str]:
+def _table_columns(rows: list[list[str]], *, raw: bool = False) -> list[str]:
     """The lines of a layout table, column by column (left column first: issuer, then national line)."""
     width = max((len(r) for r in rows), default=0)
     out: list[str] = []
     for col in range(width):
         for row in rows:
             if col < len(row):
-                out += _cell_lines(row[col])
+                out += _cell_lines(row[col], raw=raw)
     return out
 
 
@@ -393,7 +398,7 @@ def _header_table(rows: list[list[str]]) -> list[tuple[str, str]] | None:
     if len(rows) > 6 or max((len(r) for r in rows), default=0) > 3:
         return None
     segments: list[tuple[str, str]] = []
-    for line in _table_columns(rows):
+    for line in _table_columns(rows, raw=True):  # raw: "ngày     tháng" keeps its blanks
         got = _header_segments(line)
         if got is None:
             return None

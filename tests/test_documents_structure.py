@@ -130,6 +130,19 @@ def test_two_column_header_as_a_table() -> None:
     assert all(b.kind != "table" for b in doc.blocks)
 
 
+@pytest.mark.parametrize(("left", "right", "issuer", "place_date"), [
+    ("ỦY BAN NHÂN DÂN QUẬN 1\nSố: 243/BC-UBND", "Quận 1, ngày     tháng     năm", "ỦY BAN NHÂN DÂN QUẬN 1",
+     "Quận 1, ngày     tháng     năm"),
+    ("HỘI ĐỒNG NHÂN DÂN TP. HCM\nSố: 72/BC-HĐND", "TP. HCM, ngày 07 tháng 12 năm 2018", "HỘI ĐỒNG NHÂN DÂN TP. HCM",
+     "TP. HCM, ngày 07 tháng 12 năm 2018"),
+])
+def test_header_table_with_digits_and_capitals_in_the_place(left: str, right: str, issuer: str,
+                                                            place_date: str) -> None:
+    table = Block(kind="table", rows=[[left, f"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n{right}"]])
+    h = doc_of(table, "BÁO CÁO", "Kết quả công tác 5 tháng", *BODY).header
+    assert h is not None and (h.issuer, h.place_date) == (issuer, place_date)
+
+
 def test_two_column_header_pasted_on_shared_lines() -> None:
     tabs = doc_of("ĐẢNG BỘ TỈNH THANH HÓA\t\tĐẢNG CỘNG SẢN VIỆT NAM", "HUYỆN ỦY YÊN ĐỊNH",
                   "Số 215-BC/HU            Yên Định, ngày 05 tháng 10 năm 2023", *PARTY_TOP[-2:], *BODY)
