@@ -90,7 +90,7 @@ _LOWER_START = re.compile(r"^[\"'“‘(\[]*(?:[^\W\d_]|\d)")
 _CID = re.compile(r"\(cid:\d+\)")
 _BULLET = re.compile(r"^(?:[-–—+•*·▪►➢○●◦✓❖]\s*\S|[-+]\S)")
 _NUMBERING = re.compile(
-    r"^(?:[IVXLC]{1,6}|\d{1,2}(?:\.\d{1,2}){0,3}|[a-zđA-ZĐ])[.)]\s"
+    r"^[IVXLC]{1,6}\.\s|^(?:\d{1,2}(?:\.\d{1,2}){0,3}|[a-zđA-ZĐ])[.)]\s"
     r"|^\d{1,2}(?:\.\d{1,2}){1,3}\s"
     r"|^(?:Phần|Chương|Mục|Điều)\s+(?:thứ\s+[^\W\d_]+|[IVXLC]{1,6}|\d{1,3})\b",
 )
@@ -105,6 +105,8 @@ _CLOSING_START = re.compile(r"^n[ơo]i\s+nh[ậa]n\b", re.IGNORECASE)
 _HYPHEN_END = re.compile(r"([^\W\d_]+)-$")
 _FIRST_WORD = re.compile(r"^([^\W\d_]+)")
 _SOFT_HYPHEN = "\u00ad"
+_HEADER_GAP = 1.2  # in font sizes: a wider space cuts a header-block line into its two columns
+_CLOSING_GAP = 1.5
 
 
 @dataclass(slots=True)
@@ -133,8 +135,8 @@ class Line:
         self.top = min(w.top for w in self.words)
         self.bottom = max(w.bottom for w in self.words)
         self.size = statistics.median(w.size for w in self.words) or 1.0
-        letters = [w for w in self.words if _LETTER.search(w.text)]
-        self.bold = bool(letters) and all(w.bold for w in letters)
+        letters = [w for w in self.words if _LETTER.search(w.text)] or self.words  # "2022" alone: its font
+        self.bold = all(w.bold for w in letters)
         self.text = _words_text(self.words)
 
     def segments(self, gap: float) -> list[list[Word]]:
@@ -208,9 +210,10 @@ class PageLayout:
 class _Zone:
     """Lines of a two-column area (header block, Nơi nhận + signature) re-emitted column by column."""
 
-    def __init__(self, left: list[Line], right: list[Line]) -> None:
+    def __init__(self, left: list[Line], right: list[Line], *, header: bool) -> None:
         self.left = left
         self.right = right
+        self.header = header
 
 
 def assemble(pages: list[PageLayout]) -> list[Block]:
@@ -255,8 +258,9 @@ def assemble(pages: list[PageLayout]) -> list[Block]:
             elif isinstance(item, _Zone):
                 out.flush()
                 for column in (item.left, item.right):
+                    width = max((ln.x1 - ln.x0 for ln in column), default=0.0) if item.header else None
                     for ln in column:
-                        out.add_line(ln, page, zone=True)
+                        out.add_line(ln, page, zone=True, column_width=width)
                     out.flush()
     out.flush()
     return out.blocks
@@ -271,8 +275,8 @@ class _Builder:
         self.zone = False
         self.last_table: Block | None = None
 
-    def add_line(self, line: Line, page: PageLayout, *, zone: bool = False) -> None:
-        if self.lines and (zone != self.zone or not _continues(self.lines[-1], (line, page), zone)):
+    def add_line(self, line: Line, page: PageLayout, *, zone: bool = False, column_width: float | None = None) -> None:
+        if self.lines and (zone != self.zone or not _continues(self.lines[-1], (line, page), zone, column_width)):
             self.flush()
         self.zone = zone
         self.lines.append((line, page))
@@ -340,23 +344,46 @@ def _full(line: Line, page: PageLayout) -> bool:
     return line.x1 >= page.right - 8 * line.size
 
 
-def _continues(prev_item: tuple[Line, PageLayout], item: tuple[Line, PageLayout], zone: bool) -> bool:
+def _caps_line(text: str) -> bool:
+    """All capitals in two words or more: a heading or a name; a lone acronym ("OCOP;") that a
+    paragraph wrapped onto its own line is not."""
+    return _caps(text) and sum(1 for w in text.split() if _LETTER.search(w)) >= 2
+
+
+def _symmetric(line: Line, page: PageLayout) -> bool:
+    return page.right > page.left and abs((line.x0 + line.x1) / 2 - (page.left + page.right) / 2) <= 2 * line.size
+
+
+def _continues(prev_item: tuple[Line, PageLayout], item: tuple[Line, PageLayout], zone: bool,
+               column_width: float | None = None) -> bool:
     """Whether `line` continues the paragraph `prev` ends (see the module doc for the rules)."""
     prev, prev_page = prev_item
     line, page = item
     text = line.text
-    if _BULLET.match(text) or _NUMBERING.match(text) or _caps(prev.text) or _caps(text):
+    if _BULLET.match(text) or _NUMBERING.match(text):
         return False
     if prev.bold != line.bold or abs(prev.size - line.size) > 0.15 * max(prev.size, line.size):
         return False
+    if zone:  # a column of the header block or of the signature
+        if _caps(prev.text) and _caps(text):
+            # one name wrapped in its header column ("ỦY BAN NHÂN DÂN HUYỆN" / "TĨNH GIA"), not
+            # two names; in a signature block capitals lines are always separate ("T/M ..." / "BÍ THƯ")
+            return column_width is not None and prev.x1 - prev.x0 >= 0.8 * column_width  # "...TP." / "HCM"
+        return not _caps(prev.text) and not _caps(text) and _starts_lower(text)
+    if _caps_line(prev.text):
+        return False
+    if _caps_line(text) and not (_full(prev, prev_page) and _at_margin(line, page) and not _HARD_END.search(prev.text)):
+        return False  # a heading in capitals; unless a full line wrapped onto acronyms ("MTTQ TP;")
     lower = _starts_lower(text)
-    if zone:
-        return lower
     if prev_page is page:
         gap = line.top - prev.bottom
         if gap < -0.5 * line.size or gap > page.line_gap + page.gap_slack * line.size:
             return False  # a bigger gap (or a line above the previous one: another column)
-    if _centred(prev, prev_page) and _centred(line, page):
+    if (_centred(line, page) or (_symmetric(line, page) and not _at_margin(line, page))) and _symmetric(
+            prev, prev_page):
+        # centred text (a subject, "(Tại hội nghị ...)"): a line that filled the width was wrapped
+        if _full(prev, prev_page) and not _HARD_END.search(prev.text):
+            return True
         return lower
     at_margin = _at_margin(line, page)
     if _HARD_END.search(prev.text):
@@ -531,12 +558,15 @@ def _column_lines(lines: Sequence[Line], gap: float, page: int) -> tuple[list[Li
     left: list[Line] = []
     right: list[Line] = []
     for segs in split:
-        if len(segs) >= 2:
-            left.append(Line(segs[0], page))
-            right.append(Line([w for s in segs[1:] for w in s], page))
-        else:
-            centre = (segs[0][0].x0 + segs[0][-1].x1) / 2
-            (left if abs(centre - lc) <= abs(centre - rc) else right).append(Line(segs[0], page))
+        # each piece to the column whose centre is nearer: "Hưng Yên, ngày    tháng    năm 2013"
+        # (blanks left for the date) is cut by its gaps but stays in the right column
+        sides: tuple[list[Word], list[Word]] = ([], [])
+        for seg in segs:
+            centre = (seg[0].x0 + seg[-1].x1) / 2
+            sides[0 if abs(centre - lc) <= abs(centre - rc) else 1].extend(seg)
+        for side, column in zip(sides, (left, right), strict=True):
+            if side:
+                column.append(Line(side, page))
     return left, right
 
 
@@ -544,9 +574,10 @@ def _header_zone(page: PageLayout) -> tuple[_Zone | None, int]:
     """The header block at the top of the first page: issuer on the left, national line on the
     right, on the same baselines. Ends at the first line centred on the page ("BÁO CÁO")."""
     lines = page.lines[:12]
-    if not any(len(ln.segments(2.5)) >= 2 for ln in lines[:3]):
+    # centred column lines, not justified: even a narrow gap (a long national line) splits them
+    if not any(len(ln.segments(_HEADER_GAP)) >= 2 for ln in lines[:3]):
         return None, 0
-    split = [ln.segments(2.5) for ln in lines]
+    split = [ln.segments(_HEADER_GAP) for ln in lines]
     lefts = [(s[0][0].x0 + s[0][-1].x1) / 2 for s in split if len(s) >= 2]
     rights = [(s[-1][0].x0 + s[-1][-1].x1) / 2 for s in split if len(s) >= 2]
     lc, rc = statistics.median(lefts), statistics.median(rights)
@@ -558,19 +589,19 @@ def _header_zone(page: PageLayout) -> tuple[_Zone | None, int]:
             if abs(centre - mid) < min(abs(centre - lc), abs(centre - rc)):
                 break
         end += 1
-    columns = _column_lines(page.lines[:end], 2.5, page.number)
+    columns = _column_lines(page.lines[:end], _HEADER_GAP, page.number)
     if columns is None:
         return None, 0
-    return _Zone(*columns), end
+    return _Zone(*columns, header=True), end
 
 
 def _closing_zone(page: PageLayout, start: int) -> tuple[_Zone, int] | None:
     """From "Nơi nhận:" to the end of the page, when the signature block stands beside it."""
     for i in range(start, len(page.lines)):
-        first = page.lines[i].segments(2.5)[0]
+        first = page.lines[i].segments(_CLOSING_GAP)[0]
         if _CLOSING_START.match(_words_text(first)):
-            columns = _column_lines(page.lines[i:], 2.5, page.number)
-            return (_Zone(*columns), i) if columns is not None else None
+            columns = _column_lines(page.lines[i:], _CLOSING_GAP, page.number)
+            return (_Zone(*columns, header=False), i) if columns is not None else None
     return None
 
 
