@@ -530,10 +530,9 @@ def read_docx(data: bytes) -> Document:
 
     try:
         document = docx.Document(io.BytesIO(data))
-        blocks = _Reader(document).read()
+        return build(_Reader(document).read(), source="docx")
     except ReadError:
         raise
     except Exception as exc:  # a parser choking on hostile input must not crash the bot
         log.warning("docx failed: %r", exc)
         raise ReadError(_DAMAGED, f"cannot parse .docx: {exc!r}") from exc
-    return build(blocks, source="docx")

@@ -42,9 +42,15 @@ def read_html(data: bytes | str, url: str | None = None) -> Document:
     if not xml:
         raise ReadError(_NO_TEXT.vi, _NO_TEXT.en)
     try:
-        root = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, huge_tree=False))
-    except etree.XMLSyntaxError as exc:
-        raise ReadError(_NO_TEXT.vi, f"trafilatura XML unreadable: {exc}") from exc
+        return _document(etree.fromstring(xml.encode("utf-8"), etree.XMLParser(resolve_entities=False)))
+    except ReadError:
+        raise
+    except Exception as exc:  # unreadable XML or a bug on odd markup: the page is unreadable, the bot lives
+        log.warning("html structure failed on %s: %r", url, exc)
+        raise ReadError(_NO_TEXT.vi, f"trafilatura XML unreadable: {exc!r}") from exc
+
+
+def _document(root: Any) -> Document:
     title = clean_line(root.get("title") or "") or None
     main = root.find("main")
     blocks = _blocks(main) if main is not None else []
