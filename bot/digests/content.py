@@ -252,8 +252,11 @@ def _clauses(reports: Iterable[StoredReport], section: str) -> list[_Clause]:
         figures = [f.text for f in summary.figures if f.text]
         items: list[Item] = summary.section(section)  # type: ignore[arg-type]
         for item in items:
-            text = item.text.strip()
-            if text:
+            # one point per clause: an item may hold several points of one sentence ("…; …"), and a
+            # point shared with another unit must be found even when its neighbours differ
+            for text in (part.strip() for part in item.text.split(";")):
+                if len(text.split()) < 3:
+                    continue
                 out.append(
                     _Clause(
                         text=text,
