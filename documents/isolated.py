@@ -138,6 +138,7 @@ class _Slot:
 
     pool: concurrent.futures.ProcessPoolExecutor | None = None
     pid: int | None = None
+    light_only: bool = False  # the lane kept for plain text, so a bomb never makes a report wait
     reads: int = field(default=0)
 
 
@@ -145,12 +146,13 @@ class Extractor:
     """`await extractor.read(data, filename)`: `documents.read` in a bounded worker process.
 
     Up to `max_workers` files are read at once; others wait for a free worker (the wait is not part
-    of their timeout). A worker that runs out of memory, hits its CPU limit, dies or overruns the
+    of their timeout). `light_workers` more workers take only plain text (by name and first bytes),
+    which is cheap and bounded: measured, two workers held by PDF bombs made a .txt wait 72 s. A worker that runs out of memory, hits its CPU limit, dies or overruns the
     timeout is killed and replaced, and its caller gets ReadError(TOO_COMPLEX). Safe to use from
     several event loops in turn (tests) and from several threads.
     """
 
-    def __init__(self, max_workers: int = 2, *, memory_bytes: int = DEFAULT_MEMORY_BYTES,
+    def __init__(self, max_workers: int = 2, *, light_workers: int = 1, memory_bytes: int = DEFAULT_MEMORY_BYTES,
                  cpu_seconds: float = DEFAULT_CPU_SECONDS, reader: str = DEFAULT_READER) -> None:
         if max_workers < 1:
             raise ValueError("max_workers must be at least 1")
@@ -159,7 +161,8 @@ class Extractor:
         self.reader = reader
         self._context = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
-        self._free: list[_Slot] = [_Slot() for _ in range(max_workers)]
+        self._free: list[_Slot] = [_Slot(light_only=True) for _ in range(light_workers)]
+        self._free += [_Slot() for _ in range(max_workers)]
         self._slots = list(self._free)
         self._waiters: list[asyncio.Future[None]] = []
         self._closed = False
@@ -169,7 +172,7 @@ class Extractor:
                    max_chars: int = 500_000) -> Document:
         """The file's Document, or ReadError (`.vi` for the user) within about `timeout` seconds of
         a worker taking it; never another exception from the worker."""
-        slot = await self._acquire()
+        slot = await self._acquire(light=_is_light(data, filename))
         try:
             await self._start(slot)
             assert slot.pool is not None
@@ -234,14 +237,17 @@ class Extractor:
         self.close()
 
     # --- slots -----------------------------------------------------------------------------------
-    async def _acquire(self) -> _Slot:
+    async def _acquire(self, *, light: bool) -> _Slot:
         loop = asyncio.get_running_loop()
         while True:
             with self._lock:
                 if self._closed:
                     raise ReadError(_UNAVAILABLE, "extractor closed")
-                if self._free:
-                    return self._free.pop()
+                usable = [s for s in self._free if light or not s.light_only]
+                if usable:
+                    slot = max(usable, key=lambda s: s.light_only)  # light files keep the others free
+                    self._free.remove(slot)
+                    return slot
                 waiter: asyncio.Future[None] = loop.create_future()
                 self._waiters.append(waiter)
             try:
@@ -294,6 +300,18 @@ class Extractor:
                 os.kill(pid, signal.SIGKILL)
         # The pool's manager thread sees the process gone, fails its future and joins (reaps) it.
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+_LIGHT_NAMES = (".txt", ".text")
+_HEAVY_MAGIC = (b"%PDF-", b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\xff\xd8\xff", b"\x89PNG", b"II*\x00", b"MM\x00*",
+                b"RIFF", b"GIF8", b"{\\rtf", b"<")
+
+
+def _is_light(data: bytes, filename: str) -> bool:
+    """Named as plain text and not another format in disguise (`documents.read` trusts the bytes)."""
+    name = (filename or "").strip().rstrip(". ").lower()
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return name.endswith(_LIGHT_NAMES) and not head.startswith(_HEAVY_MAGIC) and b"%PDF-" not in data[:1024]
 
 
 def _set_pending(waiter: asyncio.Future[None]) -> None:

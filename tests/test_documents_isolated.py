@@ -18,7 +18,7 @@ import pytest
 
 import documents
 from documents.errors import ReadError
-from documents.isolated import TOO_COMPLEX, Extractor, read_isolated
+from documents.isolated import TOO_COMPLEX, Extractor, _is_light, read_isolated
 from tests import isolated_helpers as helpers
 
 HELPERS = "tests.isolated_helpers"
@@ -166,10 +166,36 @@ async def test_a_bomb_does_not_fail_a_bystander_in_the_other_worker() -> None:
     assert all(isinstance(r, ReadError) and r.vi == TOO_COMPLEX for r in results)
 
 
+async def test_plain_text_is_answered_while_every_general_worker_is_busy(tmp_path: Path) -> None:
+    """The measured failure: bombs held the shared workers and a .txt report waited (72 s here,
+    300 s before issue 13). The plain-text lane answers it at once."""
+    pid_file = tmp_path / "pid"
+    with Extractor(1, reader=f"{HELPERS}:by_name") as extractor:
+        busy = asyncio.create_task(extractor.read(str(pid_file).encode(), "sleep.bin", timeout=300))
+        for _ in range(600):
+            if pid_file.exists() and pid_file.read_text():
+                break
+            await asyncio.sleep(0.05)
+        text = await extractor.read(TEXT, "bao_cao.txt")
+        assert not busy.done()  # the general worker really was taken all along
+        busy.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await busy
+    assert text == documents.read(TEXT, "bao_cao.txt")
+
+
+def test_only_real_plain_text_takes_the_light_lane() -> None:
+    assert _is_light(TEXT, "bao_cao.txt") and _is_light(TEXT, "Bao cao.TXT. ")
+    assert not _is_light(TEXT, "bao_cao.docx")
+    assert not _is_light(helpers.pdf_bomb(pages=1, repeat=10), "bao_cao.txt")  # a PDF renamed .txt
+    assert not _is_light(b"PK\x03\x04" + b"\0" * 40, "bao_cao.txt")
+    assert not _is_light(b"\n<html><body>x</body></html>", "trang.txt")
+
+
 async def test_more_files_than_workers_wait_for_a_free_one() -> None:
     with Extractor(2) as extractor:
         read = await asyncio.gather(*(extractor.read(TEXT, f"{i}.txt") for i in range(6)))
-        assert len(extractor.worker_pids()) <= 2
+        assert len(extractor.worker_pids()) <= 3  # two general workers and the plain-text lane
     assert all(d == documents.read(TEXT, "a.txt") for d in read)
 
 
