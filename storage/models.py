@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from summariser.models import Summary
 
@@ -119,3 +120,59 @@ class Delivery(BaseModel):
     state: Literal["claimed", "sent"]
     claimed_at: datetime
     sent_at: datetime | None = None
+
+
+CorrectionKind = Literal["move", "drop", "set_unit", "set_date", "set_period", "merge"]
+ITEM_KINDS: tuple[CorrectionKind, ...] = ("move", "drop")
+
+
+class Correction(BaseModel):
+    """One fix an official made to a report's summary (storage.corrections applies them).
+
+    move/drop name the item by its section, index and text in the summary the official saw: the
+    text finds it again in a later summary whose items came out in another order. `value` is the
+    new section (move), the unit or period (set_unit/set_period), 'YYYY-MM-DD' (set_date; None
+    clears a unit/date/period), or the id of the report merged into this one (merge)."""
+
+    id: int | None = None
+    report_id: int
+    scope: int
+    user_id: int | None = None
+    created_at: datetime | None = None
+    kind: CorrectionKind
+    section: ItemSection | None = None
+    index: int | None = None
+    item_text: str | None = None
+    value: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> Correction:
+        """Refuse a correction that could never be applied, before it is stored."""
+        if self.kind in ITEM_KINDS and (self.section is None or not self.item_text):
+            raise ValueError(f"{self.kind}: the item's section and text are needed")
+        if self.kind == "move" and self.value not in ("results", "shortcomings", "tasks"):
+            raise ValueError(f"move: unknown target section {self.value!r}")
+        if self.kind == "set_date" and self.value is not None:
+            date.fromisoformat(self.value)  # ValueError when it is no YYYY-MM-DD date
+        if self.kind == "merge" and not re.fullmatch(r"[0-9]+", self.value or ""):
+            raise ValueError(f"merge: the merged report's id is needed, not {self.value!r}")
+        return self
+
+
+class Feedback(BaseModel):
+    """One official's 👍 (+1) or 👎 (-1) on a report's summary; the newest vote counts."""
+
+    report_id: int
+    user_id: int
+    vote: Literal[-1, 1]
+    created_at: datetime
+
+
+class FeedbackTally(BaseModel):
+    up: int = 0
+    down: int = 0
+    votes: list[Feedback] = Field(default_factory=list)  # oldest vote first
+
+    def of(self, user_id: int) -> int:
+        """The user's vote (+1/-1), 0 when they have not voted."""
+        return next((v.vote for v in self.votes if v.user_id == user_id), 0)

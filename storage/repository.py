@@ -22,9 +22,15 @@ from typing import Any
 import aiosqlite
 
 from storage import search as fts
+from storage.corrections import apply_corrections, item_at
 from storage.folding import chunk_terms, fold_cached, lookup_key, words_sha256
 from storage.models import (
+    ITEM_KINDS,
+    Correction,
+    CorrectionKind,
     Delivery,
+    Feedback,
+    FeedbackTally,
     ItemSection,
     NewReport,
     Role,
@@ -794,3 +800,294 @@ class Repository:
         else:
             rows = await self._rows(sql + " WHERE chat_id = ? ORDER BY claimed_at, period_key", (chat_id,))
         return [_delivery(row) for row in rows]
+
+    # --- corrections and feedback ------------------------------------------------------------
+    _CORRECTION_COLUMNS = (
+        "c.id, c.report_id, c.scope, c.user_id, c.created_at, c.kind, c.section, c.item_index, "
+        "c.item_text, c.value"
+    )
+
+    @staticmethod
+    async def _corrections_of(conn: aiosqlite.Connection, report_id: int, scope: int) -> list[Correction]:
+        rows = await conn.execute_fetchall(
+            f"SELECT {Repository._CORRECTION_COLUMNS} FROM corrections c JOIN reports r ON r.id = c.report_id "
+            "WHERE c.report_id = ? AND r.scope = ? ORDER BY c.id",
+            (report_id, scope),
+        )
+        return [
+            Correction(
+                id=row[0],
+                report_id=row[1],
+                scope=row[2],
+                user_id=row[3],
+                created_at=_dt(row[4]),
+                kind=row[5],
+                section=row[6],
+                index=row[7],
+                item_text=row[8],
+                value=row[9],
+            )
+            for row in rows
+        ]
+
+    @staticmethod
+    async def _insert_correction(conn: aiosqlite.Connection, fix: Correction) -> Correction:
+        cursor = await conn.execute(
+            "INSERT INTO corrections (report_id, scope, user_id, created_at, kind, section, item_index, "
+            "item_text, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                fix.report_id,
+                fix.scope,
+                fix.user_id,
+                _ts(fix.created_at),
+                fix.kind,
+                fix.section,
+                fix.index,
+                fix.item_text,
+                fix.value,
+            ),
+        )
+        return fix.model_copy(update={"id": cursor.lastrowid})
+
+    async def add_correction(
+        self,
+        report_id: int,
+        scope: int,
+        user_id: int | None,
+        kind: CorrectionKind,
+        *,
+        section: ItemSection | None = None,
+        index: int | None = None,
+        item_text: str | None = None,
+        value: str | None = None,
+        at: datetime | None = None,
+    ) -> Correction:
+        """Record an official's fix of a report's summary (see storage.models.Correction).
+
+        For move/drop the bot may give only the section and index of the item in the summary it
+        showed (the corrected one, `corrected_summary`): its text is looked up here, in the same
+        transaction, so the stored text is the one the official saw. KeyError when the report
+        is not in `scope`; IndexError for an item that is not there; ValueError for a
+        correction that could not be applied (no target section, no date)."""
+        async with self._write() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT s.summary_json FROM reports r LEFT JOIN summaries s ON s.id = r.summary_id "
+                "WHERE r.scope = ? AND r.id = ?",
+                (scope, report_id),
+            )
+            if not rows:
+                raise KeyError(report_id)
+            if kind in ITEM_KINDS and item_text is None and section is not None and index is not None:
+                (summary_json,) = next(iter(rows))
+                if summary_json is None:
+                    raise IndexError(f"report {report_id} has no summary")
+                shown = apply_corrections(
+                    Summary.model_validate_json(summary_json),
+                    await self._corrections_of(conn, report_id, scope),
+                )
+                item_text = item_at(shown, section, index).text
+            fix = Correction(
+                report_id=report_id,
+                scope=scope,
+                user_id=user_id,
+                created_at=_dt(_ts(at)),
+                kind=kind,
+                section=section,
+                index=index,
+                item_text=item_text,
+                value=value,
+            )
+            return await self._insert_correction(conn, fix)
+
+    async def corrections(self, report_id: int, scope: int) -> list[Correction]:
+        """A report's corrections, oldest first (the order apply_corrections wants); [] when the
+        report is not in `scope`."""
+        return await self._corrections_of(self._reader, report_id, scope)
+
+    async def corrected_summary(self, report_id: int, scope: int) -> Summary | None:
+        """The newest summary with the officials' corrections applied (what the bot shows)."""
+        report = await self.get_report(scope, report_id)
+        if report is None or report.summary is None:
+            return None
+        return apply_corrections(report.summary, await self.corrections(report_id, scope))
+
+    async def corrected_report_ids(self) -> list[tuple[int, int]]:
+        """(scope, report id) of every report with a correction, in every scope, oldest first;
+        reports merged into another are left out (their text lives on in that one). For the
+        export (storage.export_corrections), not for answering a chat."""
+        rows = await self._rows(
+            "SELECT r.scope, r.id FROM reports r WHERE r.merged_into IS NULL "
+            "AND EXISTS (SELECT 1 FROM corrections c WHERE c.report_id = r.id) ORDER BY r.id"
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def set_feedback(self, report_id: int, scope: int, user_id: int, vote: int) -> FeedbackTally:
+        """A user's 👍 (+1) or 👎 (-1) on a report; a new vote replaces their earlier one, 0
+        withdraws it. Returns the report's tally. KeyError when the report is not in `scope`."""
+        if vote not in (-1, 0, 1):
+            raise ValueError(f"a vote is +1, -1 or 0, not {vote!r}")
+        async with self._write() as conn:
+            found = await conn.execute_fetchall(
+                "SELECT 1 FROM reports WHERE scope = ? AND id = ?", (scope, report_id)
+            )
+            if not found:
+                raise KeyError(report_id)
+            if vote:
+                await conn.execute(
+                    "INSERT INTO feedback (report_id, user_id, vote, created_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (report_id, user_id) DO UPDATE SET vote = excluded.vote, "
+                    "created_at = excluded.created_at",
+                    (report_id, user_id, vote, _ts()),
+                )
+            else:
+                await conn.execute(
+                    "DELETE FROM feedback WHERE report_id = ? AND user_id = ?", (report_id, user_id)
+                )
+        return await self.feedback(report_id, scope)
+
+    async def feedback(self, report_id: int, scope: int) -> FeedbackTally:
+        """👍/👎 counts of a report and each vote, oldest first (empty when not in `scope`)."""
+        rows = await self._rows(
+            "SELECT f.report_id, f.user_id, f.vote, f.created_at FROM feedback f "
+            "JOIN reports r ON r.id = f.report_id WHERE f.report_id = ? AND r.scope = ? "
+            "ORDER BY f.created_at, f.user_id",
+            (report_id, scope),
+        )
+        votes = [
+            Feedback(report_id=row[0], user_id=row[1], vote=row[2], created_at=_dt(row[3])) for row in rows
+        ]
+        return FeedbackTally(
+            up=sum(1 for v in votes if v.vote > 0), down=sum(1 for v in votes if v.vote < 0), votes=votes
+        )
+
+    async def merge_reports(
+        self, first_id: int, second_id: int, scope: int, user: int | None
+    ) -> StoredReport:
+        """Make one report of two that are one meeting (a report sent in two pieces): the first
+        gets the two texts joined (first, then second; `documents.text.join_parts` when it is
+        there), the second is kept for the record with `merged_into` pointing at the first, and
+        the merge is recorded as a correction of the first.
+
+        The first goes back to state 'received': its summary is of half the text, and the
+        caller re-summarises (after a crash, `pending_reports` lists it again); until then its
+        old summary is still shown. KeyError when a report is not in `scope`; ValueError for a
+        report merged with itself, one already merged, or when the joined text is already
+        stored as another report of the scope."""
+        if first_id == second_id:
+            raise ValueError("a report cannot be merged with itself")
+        async with self._write() as conn:
+            found = {
+                row[0]: row[1:]
+                for row in await conn.execute_fetchall(
+                    "SELECT id, title, summary_title, text, items_text, merged_into FROM reports "
+                    "WHERE scope = ? AND id IN (?, ?)",
+                    (scope, first_id, second_id),
+                )
+            }
+            for report_id in (first_id, second_id):
+                if report_id not in found:
+                    raise KeyError(report_id)
+                if found[report_id][4] is not None:
+                    raise ValueError(f"report {report_id} is already merged into {found[report_id][4]}")
+            title, summary_title, first_text, items, _ = found[first_id]
+            text = _join_texts(first_text, found[second_id][2])
+            folded = fold_cached(text) or ""
+            words = folded.split()
+            sha = words_sha256(words)
+            clash = await conn.execute_fetchall(
+                "SELECT id FROM reports WHERE scope = ? AND sha256 = ? AND id != ?", (scope, sha, first_id)
+            )
+            if clash:
+                raise ValueError(f"the merged text is already report {next(iter(clash))[0]}")
+            await conn.execute(
+                FTS_DELETE,
+                fts_row(first_id, scope, title, summary_title, fold_cached(first_text) or "", items),
+            )
+            await conn.execute(FTS_INSERT, fts_row(first_id, scope, title, summary_title, folded, items))
+            await conn.execute(
+                "UPDATE reports SET text = ?, sha256 = ?, state = 'received', error = NULL WHERE id = ?",
+                (text, sha, first_id),
+            )
+            await conn.execute("UPDATE reports SET merged_into = ? WHERE id = ?", (first_id, second_id))
+            new_terms = await self._store_terms(conn, [words])
+            await self._insert_correction(
+                conn,
+                Correction(
+                    report_id=first_id,
+                    scope=scope,
+                    user_id=user,
+                    created_at=_dt(_ts()),
+                    kind="merge",
+                    value=str(second_id),
+                ),
+            )
+        self._remember_terms(new_terms)
+        merged = await self.get_report(scope, first_id)
+        if merged is None:  # deleted right after the merge committed
+            raise KeyError(first_id)
+        return merged
+
+    # --- inbox (durable intake) ------------------------------------------------------------------
+    async def inbox_add(self, entries: Sequence[InboxEntry]) -> list[bool]:
+        """Write incoming messages in one transaction; per entry, whether it is new (False: the
+        same chat and message id is already in the inbox, e.g. an update redelivered after a crash)."""
+        if not entries:
+            return []
+        now = _ts()
+        fresh: list[bool] = []
+        async with self._write() as conn:
+            for e in entries:
+                cursor = await conn.execute(
+                    "INSERT OR IGNORE INTO inbox (update_id, chat_id, message_id, user_id, kind, text, file_id, "
+                    "file_name, file_size, forward_origin, sent_at, received_at, update_json) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (e.update_id, e.chat_id, e.message_id, e.user_id, e.kind, e.text, e.file_id, e.file_name,
+                     e.file_size, e.forward_origin, _ts(e.sent_at), now, e.update_json),
+                )
+                fresh.append(cursor.rowcount == 1)
+        return fresh
+
+    async def inbox_done(self, chat_id: int, message_ids: Iterable[int], report_id: int | None = None) -> None:
+        """Mark messages handled (stored as `report_id`, or answered / not a report): not replayed."""
+        ids = list(message_ids)
+        if not ids:
+            return
+        now = _ts()
+        async with self._write() as conn:
+            await conn.executemany(
+                "UPDATE inbox SET state = 'done', done_at = ?, report_id = COALESCE(?, report_id) "
+                "WHERE chat_id = ? AND message_id = ? AND (state = 'new' OR ? IS NOT NULL)",
+                [(now, report_id, chat_id, m, report_id) for m in ids],
+            )
+
+    async def inbox_pending(self, limit: int = 10_000) -> list[InboxEntry]:
+        """Messages written but never handled (a crash came first), oldest first."""
+        rows = await self._rows(
+            "SELECT update_id, chat_id, message_id, user_id, kind, text, file_id, file_name, file_size, "
+            "forward_origin, sent_at, update_json, state, report_id FROM inbox WHERE state = 'new' "
+            "ORDER BY id LIMIT ?",
+            (max(0, limit),),
+        )
+        return [InboxEntry(*row[:10], _dt(row[10]) or datetime.now(UTC), *row[11:]) for row in rows]
+
+    async def inbox_entry(self, chat_id: int, message_id: int) -> InboxEntry | None:
+        """The inbox row of one message (tests and the reliability suite check states with it)."""
+        rows = await self._rows(
+            "SELECT update_id, chat_id, message_id, user_id, kind, text, file_id, file_name, file_size, "
+            "forward_origin, sent_at, update_json, state, report_id FROM inbox WHERE chat_id = ? AND message_id = ?",
+            (chat_id, message_id),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return InboxEntry(*row[:10], _dt(row[10]) or datetime.now(UTC), *row[11:])
+
+
+def _join_texts(first: str, second: str) -> str:
+    """The texts of two reports as one: like the parts of one long paste when documents.text
+    is there (it knows where a cut fell inside a sentence), else one after the other."""
+    try:
+        from documents.text import join_parts
+    except ImportError:
+        return first + "\n" + second
+    return join_parts([first, second])

@@ -19,6 +19,11 @@ History (never edit a released step; append a new one):
       FTS5 'hashsize' 16 MB (fewer, larger segments from bulk inserts).
       Whoever changes a report's scope, title, summary_title, text or items_text must therefore
       delete the old index row and insert the new one (see Repository.save_summaries).
+  v4  corrections (what an official fixed in a summary: an item moved to another section or
+      dropped, the unit/date/period set, two reports merged; each with who and when, and the
+      item's section, index and text at the time, so it can be applied again to a later
+      summary), feedback (one 👍/👎 per user and report, changeable), and reports.merged_into
+      (a report merged into another is kept for the record, pointing at the one that holds it).
 
 The index holds `storage.folding.fold` of each text: if `fold` ever changes, add a migration
 that drops and recreates `report_fts` and reindexes every report.
@@ -177,6 +182,36 @@ DROP TRIGGER IF EXISTS reports_fts_update;
 INSERT INTO report_fts (report_fts, rank) VALUES ('hashsize', 16777216);
 """
 
+V4_DDL = """
+ALTER TABLE reports ADD COLUMN merged_into INTEGER REFERENCES reports (id) ON DELETE SET NULL;
+
+CREATE TABLE corrections (
+    id              INTEGER PRIMARY KEY,
+    report_id       INTEGER NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+    scope           INTEGER NOT NULL,
+    user_id         INTEGER,
+    created_at      TEXT    NOT NULL,  -- UTC, as reports.received_at
+    kind            TEXT    NOT NULL
+                            CHECK (kind IN ('move', 'drop', 'set_unit', 'set_date', 'set_period', 'merge')),
+    -- the item (move/drop): its section, index and text in the summary the official saw
+    section         TEXT    CHECK (section IN ('results', 'shortcomings', 'tasks')),
+    item_index      INTEGER,
+    item_text       TEXT,
+    -- move: the new section; set_unit/set_period: the text; set_date: 'YYYY-MM-DD';
+    -- merge: the id of the report merged into this one; NULL clears a unit/date/period
+    value           TEXT
+);
+CREATE INDEX corrections_report ON corrections (report_id, id);
+
+CREATE TABLE feedback (
+    report_id       INTEGER NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+    user_id         INTEGER NOT NULL,
+    vote            INTEGER NOT NULL CHECK (vote IN (-1, 1)),
+    created_at      TEXT    NOT NULL,  -- when the vote was last cast or changed
+    PRIMARY KEY (report_id, user_id)
+) WITHOUT ROWID;
+"""
+
 FTS_INSERT = "INSERT INTO report_fts (rowid, scope_tag, title, body, items) VALUES (?, ?, ?, ?, ?)"
 FTS_DELETE = (
     "INSERT INTO report_fts (report_fts, rowid, scope_tag, title, body, items) "
@@ -254,6 +289,11 @@ async def _v3(conn: aiosqlite.Connection) -> None:
         await conn.execute(statement)
 
 
+async def _v4(conn: aiosqlite.Connection) -> None:
+    for statement in _statements(V4_DDL):
+        await conn.execute(statement)
+
+
 def _statements(script: str) -> list[str]:
     """Split a DDL script into statements (trigger bodies contain ';')."""
     out: list[str] = []
@@ -271,7 +311,7 @@ def _statements(script: str) -> list[str]:
 
 
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
