@@ -18,7 +18,7 @@ import aiosqlite
 import pytest
 
 from storage import NewReport, Repository
-from storage.corrections import apply_corrections, find_item
+from storage.corrections import apply_corrections, find_item, item_key
 from storage.export_corrections import gold_summary, main
 from storage.models import Correction
 from storage.schema import MIGRATIONS, SCHEMA_VERSION, register_functions
@@ -44,9 +44,16 @@ async def repo(tmp_path: Path) -> AsyncIterator[Repository]:
 
 
 def fix(
-    kind: str, section: str | None = None, text: str | None = None, value: str | None = None, **kw
-) -> Correction:  # type: ignore[no-untyped-def]
-    return Correction(report_id=1, scope=1, kind=kind, section=section, item_text=text, value=value, **kw)
+    kind: str,
+    section: str | None = None,
+    text: str | None = None,
+    value: str | None = None,
+    index: int | None = None,
+) -> Correction:
+    """A correction of report 1 (validated like every stored one)."""
+    return Correction(
+        report_id=1, scope=1, kind=kind, section=section, item_text=text, value=value, index=index
+    )
 
 
 def texts(summary: Summary, section: str) -> list[str]:
@@ -94,8 +101,6 @@ def test_move_and_drop_follow_the_text_not_the_position() -> None:
 
 
 def item_key_in(text: str, items: list[str]) -> bool:
-    from storage.corrections import item_key
-
     return item_key(text) in {item_key(t) for t in items}
 
 
