@@ -52,7 +52,12 @@ _FAILED = "Không đọc được nội dung tệp."
 
 # ------------------------------------------------------------------------------------------ worker side
 def _init_worker(memory_bytes: int, cpu_seconds: float) -> None:
-    """Limits set once per worker: address space, no core dumps (a 1 GB core would take the disk)."""
+    """Limits set once per worker: address space, no core dumps (a 1 GB core would take the disk).
+
+    The worker leads its own process group, so killing it also kills the Tesseract or pdftoppm it
+    started (limits are inherited, but a killed parent leaves its children running).
+    """
+    os.setpgid(0, 0)
     _limit(resource.RLIMIT_CORE, 0)
     _limit(resource.RLIMIT_AS, memory_bytes)
     _arm_cpu(cpu_seconds)
@@ -296,6 +301,8 @@ class Extractor:
         if pool is None:
             return
         if kill and pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)  # the worker and whatever it started
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         # The pool's manager thread sees the process gone, fails its future and joins (reaps) it.

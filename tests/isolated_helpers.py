@@ -29,6 +29,7 @@ __all__ = [
     "raw_docx",
     "raw_pdf_text",
     "sleep_forever",
+    "sleep_in_a_child",
     "spin_forever",
     "unguarded",
 ]
@@ -66,6 +67,18 @@ def sleep_forever(data: bytes, filename: str, **_: Any) -> Document:
         time.sleep(3600)
 
 
+def sleep_in_a_child(data: bytes, filename: str, **_: Any) -> Document:
+    """Starts a program (as OCR starts Tesseract), writes its pid to the path given as data, and
+    waits for it."""
+    import subprocess
+
+    child = subprocess.Popen(["sleep", "300"])
+    with open(data.decode(), "w") as handle:
+        handle.write(str(child.pid))
+    child.wait()
+    return Document()
+
+
 def die(data: bytes, filename: str, **_: Any) -> Document:
     """The worker ends abruptly (as a segfault in a C parser would)."""
     os._exit(1)
@@ -94,7 +107,8 @@ def raw_pdf_text(data: bytes, filename: str, **_: Any) -> Document:
 def by_name(data: bytes, filename: str, **kwargs: Any) -> Document:
     """The behaviour the file's name asks for ('spin.x', 'sleep.x', 'alloc.x', 'die.x'), else
     `documents.read`: one Extractor serves a bomb and a bystander at once."""
-    special = {"spin": spin_forever, "sleep": sleep_forever, "alloc": allocate_3gb, "die": die}
+    special = {"spin": spin_forever, "sleep": sleep_forever, "alloc": allocate_3gb, "die": die,
+               "child": sleep_in_a_child}
     from documents import read
 
     return special.get(filename.split(".")[0], read)(data, filename, **kwargs)

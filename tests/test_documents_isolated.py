@@ -50,6 +50,15 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _running(pid: int) -> bool:
+    """True while the process exists and is no zombie (an orphan's reaping is up to init)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -127,6 +136,19 @@ async def test_timeout_kills_the_worker_and_returns_in_time(tmp_path: Path) -> N
         assert not _alive(pid)  # killed and reaped, not left sleeping
         assert caught.value.vi == TOO_COMPLEX and "timed out" in caught.value.en
         assert await extractor.read(TEXT, "a.txt") == documents.read(TEXT, "a.txt")
+
+
+async def test_timeout_also_kills_the_programs_the_worker_started(tmp_path: Path) -> None:
+    """OCR runs Tesseract as a child: killing only the worker would leave it running."""
+    pid_file = tmp_path / "pid"
+    with Extractor(1, reader=f"{HELPERS}:by_name") as extractor, pytest.raises(ReadError):
+        await extractor.read(str(pid_file).encode(), "child.bin", timeout=3)
+    child = int(pid_file.read_text())
+    for _ in range(100):  # SIGKILL is delivered at once, the state in /proc may lag a little
+        if not _running(child):
+            break
+        await asyncio.sleep(0.05)
+    assert not _running(child)
 
 
 async def test_a_worker_that_dies_is_replaced() -> None:
