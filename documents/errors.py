@@ -16,3 +16,7 @@ class ReadError(Exception):
         super().__init__(en)
         self.vi = vi
         self.en = en
+
+    def __reduce__(self) -> tuple[type[ReadError], tuple[str, str]]:
+        # (pickled across worker processes: Exception's default keeps only the message, `en`)
+        return (type(self), (self.vi, self.en))

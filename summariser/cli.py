@@ -61,8 +61,8 @@ def read_file(path: Path) -> str | Document:
     """A .txt file's text; any other file through `documents.read` (the bot's readers)."""
     if path.suffix.lower() in ("", ".txt", ".md"):
         return read_report(path)
-    from documents import read  # the readers import python-docx, pdfplumber: only when asked
     from documents.errors import ReadError
+    from documents.isolated import read_isolated  # a worker with CPU, memory and time limits
 
     try:
         data = path.read_bytes()
@@ -70,7 +70,7 @@ def read_file(path: Path) -> str | Document:
         raise Refused(Rejection(code="empty", vi=f"Không đọc được tệp ({exc.strerror or exc}).",
                                 en=f"Cannot read the file ({exc.strerror or exc}).")) from None
     try:
-        doc = read(data, path.name)
+        doc = read_isolated(data, path.name, timeout=300.0)  # (OCR of a scan takes ~10 s a page)
     except ReadError as exc:
         raise Refused(Rejection(code="binary", vi=exc.vi, en=exc.en)) from None
     rejection = check_report(doc.text())

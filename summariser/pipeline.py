@@ -140,11 +140,19 @@ _ORGAN_START: Final = re.compile(
     r"VIỆN|TÒA ÁN|THANH TRA|TẬP ĐOÀN|TỔNG CÔNG TY|CÔNG TY|TRUNG TÂM|CHÍNH PHỦ|NGÀNH)\b", re.IGNORECASE)
 
 
+_VOWELS: Final = "AĂÂEÊIOÔƠUƯYÁÀẢÃẠẮẰẲẴẶẤẦẨẪẬÉÈẺẼẸẾỀỂỄỆÍÌỈĨỊÓÒỎÕỌỐỒỔỖỘỚỜỞỠỢÚÙỦŨỤỨỪỬỮỰÝỲỶỸỴ"
+# One Vietnamese syllable in capitals: an initial consonant (cluster), vowels, a final consonant. A
+# word that is none ("ATGT", "BĐBP", "VH-TT&DL") is an abbreviation and keeps its capitals.
+_SYLLABLE: Final = re.compile(
+    rf"(?:NGH|CH|GH|GI|KH|NG|NH|PH|QU|TH|TR|[BCDĐGHKLMNPQRSTVX])?[{_VOWELS}]+(?:CH|NG|NH|[CMNPT])?")
+
+
 def _cased_name(name: str) -> str:
-    """An all-capitals body name as written in running text: "CỤC THUẾ HƯNG YÊN" -> "Cục Thuế Hưng Yên"."""
+    """An all-capitals body name as written in running text: "CỤC THUẾ HƯNG YÊN" -> "Cục Thuế Hưng Yên",
+    abbreviations kept ("ỦY BAN ATGT QUỐC GIA" -> "Ủy Ban ATGT Quốc Gia")."""
     if any(c.islower() for c in name):
         return name
-    return " ".join(w if w in ("UBND", "HĐND", "MTTQ") else w.capitalize() for w in name.split())
+    return " ".join(w if not _SYLLABLE.fullmatch(w) else w.capitalize() for w in name.split())
 
 
 _CELL_UNIT: Final = re.compile(r"\(([^()]{1,20})\)\s*$")

@@ -157,3 +157,11 @@ def test_news_subheading_does_not_open_a_part() -> None:
     )
     s = summarise(text)
     assert any("345.000 tỷ đồng" in t for t in _texts(s.results))
+
+
+def test_an_issuer_in_capitals_keeps_its_abbreviations() -> None:
+    from summariser.pipeline import _cased_name
+
+    assert _cased_name("ỦY BAN ATGT QUỐC GIA") == "Ủy Ban ATGT Quốc Gia"
+    assert _cased_name("SỞ VH-TT&DL") == "Sở VH-TT&DL"
+    assert _cased_name("CỤC THUẾ HƯNG YÊN") == "Cục Thuế Hưng Yên"
