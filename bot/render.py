@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from storage.models import SearchHit, SectionItem, StoredReport
+from storage.models import Correction, SearchHit, SectionItem, StoredReport
 from summariser.models import Figure, Item, Summary
 
 MESSAGE_LIMIT = 4096
@@ -212,7 +212,7 @@ def _figure_texts(summary: Summary) -> list[str]:
 
 
 def render_item(item: Item, figures: list[str]) -> str:
-    return "• " + bold_figures(item.text.strip(), figures)
+    return "• " + bold_figures(capitalise(item.text), figures)
 
 
 # --- summaries ---------------------------------------------------------------------------------
@@ -294,10 +294,45 @@ def render_warnings(warnings: Iterable[str]) -> str:
 # --- lists -------------------------------------------------------------------------------------
 
 
+def capitalise(text: str) -> str:
+    """First letter upper-cased (items are often cut from mid-sentence: "tăng cường…"); the rest kept
+    as written, so abbreviations and names are untouched."""
+    text = text.strip()
+    for i, ch in enumerate(text):
+        if ch.isalpha():
+            return text[:i] + ch.upper() + text[i + 1 :]
+        if ch.isdigit():
+            return text
+    return text
+
+
+def when_marked(meeting_date: date | None, received_at: date | datetime | None) -> str:
+    """The meeting date marked "ngày họp"; only when it is unknown the received date, marked "nhận",
+    so a reader never mistakes one for the other."""
+    if meeting_date:
+        return f"ngày họp {fmt_date(meeting_date)}"
+    if received_at:
+        return f"nhận {fmt_date(received_at)}"
+    return ""
+
+
+def list_line(report_id: int, unit: str | None, meeting: str | None, meeting_date: date | None,
+              received_at: date | datetime | None) -> str:
+    """The one line format of a report in every list: `#id · unit · meeting · ngày họp dd/mm/yyyy`."""
+    parts = [f"<code>#{report_id}</code>", esc(unit) if unit else "<i>không rõ đơn vị</i>"]
+    if meeting:
+        parts.append(esc(meeting))
+    when = when_marked(meeting_date, received_at)
+    if when:
+        parts.append(when)
+    return " · ".join(parts)
+
+
 def report_line(report: StoredReport) -> str:
-    when = fmt_date(report.meeting_date) or fmt_date(report.received_at)
+    s = report.summary
+    meeting = (s.meeting if s else None) or (None if s and s.unit else report.title)
     state = "" if report.state == "summarised" else f" <i>({esc(STATE_LABELS.get(report.state, ''))})</i>"
-    return f"<code>#{report.id}</code> {esc(report_label(report))} · {when}{state}"
+    return list_line(report.id, s.unit if s else None, meeting, report.meeting_date, report.received_at) + state
 
 
 def marked_snippet(snippet: str) -> str:
@@ -321,26 +356,121 @@ def marked_snippet(snippet: str) -> str:
 
 
 def render_hit(n: int, hit: SearchHit) -> str:
-    name = hit.unit or hit.title or "Báo cáo"
-    when = fmt_date(hit.meeting_date) or fmt_date(hit.received_at)
-    return f"{n}. <code>#{hit.report_id}</code> <b>{esc(name)}</b> · {when}\n   {marked_snippet(hit.snippet)}"
+    """A hit in the list format, then the report's sentence holding the query (the snippet when the
+    repository gave no sentence)."""
+    meeting = None if hit.unit else hit.title
+    line = list_line(hit.report_id, hit.unit, meeting, hit.meeting_date, hit.received_at)
+    return f"{n}. {line}\n   {marked_snippet(hit.sentence or hit.snippet)}"
+
+
+NEAR_DUPLICATE = 0.8  # share of syllables (of the longer item) two items must share to be one line
+
+
+def _syllables(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
+
+
+def near_duplicate(a: set[str], b: set[str]) -> bool:
+    return bool(a and b) and len(a & b) / max(len(a), len(b)) >= NEAR_DUPLICATE
+
+
+def merge_items(items: list[SectionItem]) -> list[tuple[str, list[SectionItem]]]:
+    """(unit, [items]) groups in first-seen order, near-duplicates (the same task repeated by several
+    reports or twice in one) folded into one entry whose first item is the one shown."""
+    groups: dict[str, list[list[SectionItem]]] = {}
+    keys: dict[str, list[set[str]]] = {}
+    for it in items:
+        unit = it.unit or "Không rõ đơn vị"
+        words = _syllables(it.text)
+        entries, seen = groups.setdefault(unit, []), keys.setdefault(unit, [])
+        for i, other in enumerate(seen):
+            if near_duplicate(words, other):
+                entries[i].append(it)
+                break
+        else:
+            entries.append([it])
+            seen.append(words)
+    return [(unit, entry) for unit, entries in groups.items() for entry in entries]
+
+
+def merged_line(entry: list[SectionItem]) -> str:
+    """One line for an item and its repeats: the count and the report ids when it came back."""
+    ids = list(dict.fromkeys(it.report_id for it in entry))
+    refs = ", ".join(f"#{i}" for i in ids)
+    count = f" <i>({len(entry)} lần)</i>" if len(entry) > 1 else ""
+    return f"• {esc(capitalise(entry[0].text))}{count} <code>{refs}</code>"
 
 
 def group_items(items: list[SectionItem]) -> list[str]:
-    """Items grouped by unit (units in first-seen order), each with its report id."""
-    groups: dict[str, list[SectionItem]] = {}
-    for it in items:
-        groups.setdefault(it.unit or "Không rõ đơn vị", []).append(it)
-    blocks = []
-    for unit, its in groups.items():
-        first = True
-        for it in its:
-            line = f"• {esc(it.text.strip())} <code>#{it.report_id}</code>"
-            blocks.append(f"\n<b>{esc(unit)}</b>\n{line}" if first else line)
-            first = False
+    """Items grouped by unit (units in first-seen order), near-duplicates merged, each with its ids."""
+    blocks: list[str] = []
+    last_unit = None
+    for unit, entry in merge_items(items):
+        line = merged_line(entry)
+        blocks.append(f"\n<b>{esc(unit)}</b>\n{line}" if unit != last_unit else line)
+        last_unit = unit
     return blocks
 
 
 def figure_line(fig: Figure) -> str:
     label = f"{esc(fig.label)}: " if fig.label else ""
     return f"{label}<b>{esc(fig.text)}</b>"
+
+
+# --- corrections -------------------------------------------------------------------------------
+
+SECTION_CODES = {"results": "k", "shortcomings": "h", "tasks": "n"}  # callback data: one letter
+CODE_SECTIONS = {code: name for name, code in SECTION_CODES.items()}
+SECTION_SHORT = {"results": "Kết quả", "shortcomings": "Hạn chế", "tasks": "Nhiệm vụ"}
+
+
+def item_choices(summary: Summary) -> list[tuple[str, int, str]]:
+    """(section, index, label like "K2") of every item, in the order the summary shows them; the
+    label is what the official sees both in the list and on the button."""
+    out: list[tuple[str, int, str]] = []
+    for section in SECTION_TITLES:
+        for i, _ in enumerate(summary.section(section)):  # type: ignore[arg-type]
+            out.append((section, i, f"{SECTION_CODES[section].upper()}{i + 1}"))
+    return out
+
+
+def render_item_choices(report_id: int, summary: Summary) -> str:
+    """The items numbered as their buttons are, so the official picks the one to fix."""
+    lines = [f"✏️ <b>Sửa tóm tắt #{report_id}</b>: chọn mục cần chuyển sang phần khác hoặc bỏ đi."]
+    for section, title in SECTION_TITLES.items():
+        items = summary.section(section)  # type: ignore[arg-type]
+        if not items:
+            continue
+        lines.append(f"\n<b>{title}</b>")
+        code = SECTION_CODES[section].upper()
+        lines += [f"{code}{i + 1}. {esc(capitalise(it.text))}" for i, it in enumerate(items)]
+    return "\n".join(lines)
+
+
+def _short(text: str | None, n: int = 80) -> str:
+    text = (text or "").strip()
+    return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + "…"
+
+
+def correction_line(fix: Correction) -> str:
+    """Who fixed what and when, in one line of the report's record."""
+    when = fix.created_at.strftime("%d/%m/%Y %H:%M") if fix.created_at else ""
+    who = f"người dùng <code>{fix.user_id}</code>" if fix.user_id is not None else "không rõ người sửa"
+    item = f"«{esc(_short(fix.item_text))}»"
+    if fix.kind == "move":
+        what = f"chuyển {item} từ {SECTION_SHORT.get(fix.section or '', '?')} sang {SECTION_SHORT.get(fix.value or '', '?')}"
+    elif fix.kind == "drop":
+        what = f"bỏ {item} khỏi {SECTION_SHORT.get(fix.section or '', '?')}"
+    elif fix.kind == "merge":
+        what = f"ghép báo cáo <code>#{esc(fix.value)}</code> vào báo cáo này"
+    else:
+        field = {"set_unit": "đơn vị", "set_date": "ngày họp", "set_period": "kỳ báo cáo"}[fix.kind]
+        what = f"đặt {field}: {esc(fix.value) if fix.value else '<i>(xóa)</i>'}"
+    return f"• {when} · {who}: {what}"
+
+
+def render_corrections(corrections: list[Correction]) -> str:
+    """The block under a summary listing every correction made to it (empty when none)."""
+    if not corrections:
+        return ""
+    return "\n<b>Chỉnh sửa của cán bộ</b>\n" + "\n".join(correction_line(c) for c in corrections)

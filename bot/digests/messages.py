@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, tzinfo
 
 from bot.digests.content import Digest, ItemGroup, UnitEntry
-from bot.render import bold_figures, esc, figure_line, split_html
+from bot.render import bold_figures, capitalise, esc, figure_line, split_html
 
 CADENCE_TITLES = {"weekly": "Bản tin tuần", "daily": "Bản tin ngày", None: "Bản tin tổng hợp"}
 MAX_UNITS_LISTED = 5  # unit names written out in a group line; more become "và N đơn vị khác"
@@ -34,7 +34,7 @@ def _unit_line(entry: UnitEntry) -> str:
     name = f"<b>{esc(entry.name)}</b>" if entry.known else f"<i>{esc(entry.name)}</i>"
     parts = [name]
     if entry.headline:
-        parts.append(f" — {esc(entry.headline)}")
+        parts.append(f" — {esc(capitalise(entry.headline))}")
     if entry.figures:
         parts.append(": " + "; ".join(figure_line(f) for f in entry.figures))
     plural = f" ({len(entry.report_ids)} báo cáo)" if len(entry.report_ids) > 1 else ""
@@ -53,7 +53,7 @@ def _units_text(group: ItemGroup) -> str:
 
 def _group_line(group: ItemGroup) -> str:
     return (
-        f"• {bold_figures(group.text, group.figures)}\n"
+        f"• {bold_figures(capitalise(group.text), group.figures)}\n"
         f"   <i>— {_units_text(group)}</i> ({report_links(group.report_ids)})"
     )
 
