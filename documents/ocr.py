@@ -9,15 +9,18 @@ that its numbers must be checked against the paper.
 
 Bounds, because images come from strangers: pixels are checked from the header before anything is
 decoded (> 60 Mpx refused, Pillow's bomb check as errors), images are re-encoded by Pillow so
-Tesseract only ever reads our own PNG, each page has a wall-clock timeout, and at most 30 pages are
+Tesseract only ever reads our own uncompressed PGM, each page has a wall-clock timeout, and at most 30 pages are
 recognised. Measured on this machine (2 cores): a 300 dpi A4 page takes ~2 s of one core.
 """
 
 from __future__ import annotations
 
+import bisect
 import io
+import itertools
 import logging
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -25,11 +28,12 @@ import tempfile
 import unicodedata
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from documents.errors import ReadError
 from documents.models import Document
-from documents.pdf import OCR_WARNING, PageLayout, Word, assemble
+from documents.pdf import OCR_WARNING, PageLayout, Table, Word, assemble, group_lines, join_wrapped
 from documents.pdf import Line as _Line
 
 __all__ = ["MAX_IMAGE_PIXELS", "MAX_OCR_PAGES", "available", "ocr_pdf_pages", "pdf_page_layouts", "read_image"]
@@ -79,9 +83,7 @@ def read_image(data: bytes) -> Document:
     pages: list[PageLayout] = []
     with tempfile.TemporaryDirectory(prefix="hoinghi-ocr-") as tmp:
         for number, frame in enumerate(frames, 1):
-            path = os.path.join(tmp, f"page-{number}.png")
-            frame.save(path, format="PNG")
-            result = _recognise(path, number, scale=1.0, size=(float(frame.width), float(frame.height)))
+            result = _recognise(frame, tmp, number, scale=1.0, size=(float(frame.width), float(frame.height)))
             if isinstance(result, str):
                 notes.append(f"Trang {number}: {result}" if len(frames) > 1 else result)
             else:
@@ -185,6 +187,8 @@ def pdf_page_layouts(data: bytes, pages: Sequence[int], sizes: Sequence[tuple[fl
                      ) -> list[PageLayout | str]:
     """Render each page with pdftoppm and recognise it; words in PDF points (top-left origin), so
     they sit where pdfplumber's would. A page that fails gives a Vietnamese reason instead."""
+    from PIL import Image
+
     if shutil.which("pdftoppm") is None:
         reason = "chưa cài pdftoppm để đọc trang quét (quản trị viên cài: apt-get install poppler-utils)."
         return [reason for _ in pages]
@@ -199,7 +203,8 @@ def pdf_page_layouts(data: bytes, pages: Sequence[int], sizes: Sequence[tuple[fl
             if pixels > MAX_RENDER_PIXELS:
                 dpi = max(36, int(dpi * (MAX_RENDER_PIXELS / pixels) ** 0.5))
             prefix = os.path.join(tmp, f"page-{number}")
-            command = ["pdftoppm", "-r", str(dpi), "-gray", "-png", "-singlefile", "-f", str(number), "-l",
+            # PGM, not PNG: compressing a noisy 300 dpi scan took pdftoppm 17 s a page here, PGM 0.2 s
+            command = ["pdftoppm", "-r", str(dpi), "-gray", "-singlefile", "-f", str(number), "-l",
                        str(number), source, prefix]
             try:
                 subprocess.run(command, capture_output=True, timeout=PAGE_TIMEOUT, check=True)
@@ -210,24 +215,261 @@ def pdf_page_layouts(data: bytes, pages: Sequence[int], sizes: Sequence[tuple[fl
                 log.warning("pdftoppm page %d failed: %r", number, exc)
                 out.append("không hiển thị được trang, bỏ qua.")
                 continue
-            out.append(_recognise(prefix + ".png", number, scale=72 / dpi, size=(width, height)))
+            try:
+                with Image.open(prefix + ".pgm") as rendered:
+                    page = rendered.convert("L")
+            except (OSError, ValueError) as exc:  # pdftoppm wrote nothing usable
+                log.warning("page %d render unreadable: %r", number, exc)
+                out.append("không hiển thị được trang, bỏ qua.")
+                continue
+            out.append(_recognise(page, tmp, number, scale=72 / dpi, size=(width, height)))
     return out
 
 
 # ========================================================================================= Tesseract
-def _recognise(path: str, number: int, *, scale: float, size: tuple[float, float]) -> PageLayout | str:
-    """Tesseract on one PNG -> the page's lines, coordinates multiplied by `scale`."""
+def _recognise(image: Any, tmp: str, number: int, *, scale: float, size: tuple[float, float]) -> PageLayout | str:
+    """Tesseract on one grey page -> its lines and ruled tables, coordinates multiplied by `scale`.
+
+    Ruled tables are found in the pixels first (long dark runs) and their rules painted white
+    (read as "|" they would end up in the text). Their cells are then read apart, stacked one
+    under the other in a second image: on the page, a two-line cell beside one-line cells mixes
+    baselines and Tesseract garbles the row."""
+    grids = _find_grids(image)
+    if grids:
+        image = _erase_rules(image, grids)
+    tsv = _tesseract(image, os.path.join(tmp, f"ocr-{number}.pgm"), number)
+    if tsv is None:
+        return "nhận dạng quá lâu hoặc không nhận dạng được, bỏ qua."
+    grouped = _tsv_words(tsv)
+    tables: list[Table] = []
+    for i, grid in enumerate(grids):
+        table = _grid_table(grid, image, grouped, os.path.join(tmp, f"cells-{number}-{i}.pgm"), number, scale)
+        if table is not None:
+            tables.append(table)
+    lines = _lines(grouped, number, scale)
+    return PageLayout(number, size[0], size[1], lines, tables=tables, ocr=True, gap_slack=0.6)
+
+
+def _tesseract(image: Any, path: str, number: int) -> str | None:
+    """Tesseract's TSV for `image`; None on a timeout or a failure (logged)."""
+    image.save(path, format="PPM")  # uncompressed grey: PNG compression of a noisy scan is slow
     command = ["tesseract", path, "stdout", "-l", "vie", "--psm", TESSERACT_PSM, "tsv"]
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # threads only slow it down on a shared 2-core box
     try:
         done = subprocess.run(command, capture_output=True, timeout=PAGE_TIMEOUT, check=True, env=env)
     except subprocess.TimeoutExpired:
-        return "nhận dạng quá lâu, bỏ qua."
+        log.warning("tesseract page %d timed out", number)
+        return None
     except (OSError, subprocess.CalledProcessError) as exc:
         log.warning("tesseract page %d failed: %r", number, exc)
-        return "không nhận dạng được."
-    lines = _tsv_lines(done.stdout.decode("utf-8", "replace"), number, scale)
-    return PageLayout(number, size[0], size[1], lines, ocr=True, gap_slack=0.6)
+        return None
+    return done.stdout.decode("utf-8", "replace")
+
+
+# ------------------------------------------------------------------------------------- ruled tables
+@dataclass
+class _Grid:
+    """A ruled table in pixels: the y of its horizontal rules, the x of its vertical ones."""
+
+    ys: list[int]
+    xs: list[int]
+    rules: list[tuple[int, int, int, int]]  # x0, y0, x1, y1 of each rule, to erase
+    vertical: list[tuple[int, int, int]]  # x, y0, y1: where a column boundary is really ruled
+
+    def spans(self, row: int) -> list[tuple[int, int]]:
+        """The cells of `row` as (first, last) grid columns: a boundary without its rule there
+        belongs to a merged cell."""
+        top, bottom = self.ys[row], self.ys[row + 1]
+        out: list[tuple[int, int]] = []
+        first = 0
+        for col in range(1, len(self.xs) - 1):
+            x = self.xs[col]
+            if any(abs(vx - x) <= 6 and y0 <= top + 8 and y1 >= bottom - 8 for vx, y0, y1 in self.vertical):
+                out.append((first, col - 1))
+                first = col
+        out.append((first, len(self.xs) - 2))
+        return out
+
+
+def _runs(mask: Any, length: int, axis: int) -> list[tuple[int, int, int]]:
+    """Rules along `axis` (1: horizontal): (position, start, end) of runs of dark pixels at least
+    `length` long (92% dark, so scanner noise does not cut them), consecutive positions merged."""
+    import numpy as np
+
+    m = mask if axis == 1 else mask.T
+    cs = np.pad(np.cumsum(m, axis=1, dtype=np.int32), ((0, 0), (1, 0)))
+    full = (cs[:, length:] - cs[:, :-length]) >= int(0.92 * length)
+    found: list[tuple[int, int, int]] = []
+    for pos in np.nonzero(full.any(axis=1))[0]:
+        idx = np.nonzero(full[pos])[0]
+        found.append((int(pos), int(idx[0]), int(idx[-1]) + length))
+    merged: list[list[int]] = []
+    for pos, a, b in found:
+        if merged and pos - merged[-1][1] <= 2 and a < merged[-1][3] and b > merged[-1][2]:
+            last = merged[-1]
+            last[1], last[2], last[3] = pos, min(last[2], a), max(last[3], b)
+        else:
+            merged.append([pos, pos, a, b])
+    return [((p0 + p1) // 2, a, b) for p0, p1, a, b in merged if p1 - p0 <= 12]  # thicker: a filled area
+
+
+def _find_grids(image: Any) -> list[_Grid]:
+    import numpy as np
+
+    mask = np.asarray(image) < 140
+    height, width = mask.shape
+    if width < 200 or height < 200:
+        return []
+    horizontal = _runs(mask, max(40, width // 12), 1)
+    if len(horizontal) < 3:
+        return []
+    # a vertical rule runs at least from one horizontal rule to the next; a letter's stem, inside
+    # its row with space above and below, never does
+    ys = _distinct(sorted(y for y, _, _ in horizontal))
+    row = min((b - a for a, b in itertools.pairwise(ys) if b - a > 8), default=0)
+    if row == 0:
+        return []
+    vertical = [v for v in _runs(mask, max(12, int(row * 0.8)), 0)
+                if any(v[1] <= a + 6 and v[2] >= b - 6 for a, b in itertools.pairwise(ys))]
+    if len(vertical) < 3:
+        return []
+    # rules that touch belong to one table: union-find over horizontal-vertical crossings
+    rules = [("h", *r) for r in horizontal] + [("v", *r) for r in vertical]
+    parent = list(range(len(rules)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, (_, y, x0, x1) in enumerate(rules[: len(horizontal)]):
+        for j in range(len(horizontal), len(rules)):
+            _, x, y0, y1 = rules[j]
+            if x0 - 6 <= x <= x1 + 6 and y0 - 6 <= y <= y1 + 6:
+                parent[find(i)] = find(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(rules)):
+        groups.setdefault(find(i), []).append(i)
+    grids: list[_Grid] = []
+    for members in groups.values():
+        hs = sorted(rules[i][1] for i in members if rules[i][0] == "h")
+        vs = sorted(rules[i][1] for i in members if rules[i][0] == "v")
+        ys, xs = _distinct(hs), _distinct(vs)
+        if len(ys) >= 3 and len(xs) >= 3:  # two rows and two columns at least: a box is no table
+            boxes = []
+            for i in members:
+                kind, pos, a, b = rules[i]
+                boxes.append((a, pos - 4, b, pos + 4) if kind == "h" else (pos - 4, a, pos + 4, b))
+            vertical = [(rules[i][1], rules[i][2], rules[i][3]) for i in members if rules[i][0] == "v"]
+            grids.append(_Grid(ys, xs, boxes, vertical))
+    return grids
+
+
+def _distinct(values: list[int], tolerance: int = 6) -> list[int]:
+    out: list[int] = []
+    for v in values:
+        if not out or v - out[-1] > tolerance:
+            out.append(v)
+    return out
+
+
+def _erase_rules(image: Any, grids: list[_Grid]) -> Any:
+    from PIL import ImageDraw
+
+    image = image.copy()
+    draw = ImageDraw.Draw(image)
+    for grid in grids:
+        for x0, y0, x1, y1 in grid.rules:
+            draw.rectangle((x0 - 1, y0 - 1, x1 + 1, y1 + 1), fill=255)
+    return image
+
+
+_RULE_TEXT = re.compile(r"^[|\[\]!]{1,2}$")  # a rule read as text ("1", "-" may be real cells)
+
+
+def _grid_table(grid: _Grid, image: Any, grouped: dict[tuple[int, int, int], list[_Box]], path: str, number: int,
+                scale: float) -> Table | None:
+    """The table of `grid`: its words leave `grouped` (the page's text); its cells are read from
+    a strip of cell images (the page's words in each cell when that fails)."""
+    from PIL import Image
+
+    x0, x1, y0, y1 = grid.xs[0], grid.xs[-1], grid.ys[0], grid.ys[-1]
+    page_cells: dict[tuple[int, int], list[_Box]] = {}
+    for key in list(grouped):
+        kept: list[_Box] = []
+        for box in grouped[key]:
+            left, top, w, h, text, _ = box
+            cx, cy = left + w / 2, top + h / 2
+            if not (x0 <= cx <= x1 and y0 <= cy <= y1):
+                kept.append(box)
+            elif not _RULE_TEXT.match(text):
+                row = bisect.bisect_right(grid.ys, cy) - 1
+                col = bisect.bisect_right(grid.xs, cx) - 1
+                page_cells.setdefault((row, col), []).append(box)
+        if kept:
+            grouped[key] = kept
+        else:
+            del grouped[key]
+    # every cell cut out and stacked with white between: one Tesseract run reads them all apart
+    crops: list[tuple[int, int, int, int, tuple[int, int, int, int]]] = []  # row, col, strip top, bottom, box
+    pad, gap = 4, 40
+    y = gap
+    for row in range(len(grid.ys) - 1):
+        for first, last in grid.spans(row):
+            box = (grid.xs[first] + pad, grid.ys[row] + pad, grid.xs[last + 1] - pad, grid.ys[row + 1] - pad)
+            if box[2] - box[0] < 8 or box[3] - box[1] < 8:
+                continue
+            crops.append((row, first, y, y + box[3] - box[1], box))
+            y += box[3] - box[1] + gap
+    cells: dict[tuple[int, int], list[_Box]] = {}
+    tsv = None
+    if crops:
+        width = max(grid.xs[-1] - grid.xs[0], 50) + 2 * gap
+        strip = Image.new("L", (width, y), 255)
+        for _, _, top, _, box in crops:
+            strip.paste(image.crop(box), (gap, top))
+        tsv = _tesseract(strip, path, number)
+    if tsv is not None:
+        starts = [c[2] for c in crops]
+        for boxes in _tsv_words(tsv).values():
+            for box in boxes:
+                if _RULE_TEXT.match(box[4]):
+                    continue
+                cy = box[1] + box[3] / 2
+                i = bisect.bisect_right(starts, cy) - 1
+                if i >= 0 and cy <= crops[i][3] + gap / 2:
+                    cells.setdefault((crops[i][0], crops[i][1]), []).append(box)
+    for key, boxes in page_cells.items():
+        # a lone figure reads better in its row's context, a wrapped cell better alone: keep the
+        # reading Tesseract is surer of (a row's merged cell may hold page words of two columns)
+        if key not in cells or _confidence(boxes) > _confidence(cells[key]):
+            cells[key] = boxes
+    rows: list[list[str]] = []
+    for r in range(len(grid.ys) - 1):
+        row = []
+        for c in range(len(grid.xs) - 1):
+            lines = group_lines([_word(b, 1.0) for b in cells.get((r, c), [])], number)
+            text = lines[0].text if lines else ""
+            for line in lines[1:]:
+                text = join_wrapped(text, line.text)
+            row.append(unicodedata.normalize("NFC", text))
+        if any(row):
+            rows.append(row)
+    if len(rows) < 2:
+        return None
+    return Table(y0 * scale, y1 * scale, rows)
+
+
+def _confidence(boxes: list[_Box]) -> float:
+    """Tesseract's confidence in a cell's reading, per character."""
+    chars = sum(len(b[4]) for b in boxes)
+    return sum(b[5] * len(b[4]) for b in boxes) / chars if chars else -1.0
+
+
+def _word(box: _Box, scale: float) -> Word:
+    left, top, w, h, text, _ = box
+    return Word(text, left * scale, (left + w) * scale, top * scale, (top + h) * scale, h * 0.8 * scale)
 
 
 def fix_text(text: str) -> str:
@@ -235,9 +477,12 @@ def fix_text(text: str) -> str:
     return unicodedata.normalize("NFC", text).translate(_EXACT_FIXES).strip()
 
 
-def _tsv_lines(tsv: str, number: int, scale: float) -> list[_Line]:
+_Box = tuple[int, int, int, int, str, float]  # left, top, width, height (pixels), text, confidence
+
+
+def _tsv_words(tsv: str) -> dict[tuple[int, int, int], list[_Box]]:
     """Tesseract's word rows grouped by its own (block, paragraph, line) numbering."""
-    grouped: dict[tuple[int, int, int], list[tuple[int, int, int, int, str]]] = {}
+    grouped: dict[tuple[int, int, int], list[_Box]] = {}
     for row in tsv.splitlines()[1:]:
         cols = row.split("\t")
         if len(cols) < 12 or cols[0] != "5":
@@ -248,12 +493,17 @@ def _tsv_lines(tsv: str, number: int, scale: float) -> list[_Line]:
         try:
             key = (int(cols[2]), int(cols[3]), int(cols[4]))
             left, top, width, height = (int(c) for c in cols[6:10])
+            conf = float(cols[10])
         except ValueError:
             continue
-        grouped.setdefault(key, []).append((left, top, width, height, text))
+        grouped.setdefault(key, []).append((left, top, width, height, text, conf))
+    return grouped
+
+
+def _lines(grouped: dict[tuple[int, int, int], list[_Box]], number: int, scale: float) -> list[_Line]:
     if not grouped:
         return []
-    heights = {key: max(t + h for _, t, _, h, _ in ws) - min(t for _, t, _, _, _ in ws) for key, ws in grouped.items()}
+    heights = {key: max(b[1] + b[3] for b in ws) - min(b[1] for b in ws) for key, ws in grouped.items()}
     typical = statistics.median(heights.values())
     lines: list[_Line] = []
     for key, ws in grouped.items():
@@ -261,10 +511,9 @@ def _tsv_lines(tsv: str, number: int, scale: float) -> list[_Line]:
         # so it varies with the letters: one size for the page, unless the type is clearly larger
         height = heights[key] if heights[key] > 1.4 * typical else typical
         size = min(height, 2.5 * typical) * 0.8 * scale
-        top = min(t for _, t, _, _, _ in ws) * scale
-        bottom = max(t + h for _, t, _, h, _ in ws) * scale
-        words = [Word(text, left * scale, (left + width) * scale, top, bottom, size)
-                 for left, _, width, _, text in ws]
+        top = min(b[1] for b in ws) * scale
+        bottom = max(b[1] + b[3] for b in ws) * scale
+        words = [Word(b[4], b[0] * scale, (b[0] + b[2]) * scale, top, bottom, size) for b in ws]
         lines.append(_Line(words, number))
     lines.sort(key=lambda ln: (ln.top, ln.x0))
     return _merge_same_baseline(lines, number)

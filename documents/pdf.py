@@ -1000,6 +1000,6 @@ def _ocr_pages(data: bytes, pages: list[PageLayout], scanned: list[int], warning
             warnings.append(f"Trang {number}: {layout}")
             continue
         page = by_number[number]
-        page.lines, page.ocr, page.gap_slack = layout.lines, True, layout.gap_slack
+        page.lines, page.tables, page.ocr, page.gap_slack = layout.lines, layout.tables, True, layout.gap_slack
         done = done or bool(layout.lines)
     return done

@@ -216,3 +216,46 @@ def test_exact_fixes_only() -> None:
     assert ocr.fix_text("Hu\u1ef3nh") == "Huỳnh"
     assert ocr.fix_text("thu\u0300") == "thù"  # NFC
     assert ocr.fix_text("8.458.73O") == "8.458.73O"  # a letter in a figure is not guessed
+
+
+def table_image(rows: list[list[str | list[str]]], *, widths: tuple[int, ...] = (110, 760, 420), size: int = 32
+                ) -> Image.Image:
+    """A ruled table as a scan shows it: a line above it, then rows whose cells may hold two lines."""
+    font = ImageFont.truetype(FONTS + "DejaVuSans.ttf", size)
+    pitch, margin = int(size * 1.5), 140
+    heights = [pitch * max(len(c) if isinstance(c, list) else 1 for c in row) + 20 for row in rows]
+    image = Image.new("L", (margin * 2 + sum(widths), margin * 2 + 120 + sum(heights)), 255)
+    draw = ImageDraw.Draw(image)
+    draw.text((margin, margin), "Một số chỉ tiêu chủ yếu đạt được trong năm:", font=font, fill=0)
+    top = margin + 100
+    xs = [margin + sum(widths[:i]) for i in range(len(widths) + 1)]
+    y = top
+    for row, height in zip(rows, heights, strict=True):
+        for x, cell in zip(xs, row, strict=False):
+            for k, text in enumerate(cell if isinstance(cell, list) else [cell]):
+                draw.text((x + 12, y + 10 + k * pitch), text, font=font, fill=0)
+        draw.line((xs[0], y, xs[-1], y), fill=0, width=3)
+        y += height
+    draw.line((xs[0], y, xs[-1], y), fill=0, width=3)
+    for x in xs:
+        draw.line((x, top, x, y), fill=0, width=3)
+    return image
+
+
+@needs_tesseract
+def test_ruled_table_in_a_scan_is_a_table_block() -> None:
+    rows: list[list[str | list[str]]] = [
+        ["TT", "Chỉ tiêu", "Kết quả"],
+        ["1", "Tổng giá trị sản xuất", "8.458.730 triệu đồng"],
+        ["2", ["Số doanh nghiệp giải thể, ngừng", "hoạt động trong quý I/2013"], "11 doanh nghiệp"],
+        ["3", "Tỷ lệ hộ nghèo giảm", "37,5%"],
+    ]
+    doc = read_pdf(encoded(table_image(rows), "PDF", resolution=200))
+    tables = [b for b in doc.blocks if b.kind == "table"]
+    assert len(tables) == 1 and tables[0].header_rows == 1
+    got = tables[0].rows
+    assert len(got) == 4 and all(len(r) == 3 for r in got)
+    assert [r[2] for r in got] == ["Kết quả", "8.458.730 triệu đồng", "11 doanh nghiệp", "37,5%"]
+    assert similarity("Số doanh nghiệp giải thể, ngừng hoạt động trong quý I/2013", got[2][1]) >= 0.95
+    assert "|" not in doc.text().replace(" | ", "")  # the rules are not read as text
+    assert "8.458.730" not in " ".join(b.text for b in doc.blocks if b.kind != "table")
