@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
@@ -16,22 +16,33 @@ from bot.commands import (
     NO_DELETE_RIGHT,
     SEARCH_PAGE,
     ask_delete,
+    corrected,
     get_report,
     may_delete,
     recall_search,
     search_page,
+    section_page,
     send_docx,
     send_report,
     set_user_role,
 )
-from bot.render import esc, split_plain
+from bot.render import (
+    CODE_SECTIONS,
+    SECTION_CODES,
+    SECTION_SHORT,
+    capitalise,
+    esc,
+    item_choices,
+    render_item_choices,
+    split_plain,
+)
 from bot.replies import edit_html, pager_keyboard, send_html
 from storage import Repository
 
 log = logging.getLogger(__name__)
 
 # Everything this module answers; other packages (digests) use their own prefixes.
-PATTERN = r"^(full|fp|docx|del|delok|delno|rep|s|appr|blk):"
+PATTERN = r"^(full|fp|docx|del|delok|delno|rep|s|sec|appr|blk|fix|fi|fm|fd|fb):"
 GONE = "Không tìm thấy báo cáo (có thể đã bị xóa)."
 PAGE_CHARS = 3000
 
@@ -102,7 +113,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         if action == "rep":
             await _answer(query)
-            await send_report(context.bot, caller.chat_id, report)
+            await send_report(context.bot, caller.chat_id, report, context.bot_data["repo"])
         elif action == "docx":
             await _answer(query, "Đang tạo tệp Word…")
             await send_docx(context.bot, caller.chat_id, report)
@@ -131,6 +142,19 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _answer(query)
         await _show(context, caller, query, text, keyboard)
         return
+    if action == "sec" and len(args) == 2 and args[1].isdigit():
+        remembered = recall_search(context, args[0])
+        if remembered is None or remembered[0] != caller.scope:
+            await _answer(query, "Danh sách đã hết hạn; vui lòng gõ lại lệnh.", alert=True)
+            return
+        section, _, unit = remembered[1].partition("\x00")
+        text, keyboard = await section_page(context, caller, section, unit or None, min(int(args[1]), 10_000))
+        await _answer(query)
+        await _show(context, caller, query, text, keyboard)
+        return
+    if action in ("fix", "fi", "fm", "fd", "fb"):
+        await _correction(query, context, caller, action, args)
+        return
     if action in ("appr", "blk") and len(numbers) == 1:
         if not caller.is_admin:
             await _answer(query, ADMIN_ONLY, alert=True)
@@ -141,3 +165,96 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await _answer(query, "Nút này không còn hiệu lực.", alert=True)
     log.info("unknown callback data %r", esc(query.data))
+
+
+# --- corrections (issue 12) ----------------------------------------------------------------------
+
+VOTES = {"1": 1, "-1": -1}
+FIXED = "Đã sửa; bản tóm tắt mới ở dưới."
+
+
+def item_keyboard(report_id: int, choices: list[tuple[str, int, str]]) -> InlineKeyboardMarkup:
+    """One button per item, labelled as the list labels it (K1, H2, N3), six to a row."""
+    buttons = [
+        InlineKeyboardButton(label, callback_data=f"fi:{report_id}:{SECTION_CODES[section]}:{index}")
+        for section, index, label in choices
+    ]
+    return InlineKeyboardMarkup([buttons[i : i + 6] for i in range(0, len(buttons), 6)])
+
+
+def action_keyboard(report_id: int, section: str, index: int) -> InlineKeyboardMarkup:
+    """Move the chosen item to either other section, or drop it."""
+    code = SECTION_CODES[section]
+    moves = [
+        InlineKeyboardButton(f"→ {SECTION_SHORT[target]}", callback_data=f"fm:{report_id}:{code}:{index}:{tcode}")
+        for target, tcode in SECTION_CODES.items()
+        if target != section
+    ]
+    drop = InlineKeyboardButton("🗑 Bỏ mục này", callback_data=f"fd:{report_id}:{code}:{index}")
+    return InlineKeyboardMarkup([moves, [drop]])
+
+
+async def _correction(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, caller: Caller,
+                      action: str, args: list[str]) -> None:
+    """fix:<id> lists the items; fi:<id>:<s>:<i> offers moves and drop; fm/fd record the fix and send
+    the corrected summary; fb:<id>:<±1> is a vote. Positions refer to the corrected summary shown."""
+    repo: Repository = context.bot_data["repo"]
+    report_id = int(args[0]) if args and args[0].isdigit() and len(args[0]) <= 19 else 0
+    report = await get_report(context, caller, report_id) if report_id > 0 else None
+    if report is None:
+        await _answer(query, GONE, alert=True)
+        return
+    if action == "fb":
+        vote = VOTES.get(args[1]) if len(args) == 2 else None
+        if vote is None:
+            await _answer(query, "Nút này không còn hiệu lực.", alert=True)
+            return
+        previous = (await repo.feedback(report.id, caller.scope)).of(caller.user_id)
+        vote = 0 if previous == vote else vote  # pressing the same vote again withdraws it
+        tally = await repo.set_feedback(report.id, caller.scope, caller.user_id, vote)
+        said = {1: "Cảm ơn, đã ghi nhận 👍.", -1: "Cảm ơn, đã ghi nhận 👎.", 0: "Đã bỏ đánh giá."}[vote]
+        await _answer(query, f"{said} (👍 {tally.up} · 👎 {tally.down})")
+        return
+    shown = await corrected(repo, report)
+    if shown.summary is None:
+        await _answer(query, "Báo cáo chưa có bản tóm tắt để sửa.", alert=True)
+        return
+    if action == "fix":
+        choices = item_choices(shown.summary)
+        if not choices:
+            await _answer(query, "Bản tóm tắt không có mục nào để sửa.", alert=True)
+            return
+        await _answer(query)
+        await send_html(context.bot, caller.chat_id, render_item_choices(report.id, shown.summary),
+                        item_keyboard(report.id, choices))
+        return
+    section = CODE_SECTIONS.get(args[1]) if len(args) >= 3 else None
+    index = int(args[2]) if section and args[2].isdigit() and len(args[2]) <= 4 else -1
+    items = shown.summary.section(section) if section else []  # type: ignore[arg-type]
+    if section is None or not 0 <= index < len(items):
+        await _answer(query, "Mục này đã thay đổi; vui lòng mở lại danh sách sửa.", alert=True)
+        return
+    if action == "fi":
+        await _answer(query)
+        await _show(context, caller, query,
+                    f"Mục {SECTION_CODES[section].upper()}{index + 1} ({SECTION_SHORT[section]}):\n"
+                    f"{esc(capitalise(items[index].text))}\n\nChuyển sang phần nào, hay bỏ mục này?",
+                    action_keyboard(report.id, section, index))
+        return
+    target = CODE_SECTIONS.get(args[3]) if action == "fm" and len(args) == 4 else None
+    if action == "fm" and (target is None or target == section):
+        await _answer(query, "Nút này không còn hiệu lực.", alert=True)
+        return
+    try:
+        await repo.add_correction(
+            report.id, caller.scope, caller.user_id, "move" if action == "fm" else "drop",
+            section=section, index=index, value=target,  # type: ignore[arg-type]
+        )
+    except (KeyError, IndexError, ValueError) as exc:
+        log.info("correction of #%s refused: %s", report.id, exc)
+        await _answer(query, "Không sửa được mục này; vui lòng mở lại danh sách sửa.", alert=True)
+        return
+    await _answer(query, FIXED)
+    done = f"đã chuyển sang {SECTION_SHORT[target]}" if target else "đã bỏ"
+    await _show(context, caller, query, f"✅ {esc(capitalise(items[index].text))[:300]} — {done}.")
+    await send_report(context.bot, caller.chat_id, report, repo)

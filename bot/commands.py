@@ -21,13 +21,14 @@ from bot.export_docx import build_docx
 from bot.render import (
     esc,
     figure_line,
-    fmt_date,
     group_items,
+    render_corrections,
     render_hit,
     render_summary,
     report_label,
     report_line,
     split_html,
+    when_marked,
 )
 from bot.replies import (
     confirm_delete_keyboard,
@@ -56,6 +57,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("shortcomings", "Hạn chế, tồn tại"),
     ("export", "Xuất báo cáo tóm tắt ra tệp Word"),
     ("delete", "Xóa một báo cáo"),
+    ("merge", "Ghép hai báo cáo của cùng một hội nghị"),
     ("approve", "Quản trị: duyệt người dùng"),
     ("block", "Quản trị: chặn người dùng"),
     ("users", "Quản trị: danh sách người dùng"),
@@ -70,6 +72,7 @@ USAGE = {
     "shortcomings": "Cách dùng: /shortcomings [đơn vị], ví dụ: /shortcomings hoặc /shortcomings Gia Lộc",
     "export": "Cách dùng: /export <mã báo cáo>, ví dụ: /export 12",
     "delete": "Cách dùng: /delete <mã báo cáo>, ví dụ: /delete 12",
+    "merge": "Cách dùng: /merge <mã báo cáo> <mã báo cáo>, ví dụ: /merge 6 7 (báo cáo 7 được ghép vào 6)",
     "approve": "Cách dùng: /approve <id người dùng>, ví dụ: /approve 123456789",
     "block": "Cách dùng: /block <id người dùng>, ví dụ: /block 123456789",
     "users": "Cách dùng: /users (không cần tham số)",
@@ -127,8 +130,43 @@ def may_delete(caller: Caller, report: StoredReport) -> bool:
 # --- shared actions (commands and buttons) -------------------------------------------------------
 
 
-async def send_report(bot: Bot, chat_id: int, report: StoredReport) -> None:
-    await send_html(bot, chat_id, render_summary(report), report_keyboard(report.id))
+def summary_keyboard(report_id: int, up: int = 0, down: int = 0) -> InlineKeyboardMarkup:
+    """The report buttons plus the corrections row: fix an item, 👍/👎 with the tally so far."""
+    rows = [list(row) for row in report_keyboard(report_id).inline_keyboard]
+    rows.append(
+        [
+            InlineKeyboardButton("✏️ Sửa mục", callback_data=f"fix:{report_id}"),
+            InlineKeyboardButton(f"👍 {up}" if up else "👍", callback_data=f"fb:{report_id}:1"),
+            InlineKeyboardButton(f"👎 {down}" if down else "👎", callback_data=f"fb:{report_id}:-1"),
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+async def corrected(repo: Repository, report: StoredReport) -> StoredReport:
+    """The report as the officials corrected it (its summary with every correction applied)."""
+    if report.summary is None:
+        return report
+    summary = await repo.corrected_summary(report.id, report.scope)
+    return report.model_copy(update={"summary": summary}) if summary is not None else report
+
+
+async def send_report(bot: Bot, chat_id: int, report: StoredReport, repo: Repository | None = None,
+                      *, with_corrections: bool = False) -> None:
+    """The summary as corrected, with the buttons; `with_corrections` appends the record of who
+    changed what (/report shows it, so a fix is never silent)."""
+    up = down = 0
+    blocks_extra = ""
+    if repo is not None:
+        report = await corrected(repo, report)
+        tally = await repo.feedback(report.id, report.scope)
+        up, down = tally.up, tally.down
+        if with_corrections:
+            blocks_extra = render_corrections(await repo.corrections(report.id, report.scope))
+    messages = render_summary(report)
+    if blocks_extra:
+        messages = split_html([*messages, blocks_extra])
+    await send_html(bot, chat_id, messages, summary_keyboard(report.id, up, down))
 
 
 async def send_docx(bot: Bot, chat_id: int, report: StoredReport) -> None:
@@ -304,7 +342,7 @@ async def cmd_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if found is None:
         return
     caller, report = found
-    await send_report(context.bot, caller.chat_id, report)
+    await send_report(context.bot, caller.chat_id, report, _repo(context), with_corrections=True)
 
 
 async def cmd_unit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -330,7 +368,7 @@ async def cmd_unit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chronological = sorted(unit_reports, key=lambda r: (r.meeting_date or r.received_at.date(), r.id))
         for r in chronological:
             figures = [f for f in (r.summary.figures if r.summary else []) if f.section in ("results", "other")]
-            when = fmt_date(r.meeting_date) or fmt_date(r.received_at)
+            when = when_marked(r.meeting_date, r.received_at)
             period = f" · {esc(r.summary.period)}" if r.summary and r.summary.period else ""
             head = f"<i>{when}{period}</i> <code>#{r.id}</code>"
             if not figures:
@@ -343,21 +381,35 @@ async def cmd_unit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_html(context.bot, caller.chat_id, split_html(blocks))
 
 
+SECTION_PAGE_CHARS = 3500  # a page of /tasks or /shortcomings, leaving room for the title line
+
+
+async def section_page(
+    context: ContextTypes.DEFAULT_TYPE, caller: Caller, section: str, unit: str | None, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """One page of /tasks or /shortcomings (grouped by unit, near-duplicates merged) and its pager."""
+    items = await _repo(context).section_items(caller.scope, section, unit_query=unit, limit=300)  # type: ignore[arg-type]
+    what = "nhiệm vụ thời gian tới" if section == "tasks" else "hạn chế, tồn tại"
+    where = f" của đơn vị «{esc(unit)}»" if unit else ""
+    if not items:
+        return f"Chưa có {what} nào trong các báo cáo{where}.", None
+    title = "📌 <b>Nhiệm vụ thời gian tới</b>" if section == "tasks" else "⚠️ <b>Hạn chế, tồn tại</b>"
+    reports = len({it.report_id for it in items})
+    pages = split_html(group_items(items), SECTION_PAGE_CHARS)
+    page = max(0, min(page, len(pages) - 1))
+    counter = f" (trang {page + 1}/{len(pages)})" if len(pages) > 1 else ""
+    head = f"{title}{where} — {len(items)} mục từ {reports} báo cáo{counter}"
+    key = remember_search(context, caller.scope, f"{section}\x00{unit or ''}")
+    return f"{head}\n{pages[page]}", pager_keyboard(f"sec:{key}:", page, len(pages))
+
+
 async def _section_command(update: Update, context: ContextTypes.DEFAULT_TYPE, section: str) -> None:
     caller = await authorise(update, context)
     if caller is None:
         return
     unit = _arg_text(context)[:200] or None
-    items = await _repo(context).section_items(caller.scope, section, unit_query=unit, limit=300)  # type: ignore[arg-type]
-    what = "nhiệm vụ thời gian tới" if section == "tasks" else "hạn chế, tồn tại"
-    where = f" của đơn vị «{esc(unit)}»" if unit else ""
-    if not items:
-        await send_html(context.bot, caller.chat_id, f"Chưa có {what} nào trong các báo cáo{where}.")
-        return
-    title = "📌 <b>Nhiệm vụ thời gian tới</b>" if section == "tasks" else "⚠️ <b>Hạn chế, tồn tại</b>"
-    reports = len({it.report_id for it in items})
-    blocks = [f"{title}{where} — {len(items)} mục từ {reports} báo cáo", *group_items(items)]
-    await send_html(context.bot, caller.chat_id, split_html(blocks))
+    text, keyboard = await section_page(context, caller, section, unit, 0)
+    await send_html(context.bot, caller.chat_id, text, keyboard)
 
 
 async def cmd_tasks(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -385,6 +437,68 @@ async def cmd_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await send_html(context.bot, caller.chat_id, NO_DELETE_RIGHT)
         return
     await ask_delete(context.bot, caller.chat_id, report)
+
+
+# --- merging (issue 12) --------------------------------------------------------------------------
+
+
+def parse_two_ids(context: ContextTypes.DEFAULT_TYPE) -> tuple[int, int] | None:
+    """`/merge 6 7` or `/merge #6 #7`: two report ids, else None."""
+    args = context.args or []
+    if len(args) != 2:
+        return None
+    digits = [a.removeprefix("#") for a in args]
+    if not all(d.isascii() and d.isdigit() and len(d) <= 19 for d in digits):  # ASCII only: not '²'
+        return None
+    first, second = int(digits[0]), int(digits[1])
+    return (first, second) if 0 < first <= MAX_ID and 0 < second <= MAX_ID else None
+
+
+async def cmd_merge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Join a report sent in two pieces: the second's text goes after the first's and the first is
+    summarised again by the engine, as a new report is, so its metadata come from the whole text."""
+    caller = await authorise(update, context)
+    if caller is None:
+        return
+    ids = parse_two_ids(context)
+    if ids is None:
+        await usage(update, "merge")
+        return
+    first_id, second_id = ids
+    if first_id == second_id:
+        await send_html(context.bot, caller.chat_id, "Không thể ghép một báo cáo với chính nó.")
+        return
+    reports = [await get_report(context, caller, i) for i in ids]
+    for report_id, report in zip(ids, reports, strict=True):
+        if report is None:
+            await send_html(context.bot, caller.chat_id, NOT_FOUND.format(id=report_id))
+            return
+        if not may_delete(caller, report):
+            await send_html(
+                context.bot, caller.chat_id,
+                f"Chỉ người gửi hoặc quản trị viên mới được ghép báo cáo <code>#{report_id}</code>.",
+            )
+            return
+    try:
+        merged = await _repo(context).merge_reports(first_id, second_id, caller.scope, caller.user_id)
+    except KeyError as exc:
+        await send_html(context.bot, caller.chat_id, NOT_FOUND.format(id=exc.args[0]))
+        return
+    except ValueError as exc:
+        log.info("merge %s+%s refused: %s", first_id, second_id, exc)
+        await send_html(
+            context.bot, caller.chat_id,
+            f"Không ghép được <code>#{first_id}</code> và <code>#{second_id}</code>: một trong hai đã được "
+            "ghép trước đó, hoặc văn bản ghép đã có trong một báo cáo khác.",
+        )
+        return
+    from bot.ingest import get_ingestor  # ingest imports the renderers this module uses
+
+    notice = (
+        f"Đã ghép báo cáo <code>#{second_id}</code> vào <code>#{first_id}</code>; "
+        "đang tóm tắt lại toàn bộ văn bản."
+    )
+    await get_ingestor(context).summarise_and_reply(merged, caller.chat_id, notice)
 
 
 # --- admin ---------------------------------------------------------------------------------------
@@ -480,6 +594,7 @@ HANDLERS: dict[str, Any] = {
     "shortcomings": cmd_shortcomings,
     "export": cmd_export,
     "delete": cmd_delete,
+    "merge": cmd_merge,
     "approve": cmd_approve,
     "block": cmd_block,
     "users": cmd_users,

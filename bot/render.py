@@ -360,7 +360,8 @@ def render_hit(n: int, hit: SearchHit) -> str:
     repository gave no sentence)."""
     meeting = None if hit.unit else hit.title
     line = list_line(hit.report_id, hit.unit, meeting, hit.meeting_date, hit.received_at)
-    return f"{n}. {line}\n   {marked_snippet(hit.sentence or hit.snippet)}"
+    sentence = getattr(hit, "sentence", "")  # a storage without sentences gives the snippet only
+    return f"{n}. {line}\n   {marked_snippet(sentence or hit.snippet)}"
 
 
 NEAR_DUPLICATE = 0.8  # share of syllables (of the longer item) two items must share to be one line
