@@ -67,8 +67,11 @@ class SearchHit(BaseModel):
     unit: str | None
     meeting_date: date | None
     received_at: datetime
-    snippet: str  # match marked with \x02 ... \x03 (the bot turns them into <b> after escaping)
+    snippet: str  # a few words of `sentence` around the first match, marked the same way
     rank: float  # bm25, lower is better; 0.0 when the page is ordered newest first (storage.search)
+    # the report's sentence holding the query (its phrase first), matches marked with \x02 ... \x03
+    # (the bot turns them into <b> after escaping); cut with '…' when longer than search.SENTENCE_CHARS
+    sentence: str = ""
 
 
 class SearchPage(BaseModel):

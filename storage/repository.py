@@ -579,32 +579,37 @@ class Repository:
         return await self._reports("r.state = 'received'", (), "r.id", -1)
 
     async def search(self, scope: int, query: str, limit: int = 5, offset: int = 0) -> SearchPage:
-        """FTS5 (bm25) over title, text and summary items; diacritics- and đ-insensitive; user
-        input is never FTS syntax; the last word matches as a prefix.
+        """FTS5 over title, text and summary items; diacritics- and đ-insensitive; user input is
+        never FTS syntax. Every word must match (the last as a prefix), "quoted words" as a
+        phrase, an abbreviation or its expansion either way (storage.abbreviations).
 
-        Best first by bm25 (title x4, summary items x2, text x1) among the newest
-        `search.RANK_WINDOW` matches; `total` stops counting at `search.COUNT_CAP` (then
-        `capped`). Why, and what it costs: storage/search.py."""
-        items = await fts.query_items(self._reader, query)
-        if not items or limit <= 0:
+        Reports holding the query's multi-word runs as phrases come first (those writing them
+        with the diacritics typed before the others), then bm25 over the single words (title x4,
+        summary items x2, text x1) among the newest `search.RANK_WINDOW`, then newest first;
+        `total` stops counting at `search.COUNT_CAP` (then `capped`). Each hit carries the
+        report's matching sentence. Why, and what it costs: storage/search.py."""
+        parsed = fts.parse(query)
+        if not parsed or limit <= 0:
             return SearchPage()
-        ranked, total, capped = await fts.ranked_ids(self._reader, scope, items, limit, max(offset, 0))
+        ranked, total, capped = await fts.ranked_ids(self._reader, scope, parsed, limit, max(offset, 0))
         ids = [rowid for rowid, _ in ranked]
-        snippets = await fts.snippets(self._reader, scope, items, ids)
+        excerpts = await fts.excerpts(self._reader, scope, parsed, ids)
         info = {
             row[0]: row
             for row in await self._rows(
                 "SELECT id, COALESCE(title, summary_title), unit, meeting_date, received_at FROM reports "
-                # `+scope`: look the ids up by primary key, not by walking the scope's index
-                f"WHERE +scope = ? AND id IN ({','.join('?' * len(ids))})",
+                # `+scope`: look the ids up by primary key, not by walking the scope's index; a
+                # report merged into another keeps its index row but is read by its id only
+                f"WHERE +scope = ? AND id IN ({','.join('?' * len(ids))}) AND merged_into IS NULL",
                 (scope, *ids),
             )
         }
         hits = []
         for report_id, rank in ranked:
-            if report_id not in info:  # deleted meanwhile
+            if report_id not in info:  # deleted meanwhile, or merged
                 continue
             _, title, unit, meeting, received = info[report_id]
+            found = excerpts.get(report_id)
             hits.append(
                 SearchHit(
                     report_id=report_id,
@@ -612,7 +617,8 @@ class Repository:
                     unit=unit,
                     meeting_date=date.fromisoformat(meeting) if meeting else None,
                     received_at=_dt(received),
-                    snippet=snippets.get(report_id, ""),
+                    snippet=found.snippet if found else "",
+                    sentence=found.sentence if found else "",
                     rank=rank,
                 )
             )
