@@ -33,8 +33,10 @@ from bot.render import (
     capitalise,
     esc,
     item_choices,
+    render_figures,
     render_item_choices,
     split_plain,
+    summary_page,
 )
 from bot.replies import edit_html, pager_keyboard, send_html
 from storage import Repository
@@ -42,7 +44,7 @@ from storage import Repository
 log = logging.getLogger(__name__)
 
 # Everything this module answers; other packages (digests) use their own prefixes.
-PATTERN = r"^(full|fp|docx|del|delok|delno|rep|s|sec|appr|blk|fix|fi|fm|fd|fb):"
+PATTERN = r"^(full|fp|docx|del|delok|delno|rep|s|sec|appr|blk|fix|fi|fm|fd|fb|sum|sp|fg):"
 GONE = "Không tìm thấy báo cáo (có thể đã bị xóa)."
 PAGE_CHARS = 3000
 
@@ -151,6 +153,23 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text, keyboard = await section_page(context, caller, section, unit or None, min(int(args[1]), 10_000))
         await _answer(query)
         await _show(context, caller, query, text, keyboard)
+        return
+    if action in ("sum", "sp", "fg") and len(numbers) == (1 if action == "fg" else 2):
+        report = await get_report(context, caller, numbers[0]) if numbers[0] > 0 else None
+        if report is None:
+            await _answer(query, GONE, alert=True)
+            return
+        shown = await corrected(context.bot_data["repo"], report)
+        await _answer(query)
+        if action == "fg":
+            await send_html(context.bot, caller.chat_id, render_figures(shown))
+            return
+        text, page, pages = summary_page(shown, min(numbers[1], 10_000))
+        keyboard = pager_keyboard(f"sp:{report.id}:", page, pages)
+        if action == "sp":  # turning a page edits the page in place
+            await _show(context, caller, query, text, keyboard)
+        else:
+            await send_html(context.bot, caller.chat_id, text, keyboard)
         return
     if action in ("fix", "fi", "fm", "fd", "fb"):
         await _correction(query, context, caller, action, args)

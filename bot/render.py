@@ -475,3 +475,35 @@ def render_corrections(corrections: list[Correction]) -> str:
     if not corrections:
         return ""
     return "\n<b>Chỉnh sửa của cán bộ</b>\n" + "\n".join(correction_line(c) for c in corrections)
+
+
+# --- figures view and the summary paged (buttons under the brief) -------------------------------
+
+FIGURE_KINDS = {"actual": "thực hiện", "plan": "kế hoạch", "target": "mục tiêu", "growth": "tăng trưởng",
+                "share": "so với kế hoạch"}
+
+
+def render_figures(report: StoredReport) -> str:
+    """Every figure of the (corrected) summary with its label, kind and period, so an official can
+    tell a result from a target before quoting it."""
+    s = report.summary
+    figures = s.figures if s else []
+    head = f"📊 <b>Số liệu của báo cáo #{report.id}</b>"
+    if not figures:
+        return f"{head}\n<i>Báo cáo không nêu số liệu.</i>"
+    lines = [head]
+    for fig in figures:
+        notes = [FIGURE_KINDS[fig.kind]] if fig.kind in FIGURE_KINDS else []
+        if fig.period:
+            notes.append(esc(fig.period))
+        tail = f" <i>({', '.join(notes)})</i>" if notes else ""
+        lines.append(f"• {figure_line(fig)}{tail}")
+    return "\n".join(split_html(lines)[0:1])
+
+
+def summary_page(report: StoredReport, page: int, limit: int = 3800) -> tuple[str, int, int]:
+    """Page `page` (clamped) of the full summary, pages of at most `limit` characters; returns the
+    page's HTML, its index and the number of pages (for the ◀ / ▶ buttons)."""
+    pages = render_summary(report, limit)
+    page = max(0, min(page, len(pages) - 1))
+    return pages[page], page, len(pages)

@@ -133,3 +133,25 @@ async def test_merge_two_halves_resummarises_one_report(tmp_path: Path) -> None:
         assert f"#{first.id}" in latest and f"#{second.id} " not in latest
         [again] = await h.ask(USER, USER, f"/merge {first.id} {second.id}")
         assert "Không ghép được" in again
+
+
+async def test_full_summary_paged_and_figures_buttons(tmp_path: Path) -> None:
+    async with BotHarness(tmp_path) as h:
+        long = Summary(unit="huyện Gia Lộc", results=[Item(text=f"Kết quả số {i} " + "đạt khá " * 60)
+                                                       for i in range(30)],
+                       figures=[])
+        rid = await add_summary(h, seed_text(0), long)
+        await h.ask(USER, USER, f"/report {rid}")
+        message = h.emu.messages(USER)[-1]
+        [first] = await h.press(USER, USER, message["message_id"], f"sum:{rid}:0")
+        assert "Kết quả số 0 " in first and "Kết quả số 29 " not in first
+        page = h.emu.messages(USER)[-1]
+        [nxt] = [b for b in buttons(page) if b["text"].startswith("Trang sau")]
+        await h.press(USER, USER, page["message_id"], nxt["callback_data"])
+        edited = h.emu.messages(USER)[-1]
+        assert edited["message_id"] == page["message_id"] and "Kết quả số 0 " not in edited["text"]
+        [figures] = await h.press(USER, USER, message["message_id"], f"fg:{rid}")
+        assert "Số liệu của báo cáo" in figures and "không nêu số liệu" in figures
+        await h.press(USER, USER, message["message_id"], f"fg:{rid + 99}")
+        answer = [p for m, p in h.emu.calls if m == "answerCallbackQuery"][-1]
+        assert "Không tìm thấy báo cáo" in str(answer.get("text")), answer

@@ -15,6 +15,7 @@ from bot.render import (
     bold_figures,
     esc,
     marked_snippet,
+    render_figures,
     render_summary,
     split_html,
     split_plain,
@@ -165,3 +166,16 @@ def test_docx_export_has_title_header_and_three_sections() -> None:
     bold_runs = [r.text for p in document.paragraphs for r in p.runs if r.bold]
     assert "8,2%" in bold_runs
     assert document.styles["Normal"].font.name == "Times New Roman"
+
+
+def test_figures_view_names_kind_and_period_escaped() -> None:
+    summary = Summary(figures=[
+        Figure(text="81,2%", label="thu ngân sách <huyện>", kind="share", period="6 tháng đầu năm 2024"),
+        Figure(text="5%", label="vượt dự toán", kind="target"),
+        Figure(text="3 trường hợp"),
+    ])
+    text = render_figures(make_report(summary))
+    assert balanced(text) and "&lt;huyện&gt;" in text
+    assert "<b>81,2%</b> <i>(so với kế hoạch, 6 tháng đầu năm 2024)</i>" in text
+    assert "<b>5%</b> <i>(mục tiêu)</i>" in text and "<b>3 trường hợp</b>" in text
+    assert "không nêu số liệu" in render_figures(make_report(Summary()))
