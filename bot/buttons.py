@@ -118,7 +118,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await send_report(context.bot, caller.chat_id, report, context.bot_data["repo"])
         elif action == "docx":
             await _answer(query, "Đang tạo tệp Word…")
-            await send_docx(context.bot, caller.chat_id, report)
+            await send_docx(context.bot, caller.chat_id, await corrected(context.bot_data["repo"], report))
         elif not may_delete(caller, report):
             await _answer(query, NO_DELETE_RIGHT, alert=True)
         elif action == "del":

@@ -425,7 +425,7 @@ async def cmd_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if found is None:
         return
     caller, report = found
-    await send_docx(context.bot, caller.chat_id, report)
+    await send_docx(context.bot, caller.chat_id, await corrected(_repo(context), report))
 
 
 async def cmd_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -155,3 +155,22 @@ async def test_full_summary_paged_and_figures_buttons(tmp_path: Path) -> None:
         await h.press(USER, USER, message["message_id"], f"fg:{rid + 99}")
         answer = [p for m, p in h.emu.calls if m == "answerCallbackQuery"][-1]
         assert "Không tìm thấy báo cáo" in str(answer.get("text")), answer
+
+
+async def test_word_export_follows_the_corrections(tmp_path: Path) -> None:
+    import io
+
+    import docx
+
+    async with BotHarness(tmp_path) as h:
+        rid = await add_summary(h, seed_text(0), sample())
+        assert h.repo is not None
+        await h.repo.add_correction(rid, USER, USER, "drop", section="shortcomings", index=0)
+        await h.ask(USER, USER, f"/export {rid}")
+        await h.ask(USER, USER, f"/report {rid}")
+        await h.press(USER, USER, h.emu.messages(USER)[-1]["message_id"], f"docx:{rid}")
+        exported = h.emu.documents(USER)
+        assert len(exported) == 2
+        for _, content in exported:
+            body = "\n".join(p.text for p in docx.Document(io.BytesIO(content)).paragraphs)
+            assert "Thu ngân sách đạt 312 tỷ đồng" in body and "Tiến độ một số dự án còn chậm" not in body
