@@ -472,6 +472,9 @@ def _word(box: _Box, scale: float) -> Word:
     return Word(text, left * scale, (left + w) * scale, top * scale, (top + h) * scale, h * 0.8 * scale)
 
 
+_SPECKS = re.compile(r"^[ˆ`´¨˜^~'\"‘’“”„]+$")  # dust and stray marks read as accents or quotes, never text
+
+
 def fix_text(text: str) -> str:
     """NFC and the substitutions that are certain in Vietnamese; figures are left as recognised."""
     return unicodedata.normalize("NFC", text).translate(_EXACT_FIXES).strip()
@@ -488,7 +491,7 @@ def _tsv_words(tsv: str) -> dict[tuple[int, int, int], list[_Box]]:
         if len(cols) < 12 or cols[0] != "5":
             continue
         text = fix_text(cols[11])
-        if not text:
+        if not text or _SPECKS.match(text):
             continue
         try:
             key = (int(cols[2]), int(cols[3]), int(cols[4]))
@@ -521,17 +524,19 @@ def _lines(grouped: dict[tuple[int, int, int], list[_Box]], number: int, scale: 
 
 def _merge_same_baseline(lines: list[_Line], number: int) -> list[_Line]:
     """Tesseract may put the two columns of a header block in separate blocks: lines that overlap
-    vertically by half their height and not horizontally are one printed line again. Its own
-    grouping is kept otherwise (it follows the skew of a photo, a vertical overlap test does not)."""
-    merged: list[_Line] = []
+    vertically by half their height and not horizontally are one printed line again. Compared by
+    the first line's own box, so that merging never snowballs down the page; Tesseract's grouping
+    is kept otherwise (it follows the skew of a photo, a vertical overlap test does not)."""
+    merged: list[tuple[float, float, _Line]] = []
     for line in lines:
-        for i, other in enumerate(merged):
-            overlap = min(other.bottom, line.bottom) - max(other.top, line.top)
-            apart = line.x0 >= other.x1 or line.x1 <= other.x0
-            if apart and overlap >= 0.5 * min(other.bottom - other.top, line.bottom - line.top):
-                merged[i] = _Line([*other.words, *line.words], number)
+        for i, (top, bottom, other) in enumerate(merged):
+            overlap = min(bottom, line.bottom) - max(top, line.top)
+            apart = all(line.x0 >= w.x1 or line.x1 <= w.x0 for w in other.words)
+            if apart and overlap >= 0.5 * min(bottom - top, line.bottom - line.top):
+                merged[i] = (top, bottom, _Line([*other.words, *line.words], number))
                 break
         else:
-            merged.append(line)
-    merged.sort(key=lambda ln: (ln.top, ln.x0))
-    return merged
+            merged.append((line.top, line.bottom, line))
+    out = [ln for _, _, ln in merged]
+    out.sort(key=lambda ln: (ln.top, ln.x0))
+    return out

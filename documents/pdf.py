@@ -105,6 +105,11 @@ _CLOSING_START = re.compile(r"^n[ơo]i\s+nh[ậa]n\b", re.IGNORECASE)
 _HYPHEN_END = re.compile(r"([^\W\d_]+)-$")
 _FIRST_WORD = re.compile(r"^([^\W\d_]+)")
 _SOFT_HYPHEN = "\u00ad"
+_BODY_NAME = re.compile(
+    r"^(?:ĐẢNG BỘ|ĐẢNG ỦY|ĐẢNG ĐOÀN|BAN CÁN SỰ|CHI BỘ|HUYỆN ỦY|TỈNH ỦY|THÀNH ỦY|QUẬN ỦY|THỊ ỦY|ỦY BAN|UBND|HĐND|"
+    r"HỘI ĐỒNG|SỞ|BỘ|BAN|PHÒNG|CỤC|TỔNG CỤC|CHI CỤC|VĂN PHÒNG|TRƯỜNG|CÔNG AN|BỘ CHỈ HUY|MẶT TRẬN|ĐOÀN|"
+    r"LIÊN ĐOÀN|HỘI|THANH TRA|TÒA ÁN|VIỆN KIỂM SÁT|KHO BẠC|NGÂN HÀNG|TRUNG TÂM|BỆNH VIỆN)\b"
+)
 _HEADER_GAP = 1.2  # in font sizes: a wider space cuts a header-block line into its two columns
 _CLOSING_GAP = 1.5
 
@@ -367,8 +372,10 @@ def _continues(prev_item: tuple[Line, PageLayout], item: tuple[Line, PageLayout]
     if zone:  # a column of the header block or of the signature
         if _caps(prev.text) and _caps(text):
             # one name wrapped in its header column ("ỦY BAN NHÂN DÂN HUYỆN" / "TĨNH GIA"), not
-            # two names; in a signature block capitals lines are always separate ("T/M ..." / "BÍ THƯ")
-            return column_width is not None and prev.x1 - prev.x0 >= 0.8 * column_width  # "...TP." / "HCM"
+            # two names ("ĐẢNG BỘ TỈNH" / "HUYỆN ỦY": a body's name starts the second); in a
+            # signature block capitals lines are always separate ("T/M ..." / "BÍ THƯ")
+            return (column_width is not None and prev.x1 - prev.x0 >= 0.8 * column_width  # "...TP." / "HCM"
+                    and (not _BODY_NAME.match(text) or prev.text.endswith((" VÀ", ","))))
         return not _caps(prev.text) and not _caps(text) and _starts_lower(text)
     if _caps_line(prev.text):
         return False
