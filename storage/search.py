@@ -572,19 +572,31 @@ def _first(pattern: re.Pattern[str], keys: str, start: int, end: int) -> re.Matc
     return None
 
 
-def _spans(matcher: _Matcher, keys: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Every match of the query in keys[start:end], relative to `start`."""
-    out = []
-    patterns = [*(p for ps in matcher.groups for p in ps), *(p for ps in matcher.loose for p in ps)]
-    for pattern in (*patterns, *matcher.runs):
-        at = start
+def _spans(matcher: _Matcher, keys: str, start: int, end: int) -> tuple[list[tuple[int, int]], int]:
+    """The matches of the query in keys[start:end] (relative to `start`) and where the strongest
+    begins: a run held as a phrase, else a group's form; an expansion typed loose marks its words
+    only when no form of it is there ("GPMB" marked, not a stray "giải" beside it)."""
+    found: list[tuple[int, int, int]] = []  # (strength: 0 strongest, start, end)
+
+    def add(pattern: re.Pattern[str], strength: int) -> bool:
+        at, any_found = start, False
         while (m := _first(pattern, keys, at, end)) is not None:
-            out.append((m.start() - start, m.end() - start))
-            at = m.end()
-    return sorted(out)
+            found.append((strength, m.start() - start, m.end() - start))
+            at, any_found = m.end(), True
+        return any_found
+
+    for pattern in matcher.runs:
+        add(pattern, 0)
+    for patterns, loose in zip(matcher.groups, matcher.loose, strict=True):
+        held = [add(p, 1) for p in patterns]
+        if not any(held):
+            for p in loose:
+                add(p, 2)
+    spans = sorted((s, e) for _, s, e in found)
+    return spans, min(found)[1] if found else 0
 
 
-def _best(matcher: _Matcher, sources: Sequence[str]) -> tuple[str, list[tuple[int, int]]] | None:
+def _best(matcher: _Matcher, sources: Sequence[str]) -> tuple[str, list[tuple[int, int]], int] | None:
     """The best sentence of the sources (body first, then items, then title) and its match spans:
     the most runs held as phrases, then phrases written as typed, then query groups, then the
     earliest. Each sentence is searched with each pattern (not each match of a common word)."""
@@ -622,7 +634,7 @@ def _best(matcher: _Matcher, sources: Sequence[str]) -> tuple[str, list[tuple[in
     if best is None:
         return None
     _, text, keys, start, end = best
-    return text[start:end], _spans(matcher, keys, start, end)
+    return (text[start:end], *_spans(matcher, keys, start, end))
 
 
 def _merged(sentence: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -648,12 +660,11 @@ def _marked(sentence: str, spans: list[tuple[int, int]], start: int, end: int) -
     return ("…" if start > 0 else "") + "".join(out).strip() + ("…" if end < len(sentence) else "")
 
 
-def _cut(sentence: str, spans: list[tuple[int, int]], before: int, size: int) -> tuple[int, int]:
-    """A window of `size` characters starting about `before` characters ahead of the first match,
-    at word boundaries, never cutting a match."""
+def _cut(sentence: str, spans: list[tuple[int, int]], first: int, before: int, size: int) -> tuple[int, int]:
+    """A window of `size` characters starting about `before` characters ahead of `first` (the
+    strongest match), at word boundaries, never cutting a match."""
     if len(sentence) <= size:
         return 0, len(sentence)
-    first = spans[0][0] if spans else 0
     start = max(0, min(first - before, len(sentence) - size))
     if start > 0:
         space = sentence.find(" ", start)
@@ -677,12 +688,13 @@ def excerpt(query: Query, sources: Sequence[str | None]) -> Excerpt:
         bounds = _sentences(text)
         sentence = text[bounds[0][0] : bounds[0][1]] if bounds else ""
         spans: list[tuple[int, int]] = []
+        focus = 0
     else:
-        sentence, spans = found
+        sentence, spans, focus = found
         spans = _merged(sentence, spans)
-    start, end = _cut(sentence, spans, SENTENCE_CHARS // 4, SENTENCE_CHARS)
+    start, end = _cut(sentence, spans, focus, SENTENCE_CHARS // 4, SENTENCE_CHARS)
     words = [m.start() for m in re.finditer(r"\S+", sentence)]
-    first = bisect.bisect_right(words, spans[0][0]) - 1 if spans else 0
+    first = max(0, bisect.bisect_right(words, focus) - 1)
     w_start = words[max(0, first - SNIPPET_WORDS // 3)] if words else 0
     w_end_index = max(0, first - SNIPPET_WORDS // 3) + SNIPPET_WORDS
     w_end = words[w_end_index] if w_end_index < len(words) else len(sentence)

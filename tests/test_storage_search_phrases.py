@@ -254,6 +254,16 @@ async def test_long_sentence_is_cut_around_the_match(repo: Repository) -> None:
     assert len(words) <= plan.SNIPPET_WORDS + 1 and "GPMB" in words
 
 
+async def test_the_cut_keeps_the_phrase_not_a_stray_word(repo: Repository) -> None:
+    filler = ", ".join(f"chỉ tiêu thứ {i} đạt kế hoạch" for i in range(30))
+    await add(repo, f"Tập trung giải quyết vướng mắc, {filler}, đẩy nhanh giải phóng mặt bằng dự án.")
+    await add(repo, "Tập trung giải quyết vướng mắc để đẩy nhanh tiến độ GPMB các dự án.")
+    for hit in (await repo.search(1, "giải phóng mặt bằng")).hits:
+        # the form found is marked, the expansion's words elsewhere in the sentence are not
+        assert marked(hit.sentence) in (["giải phóng mặt bằng"], ["GPMB"]), hit.sentence
+        assert marked(hit.snippet) == marked(hit.sentence)
+
+
 async def test_every_hit_sentence_holds_a_query_word(repo: Repository, names: dict[str, int]) -> None:
     for query in ("Đức Chính", '"Đức Chính"', "chính trị", "đảng viên"):
         page = await repo.search(1, query, limit=10)
