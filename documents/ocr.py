@@ -25,9 +25,10 @@ import shutil
 import statistics
 import subprocess
 import tempfile
+import time
 import unicodedata
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,7 @@ MAX_IMAGE_PIXELS = 60_000_000  # a 48 Mpx phone photo passes; a decompression bo
 MAX_RECOGNISED_PIXELS = 16_000_000  # larger images are scaled down: A4 at 300 dpi is 8.7 Mpx
 MIN_LONG_SIDE = 2_000  # smaller images (screenshots) are scaled up: Tesseract wants ~30 px letters
 PAGE_TIMEOUT = 120.0  # seconds of wall clock per page (Tesseract or pdftoppm); ~2 s is usual
+TOTAL_TIMEOUT = 600.0  # per file: 30 pages that each stop just short of PAGE_TIMEOUT would take an hour
 RENDER_DPI = 300
 MAX_RENDER_PIXELS = 40_000_000  # a page with a huge MediaBox is rendered at a lower resolution
 TESSERACT_PSM = "4"  # "one column of text of variable sizes": measured best on rendered reports
@@ -79,34 +81,41 @@ def read_image(data: bytes) -> Document:
     missing = available()
     if missing is not None:
         raise ReadError(missing, "OCR unavailable (tesseract or vie data missing)")
-    frames, notes = _open_frames(data)
+    notes: list[str] = []
     pages: list[PageLayout] = []
+    deadline = time.monotonic() + TOTAL_TIMEOUT
     with tempfile.TemporaryDirectory(prefix="hoinghi-ocr-") as tmp:
-        for number, frame in enumerate(frames, 1):
-            result = _recognise(frame, tmp, number, scale=1.0, size=(float(frame.width), float(frame.height)))
+        count = 0
+        for number, frame in enumerate(_frames(data, notes), 1):  # one decoded page in memory at a time
+            count = number
+            if time.monotonic() > deadline:
+                notes.append(f"Hết thời gian nhận dạng: bỏ qua từ trang {number}.")
+                break
+            result = _recognise(frame, tmp, number, scale=1.0, size=(float(frame.width), float(frame.height)),
+                                deadline=deadline)
             if isinstance(result, str):
-                notes.append(f"Trang {number}: {result}" if len(frames) > 1 else result)
+                notes.append(f"Trang {number}: {result}")
             else:
                 pages.append(result)
     blocks = assemble(pages)
     if not blocks:
+        reason = "; ".join(notes) or "empty"
         raise ReadError("Không nhận dạng được chữ nào trong ảnh (ảnh mờ, nghiêng hoặc không có chữ).",
-                        f"OCR found no text ({'; '.join(notes) or 'empty'})")
+                        f"OCR found no text in {count} page(s): {reason}")
     doc = build(blocks, source="ocr")
     doc.ocr = True
     doc.warnings = [OCR_WARNING, *doc.warnings, *notes]
     return doc
 
 
-def _open_frames(data: bytes) -> tuple[list[Any], list[str]]:
-    """Decoded, upright, grey pages of an image file, refused before decoding when too large."""
+def _frames(data: bytes, notes: list[str]) -> Iterator[Any]:
+    """Decoded, upright, grey pages of an image file; every page's size is checked from the
+    headers before the first one is decoded."""
     from PIL import Image, ImageOps
 
     if len(data) > MAX_IMAGE_BYTES:
         raise ReadError(f"Tệp ảnh quá lớn (tối đa {MAX_IMAGE_BYTES // (1024 * 1024)} MB).",
                         f"image of {len(data)} bytes")
-    notes: list[str] = []
-    frames: list[Any] = []
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -114,6 +123,7 @@ def _open_frames(data: bytes) -> tuple[list[Any], list[str]]:
             if image.format not in _FORMATS:
                 raise ReadError("Định dạng ảnh không được hỗ trợ (nhận .jpg, .png, .tif, .webp).",
                                 f"image format {image.format}")
+            count = 0
             for index in range(MAX_OCR_PAGES + 1):
                 try:
                     image.seek(index)
@@ -123,17 +133,19 @@ def _open_frames(data: bytes) -> tuple[list[Any], list[str]]:
                     notes.append(f"Chỉ nhận dạng {MAX_OCR_PAGES} trang đầu của tệp ảnh.")
                     break
                 _check_pixels(image.width, image.height)
+                count += 1
+            if count == 0:
+                raise ReadError("Tệp ảnh không có trang nào.", "image without frames")
+            for index in range(count):
+                image.seek(index)
                 frame = ImageOps.exif_transpose(image) if index == 0 else image.copy()
-                frames.append(_prepare(frame))
+                yield _prepare(frame)
     except ReadError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ReadError("Ảnh quá lớn (quá nhiều điểm ảnh), không xử lý.", f"decompression bomb: {exc}") from exc
     except Exception as exc:  # Pillow on a damaged or disguised file
         raise ReadError("Tệp ảnh bị hỏng hoặc không phải ảnh, không đọc được.", f"cannot decode image: {exc!r}") from exc
-    if not frames:
-        raise ReadError("Tệp ảnh không có trang nào.", "image without frames")
-    return frames, notes
 
 
 def _check_pixels(width: int, height: int) -> None:
@@ -197,7 +209,12 @@ def pdf_page_layouts(data: bytes, pages: Sequence[int], sizes: Sequence[tuple[fl
         source = os.path.join(tmp, "in.pdf")
         with open(source, "wb") as fh:
             fh.write(data)
+        deadline = time.monotonic() + TOTAL_TIMEOUT
         for number, (width, height) in zip(pages, sizes, strict=True):
+            remaining = min(PAGE_TIMEOUT, deadline - time.monotonic())
+            if remaining <= 1:
+                out.append("hết thời gian nhận dạng của tệp, bỏ qua.")
+                continue
             dpi = RENDER_DPI
             pixels = (width / 72 * dpi) * (height / 72 * dpi)
             if pixels > MAX_RENDER_PIXELS:
@@ -207,7 +224,7 @@ def pdf_page_layouts(data: bytes, pages: Sequence[int], sizes: Sequence[tuple[fl
             command = ["pdftoppm", "-r", str(dpi), "-gray", "-singlefile", "-f", str(number), "-l",
                        str(number), source, prefix]
             try:
-                subprocess.run(command, capture_output=True, timeout=PAGE_TIMEOUT, check=True)
+                subprocess.run(command, capture_output=True, timeout=remaining, check=True)
             except subprocess.TimeoutExpired:
                 out.append("hiển thị trang quá lâu, bỏ qua.")
                 continue
@@ -222,12 +239,14 @@ def pdf_page_layouts(data: bytes, pages: Sequence[int], sizes: Sequence[tuple[fl
                 log.warning("page %d render unreadable: %r", number, exc)
                 out.append("không hiển thị được trang, bỏ qua.")
                 continue
-            out.append(_recognise(page, tmp, number, scale=72 / dpi, size=(width, height)))
+            out.append(_recognise(page, tmp, number, scale=72 / dpi, size=(width, height), deadline=deadline))
+            os.unlink(prefix + ".pgm")
     return out
 
 
 # ========================================================================================= Tesseract
-def _recognise(image: Any, tmp: str, number: int, *, scale: float, size: tuple[float, float]) -> PageLayout | str:
+def _recognise(image: Any, tmp: str, number: int, *, scale: float, size: tuple[float, float],
+               deadline: float) -> PageLayout | str:
     """Tesseract on one grey page -> its lines and ruled tables, coordinates multiplied by `scale`.
 
     Ruled tables are found in the pixels first (long dark runs) and their rules painted white
@@ -237,26 +256,30 @@ def _recognise(image: Any, tmp: str, number: int, *, scale: float, size: tuple[f
     grids = _find_grids(image)
     if grids:
         image = _erase_rules(image, grids)
-    tsv = _tesseract(image, os.path.join(tmp, f"ocr-{number}.pgm"), number)
+    tsv = _tesseract(image, os.path.join(tmp, f"ocr-{number}.pgm"), number, deadline)
     if tsv is None:
         return "nhận dạng quá lâu hoặc không nhận dạng được, bỏ qua."
     grouped = _tsv_words(tsv)
     tables: list[Table] = []
     for i, grid in enumerate(grids):
-        table = _grid_table(grid, image, grouped, os.path.join(tmp, f"cells-{number}-{i}.pgm"), number, scale)
+        table = _grid_table(grid, image, grouped, os.path.join(tmp, f"cells-{number}-{i}.pgm"), number, scale,
+                            deadline)
         if table is not None:
             tables.append(table)
     lines = _lines(grouped, number, scale)
     return PageLayout(number, size[0], size[1], lines, tables=tables, ocr=True, gap_slack=0.6)
 
 
-def _tesseract(image: Any, path: str, number: int) -> str | None:
+def _tesseract(image: Any, path: str, number: int, deadline: float) -> str | None:
     """Tesseract's TSV for `image`; None on a timeout or a failure (logged)."""
+    timeout = min(PAGE_TIMEOUT, deadline - time.monotonic())
+    if timeout <= 1:
+        return None
     image.save(path, format="PPM")  # uncompressed grey: PNG compression of a noisy scan is slow
     command = ["tesseract", path, "stdout", "-l", "vie", "--psm", TESSERACT_PSM, "tsv"]
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # threads only slow it down on a shared 2-core box
     try:
-        done = subprocess.run(command, capture_output=True, timeout=PAGE_TIMEOUT, check=True, env=env)
+        done = subprocess.run(command, capture_output=True, timeout=timeout, check=True, env=env)
     except subprocess.TimeoutExpired:
         log.warning("tesseract page %d timed out", number)
         return None
@@ -389,7 +412,7 @@ _RULE_TEXT = re.compile(r"^[|\[\]!]{1,2}$")  # a rule read as text ("1", "-" may
 
 
 def _grid_table(grid: _Grid, image: Any, grouped: dict[tuple[int, int, int], list[_Box]], path: str, number: int,
-                scale: float) -> Table | None:
+                scale: float, deadline: float) -> Table | None:
     """The table of `grid`: its words leave `grouped` (the page's text); its cells are read from
     a strip of cell images (the page's words in each cell when that fails)."""
     from PIL import Image
@@ -429,7 +452,7 @@ def _grid_table(grid: _Grid, image: Any, grouped: dict[tuple[int, int, int], lis
         strip = Image.new("L", (width, y), 255)
         for _, _, top, _, box in crops:
             strip.paste(image.crop(box), (gap, top))
-        tsv = _tesseract(strip, path, number)
+        tsv = _tesseract(strip, path, number, deadline)
     if tsv is not None:
         starts = [c[2] for c in crops]
         for boxes in _tsv_words(tsv).values():

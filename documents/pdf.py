@@ -361,7 +361,11 @@ def _symmetric(line: Line, page: PageLayout) -> bool:
 
 def _continues(prev_item: tuple[Line, PageLayout], item: tuple[Line, PageLayout], zone: bool,
                column_width: float | None = None) -> bool:
-    """Whether `line` continues the paragraph `prev` ends (see the module doc for the rules)."""
+    """Whether `line` continues the paragraph `prev` ends. Never after a bullet, numbering, a change
+    of weight or size, a bigger gap, or a heading in capitals. A line that did not end a sentence
+    continues when the next starts at the left margin (and it filled its width) or in lower case;
+    after a sentence end only when paragraphs of this file start indented (a line back at the
+    margin is then a wrapped one). Centred lines join when the one above filled the width."""
     prev, prev_page = prev_item
     line, page = item
     text = line.text

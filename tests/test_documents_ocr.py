@@ -143,8 +143,9 @@ def test_not_an_image_refused(monkeypatch: pytest.MonkeyPatch, data: bytes) -> N
 
 # ---------------------------------------------------------------------------------------- Tesseract
 @needs_tesseract
-def test_read_image_png(page: Image.Image) -> None:
-    doc = read_image(encoded(page, "PNG"))
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_read_image(page: Image.Image, fmt: str) -> None:
+    doc = read_image(encoded(page, fmt, **({"lossless": True} if fmt == "WEBP" else {})))
     assert doc.ocr is True and doc.source == "ocr"
     assert doc.warnings[0] == OCR_WARNING and "số liệu" in OCR_WARNING
     for text in PARAGRAPHS:
@@ -259,3 +260,15 @@ def test_ruled_table_in_a_scan_is_a_table_block() -> None:
     assert similarity("Số doanh nghiệp giải thể, ngừng hoạt động trong quý I/2013", got[2][1]) >= 0.95
     assert "|" not in doc.text().replace(" | ", "")  # the rules are not read as text
     assert "8.458.730" not in " ".join(b.text for b in doc.blocks if b.kind != "table")
+
+
+def test_whole_file_ocr_budget(monkeypatch: pytest.MonkeyPatch, page: Image.Image) -> None:
+    """30 pages that each stop just short of the page timeout must not hold a worker for an hour:
+    once the file's budget is spent, the remaining pages are skipped (said in the error/warnings)."""
+    monkeypatch.setattr(ocr, "available", lambda: None)
+    monkeypatch.setattr(ocr, "TOTAL_TIMEOUT", 0.0)
+    with pytest.raises(ReadError) as exc:
+        read_image(encoded(page, "PNG"))
+    assert "Hết thời gian" in exc.value.en
+    layouts = ocr.pdf_page_layouts(encoded(page, "PDF", resolution=200), [1], [(595.0, 842.0)])
+    assert layouts == ["hết thời gian nhận dạng của tệp, bỏ qua."]
