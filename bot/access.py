@@ -7,6 +7,7 @@ Every handler that reads or writes report data calls `authorise` first; callback
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -17,6 +18,19 @@ from telegram.ext import ContextTypes
 from bot.config import Settings
 from bot.render import esc
 from storage import Repository, User
+
+SQLITE_MAX = 2**63 - 1  # the largest id SQLite stores; a larger one raises OverflowError
+_ASCII_INT = re.compile(r"-?[0-9]{1,19}")
+
+
+def ascii_int(text: str, lo: int = 0, hi: int = SQLITE_MAX) -> int | None:
+    """`text` as an integer in [lo, hi], or None. Only ASCII digits: `str.isdigit()` and `\\d`
+    accept '²', '①' or '٣' (some of which `int()` then rejects or reads), and an id beyond
+    SQLite's range raised OverflowError (issue 13, defect 10)."""
+    if not _ASCII_INT.fullmatch(text):
+        return None
+    value = int(text)
+    return value if lo <= value <= hi else None
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,16 @@ from bot.buttons import PATTERN as BUTTON_PATTERN
 from bot.buttons import on_button
 from bot.commands import COMMANDS, HANDLERS, cmd_unknown
 from bot.config import Settings
-from bot.ingest import Ingestor, make_process_pool, on_document, on_other, on_photo, on_text, warm_worker
+from bot.ingest import (
+    Ingestor,
+    IntakeBot,
+    make_process_pool,
+    on_document,
+    on_other,
+    on_photo,
+    on_text,
+    warm_worker,
+)
 from bot.replies import send_html
 from storage import Repository
 from summariser.engines import get_engine
@@ -63,11 +72,23 @@ async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         await application.bot.set_my_commands(commands)
     except TelegramError as exc:
         log.warning("setMyCommands failed (the command menu may be stale): %s", exc)
+    if isinstance(application.bot, IntakeBot):
+        application.bot._intake_repo = application.bot_data["repo"]
     ingest: Ingestor = application.bot_data["ingest"]
     pool = application.bot_data.get("executor")
     if pool is not None:
         ingest.spawn(_warm_workers(pool, settings.workers))
-    ingest.spawn(ingest.complete_pending())
+    ingest.spawn(_resume(ingest))
+
+
+async def _resume(ingest: Ingestor) -> None:
+    """After a restart: summarise stored-but-unsummarised reports, then handle the inbox rows a
+    crash left (one after the other, so no report is summarised twice)."""
+    await ingest.complete_pending()
+    try:
+        await ingest.replay_inbox()
+    except Exception:
+        log.exception("replaying the inbox failed")
 
 
 async def _warm_workers(pool: ProcessPoolExecutor, workers: int) -> None:
@@ -145,15 +166,19 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
 
 
 def build_application(settings: Settings, *, repo: Repository | None = None) -> Application:  # type: ignore[type-arg]
-    """The bot: PTB Application against `settings.bot_api_base_url`, rate-limited with retries on 429."""
+    """The bot: PTB Application against `settings.bot_api_base_url`, rate-limited with retries on 429;
+    its bot is an `IntakeBot`, which writes report messages to the inbox before they are confirmed."""
     if not settings.bot_token:
         raise ValueError("build_application needs a bot token (local mode uses the emulator's)")
+    intake = IntakeBot(
+        settings.token(),
+        base_url=settings.bot_api_base_url,
+        base_file_url=settings.bot_api_file_url,
+        rate_limiter=AIORateLimiter(max_retries=3),
+    )
     application = (
         ApplicationBuilder()
-        .token(settings.token())
-        .base_url(settings.bot_api_base_url)
-        .base_file_url(settings.bot_api_file_url)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .bot(intake)
         .concurrent_updates(True)
         .post_init(post_init)
         .post_stop(post_stop)

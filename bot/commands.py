@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import re
 from collections import OrderedDict
 from typing import Any
 
@@ -15,7 +14,7 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.access import Caller, authorise
+from bot.access import Caller, ascii_int, authorise
 from bot.config import Settings
 from bot.export_docx import build_docx
 from bot.render import (
@@ -98,17 +97,17 @@ def _arg_text(context: ContextTypes.DEFAULT_TYPE) -> str:
 def parse_report_id(context: ContextTypes.DEFAULT_TYPE) -> int | None:
     """The single "12" or "#12" argument; None when missing or malformed."""
     args = context.args or []
-    if len(args) != 1 or not re.fullmatch(r"#?\d{1,30}", args[0]):
+    digits = args[0].removeprefix("#") if len(args) == 1 else ""
+    if not (0 < len(digits) <= 30 and digits.isascii() and digits.isdigit()):  # '²'/'①' are isdigit() too
         return None
-    return int(args[0].lstrip("#"))
+    return int(digits)  # beyond SQLite's range: get_report finds nothing
 
 
 def parse_user_id(context: ContextTypes.DEFAULT_TYPE) -> int | None:
     args = context.args or []
-    if len(args) != 1 or not re.fullmatch(r"-?\d{1,20}", args[0]):
+    if len(args) != 1:
         return None
-    value = int(args[0])
-    return value if abs(value) <= MAX_ID else None
+    return ascii_int(args[0], -MAX_ID, MAX_ID)
 
 
 async def usage(update: Update, name: str) -> None:
@@ -304,10 +303,11 @@ async def cmd_latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     args = context.args or []
     n = LATEST_DEFAULT
     if args:
-        if len(args) != 1 or not args[0].isdigit() or not 1 <= int(args[0]) <= LATEST_MAX:
+        parsed = ascii_int(args[0], 1, LATEST_MAX) if len(args) == 1 else None
+        if parsed is None:
             await usage(update, "latest")
             return
-        n = int(args[0])
+        n = parsed
     reports = await _repo(context).latest(caller.scope, n)
     if not reports:
         await send_html(context.bot, caller.chat_id, "Chưa có báo cáo nào. Hãy gửi báo cáo đầu tiên cho bot.")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import json
 import logging
 import multiprocessing
 import os
@@ -37,9 +38,11 @@ from telegram import (
     MessageOriginUser,
     Update,
 )
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import ODVInput
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application, ContextTypes, ExtBot
 
 import documents
 from bot.access import Caller, authorise
@@ -60,6 +63,7 @@ from documents.errors import ReadError
 from documents.text import join_parts
 from storage import NewReport, Repository, StoredReport
 from storage.models import SourceKind
+from storage.repository import InboxEntry
 from summariser import Item, Rejection, Span, Summary, check_report, clean_text
 
 log = logging.getLogger(__name__)
@@ -95,6 +99,88 @@ class Batch:
     private: bool
     parts: list[Part] = field(default_factory=list)
     timer: asyncio.Task[None] | None = None
+
+
+def inbox_entry(raw: dict[str, Any], update: Update) -> InboxEntry | None:
+    """What the inbox keeps of an update: new text messages (not commands), files and photos."""
+    message = update.message
+    if message is None or message.from_user is None:
+        return None
+    origin = origin_name(message)
+    base = {"update_id": update.update_id, "chat_id": message.chat_id, "message_id": message.message_id,
+            "user_id": message.from_user.id, "forward_origin": origin, "sent_at": message.date,
+            "update_json": json.dumps(raw, ensure_ascii=False)}
+    if message.text:
+        if message.text.startswith("/"):
+            return None
+        return InboxEntry(kind="text", text=message.text, file_id=None, file_name=None, file_size=None, **base)
+    if message.document is not None:
+        d = message.document
+        return InboxEntry(kind="document", text=message.caption, file_id=d.file_id, file_name=d.file_name,
+                          file_size=d.file_size, **base)
+    if message.photo:
+        p = max(message.photo, key=lambda x: (x.width * x.height, x.file_size or 0))
+        return InboxEntry(kind="photo", text=message.caption, file_id=p.file_id, file_name=None,
+                          file_size=p.file_size, **base)
+    return None
+
+
+class IntakeBot(ExtBot):  # type: ignore[type-arg]
+    """The bot whose `get_updates` makes polling crash-safe and unparseable updates harmless.
+
+    PTB's Updater puts a fetched batch on an unbounded queue and confirms it to Telegram with the
+    next getUpdates offset right away, whatever `concurrent_updates` says: a report held only in
+    memory is lost on a crash. So the batch is written to the inbox here, before `get_updates`
+    returns (hence before the next call can confirm it). An update PTB cannot parse becomes an
+    empty Update with its id (the offset moves past it; no handler matches) and is logged without
+    its content; an update already in the inbox (redelivered after a crash, replayed from there)
+    is emptied the same way so it is not handled twice."""
+
+    _intake_repo: Repository | None = None  # set by bot.app once the repository is open (frozen object: "_" name)
+
+    async def get_updates(  # type: ignore[override]
+        self,
+        offset: int | None = None,
+        limit: int | None = None,
+        timeout: Any = None,
+        allowed_updates: Any = None,
+        *,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+        api_kwargs: Any = None,
+    ) -> tuple[Update, ...]:
+        data: dict[str, Any] = {"timeout": timeout, "offset": offset, "limit": limit,
+                                "allowed_updates": allowed_updates}
+        base = read_timeout if isinstance(read_timeout, (int, float)) else (self._request[0].read_timeout or 0)
+        wait = timeout.total_seconds() if hasattr(timeout, "total_seconds") else (timeout or 0)
+        result = await self._post("getUpdates", data, read_timeout=base + wait, write_timeout=write_timeout,
+                                  connect_timeout=connect_timeout, pool_timeout=pool_timeout,
+                                  api_kwargs=api_kwargs)
+        updates: list[Update] = []
+        entries: list[tuple[int, InboxEntry]] = []
+        for raw in result if isinstance(result, list) else []:
+            raw_id = raw.get("update_id") if isinstance(raw, dict) else None
+            if not isinstance(raw_id, int) or isinstance(raw_id, bool):
+                log.warning("skipping an update without a usable update_id")
+                continue
+            try:
+                update = Update.de_json(raw, self)
+                entry = inbox_entry(raw, update)
+            except Exception as exc:
+                log.warning("skipping update %d that cannot be parsed (%s)", raw_id, type(exc).__name__)
+                update, entry = Update(update_id=raw_id), None
+            if entry is not None:
+                entries.append((len(updates), entry))
+            self.insert_callback_data(update)
+            updates.append(update)
+        if entries and self._intake_repo is not None:
+            fresh = await self._intake_repo.inbox_add([e for _, e in entries])
+            for (i, _), new in zip(entries, fresh, strict=True):
+                if not new:
+                    updates[i] = Update(update_id=updates[i].update_id)
+        return tuple(updates)
 
 
 def make_process_pool(workers: int) -> ProcessPoolExecutor:
@@ -265,6 +351,29 @@ class Ingestor:
             for task in still:
                 task.cancel()
 
+    # --- inbox ---------------------------------------------------------------------------------
+    async def done(self, chat_id: int, message_ids: list[int], report_id: int | None = None) -> None:
+        """Mark inbox rows handled; a failure here only means the message is handled again at start-up."""
+        try:
+            await self.repo.inbox_done(chat_id, message_ids, report_id)
+        except Exception:
+            log.exception("marking inbox rows of chat %s done failed", chat_id)
+
+    async def replay_inbox(self, limit: int = 10_000) -> int:
+        """Handle again what a crash left in the inbox (written, confirmed to Telegram, never
+        handled), through the same handlers, oldest first."""
+        entries = await self.repo.inbox_pending(limit)
+        for entry in entries:
+            try:
+                update = Update.de_json(json.loads(entry.update_json), self.app.bot)
+                await self.app.process_update(update)
+            except Exception:
+                log.exception("replaying inbox message %s of chat %s failed", entry.message_id, entry.chat_id)
+                await self.done(entry.chat_id, [entry.message_id])
+        if entries:
+            log.info("replayed %d inbox message(s) left by a restart", len(entries))
+        return len(entries)
+
     # --- merge buffer --------------------------------------------------------------------------
     def add_part(self, key: tuple[Any, ...], caller: Caller, private: bool, part: Part) -> None:
         batch = self.batches.get(key)
@@ -303,6 +412,7 @@ class Ingestor:
             private=batch.private,
             always_answer=any(p.doc is not None and not p.piece for p in parts),
             parts=parts,
+            inbox_ids=[p.message_id for p in parts],
         )
 
     async def run_cpu(self, call: Callable[[], T]) -> T:
@@ -351,11 +461,39 @@ class Ingestor:
         private: bool = True,
         always_answer: bool = False,
         parts: list[Part] | None = None,
+        inbox_ids: list[int] | None = None,
     ) -> StoredReport | None:
         """Check, store, summarise and answer one report (a Document, or pasted text to read).
         Never raises: failures are told to the user. A text that is not a report is answered in
         private chats, and everywhere when `always_answer` (a file or link was sent to the bot on
-        purpose; in groups, casual chatter and snapshots are not answered)."""
+        purpose; in groups, casual chatter and snapshots are not answered). The inbox rows of
+        `inbox_ids` are marked done once the report is stored (then start-up completion owns it)
+        or once it has been answered otherwise."""
+        try:
+            return await self._handle_input(chat_id, user_id, scope, source, kind=kind, origin=origin,
+                                            file_name=file_name, url=url, title=title, private=private,
+                                            always_answer=always_answer, parts=parts, inbox_ids=inbox_ids)
+        finally:
+            if inbox_ids:
+                await self.done(chat_id, inbox_ids)
+
+    async def _handle_input(
+        self,
+        chat_id: int,
+        user_id: int | None,
+        scope: int,
+        source: Document | str,
+        *,
+        kind: SourceKind,
+        origin: str | None,
+        file_name: str | None,
+        url: str | None,
+        title: str | None,
+        private: bool,
+        always_answer: bool,
+        parts: list[Part] | None,
+        inbox_ids: list[int] | None,
+    ) -> StoredReport | None:
         bot = self.app.bot
         try:
             limit = self.settings.max_report_chars
@@ -387,6 +525,8 @@ class Ingestor:
                     text=cleaned,
                 )
             )
+            if inbox_ids:
+                await self.done(chat_id, inbox_ids, report.id)
             if not created:
                 if report.summary is not None and report.state == "summarised":
                     note = f"Báo cáo này đã được gửi trước đây (mã <code>#{report.id}</code>); đây là bản tóm tắt đã có."
@@ -486,22 +626,39 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None or not message.text:
         return
-    caller = await authorise(update, context)
-    if caller is None:
-        return
     ingest = get_ingestor(context)
-    private = message.chat.type == ChatType.PRIVATE
-    key = _sender_key(message, caller.user_id)
-    url = find_url(message.text)
-    if url and not ingest.has_batch(key) and message.forward_origin is None:
-        ingest.spawn(handle_url(ingest, caller, url, private))
-        return
-    origin = origin_name(message)
-    part = Part(message.message_id, message.text, "forward" if origin else "text", origin)
-    ingest.add_part(key, caller, private, part)
+    handed = False
+    try:
+        caller = await authorise(update, context)
+        if caller is None:
+            return
+        private = message.chat.type == ChatType.PRIVATE
+        key = _sender_key(message, caller.user_id)
+        url = find_url(message.text)
+        if url and not ingest.has_batch(key) and message.forward_origin is None:
+            ingest.spawn(handle_url(ingest, caller, url, private, message.message_id))
+            handed = True
+            return
+        origin = origin_name(message)
+        part = Part(message.message_id, message.text, "forward" if origin else "text", origin)
+        ingest.add_part(key, caller, private, part)
+        handed = True  # the batch marks it done once stored or answered
+    finally:
+        if not handed:
+            await ingest.done(message.chat_id, [message.message_id])
 
 
-async def handle_url(ingest: Ingestor, caller: Caller, url: str, private: bool) -> None:
+async def handle_url(ingest: Ingestor, caller: Caller, url: str, private: bool, message_id: int | None = None) -> None:
+    """A link: fetched, read and handled as one report; its inbox row is done once that is over."""
+    inbox = [message_id] if message_id is not None else None
+    try:
+        await _handle_url(ingest, caller, url, private, inbox)
+    finally:
+        if inbox:
+            await ingest.done(caller.chat_id, inbox)
+
+
+async def _handle_url(ingest: Ingestor, caller: Caller, url: str, private: bool, inbox: list[int] | None) -> None:
     bot = ingest.app.bot
     try:
         async with typing(bot, caller.chat_id):
@@ -515,7 +672,7 @@ async def handle_url(ingest: Ingestor, caller: Caller, url: str, private: bool) 
         return
     await ingest.handle_input(
         caller.chat_id, caller.user_id, caller.scope, doc, kind="url", url=url, title=doc.title, private=private,
-        always_answer=True,
+        always_answer=True, inbox_ids=inbox,
     )
 
 
@@ -564,12 +721,13 @@ async def _read_upload(
 async def _take_upload(
     message: Message, ingest: Ingestor, caller: Caller, doc: Document, name: str, *, piece: bool, private: bool,
     always_answer: bool,
-) -> None:
-    """A file or photo read: a piece of an album (merged like text), or a report of its own."""
+) -> bool:
+    """A file or photo read: a piece of an album (merged like text; True: the batch owns its inbox
+    row), or a report of its own."""
     if message.media_group_id:
         part = Part(message.message_id, doc.text(), "document", origin_name(message), name, doc=doc, piece=piece)
         ingest.add_part(_sender_key(message, caller.user_id), caller, private, part)
-        return
+        return True
     caption = (message.caption or "").strip()
     await ingest.handle_input(
         caller.chat_id,
@@ -582,7 +740,9 @@ async def _take_upload(
         title=caption[:200] or None,
         private=private,
         always_answer=always_answer,
+        inbox_ids=[message.message_id],
     )
+    return False
 
 
 async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -591,9 +751,19 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     message = update.effective_message
     if message is None or message.document is None:
         return
+    handed = False
+    try:
+        handed = await _on_document(update, context, message)
+    finally:
+        if not handed:
+            await get_ingestor(context).done(message.chat_id, [message.message_id])
+
+
+async def _on_document(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message) -> bool:
+    assert message.document is not None
     caller = await authorise(update, context)
     if caller is None:
-        return
+        return False
     ingest = get_ingestor(context)
     file = message.document
     shown = (file.file_name or "").strip() or "tep"
@@ -601,15 +771,16 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     name = accepted_name(file.file_name, file.mime_type)
     if name is None:
         await send_html(context.bot, caller.chat_id, unsupported_message(shown))
-        return
+        return False
     if file.file_size is not None and file.file_size > MAX_FILE_BYTES:
         await send_html(context.bot, caller.chat_id, too_large_message(shown, file.file_size))
-        return
+        return False
     doc = await _read_upload(context, ingest, caller, file.file_id, name, shown, quiet=False)
-    if doc is not None:
-        # a page photographed and sent as a file is a piece of a text, like a photo
-        await _take_upload(message, ingest, caller, doc, shown, piece=is_image(name), private=private,
-                           always_answer=True)
+    if doc is None:
+        return False
+    # a page photographed and sent as a file is a piece of a text, like a photo
+    return await _take_upload(message, ingest, caller, doc, shown, piece=is_image(name), private=private,
+                              always_answer=True)
 
 
 async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -619,19 +790,30 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None or not message.photo:
         return
+    handed = False
+    try:
+        handed = await _on_photo(update, context, message)
+    finally:
+        if not handed:
+            await get_ingestor(context).done(message.chat_id, [message.message_id])
+
+
+async def _on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message) -> bool:
     caller = await authorise(update, context)
     if caller is None:
-        return
+        return False
     ingest = get_ingestor(context)
     private = message.chat.type == ChatType.PRIVATE
     photo = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
     if photo.file_size is not None and photo.file_size > MAX_FILE_BYTES:
         if private:
             await send_html(context.bot, caller.chat_id, too_large_message(PHOTO_NAME, photo.file_size))
-        return
+        return False
     doc = await _read_upload(context, ingest, caller, photo.file_id, "photo.jpg", PHOTO_NAME, quiet=not private)
-    if doc is not None:
-        await _take_upload(message, ingest, caller, doc, PHOTO_NAME, piece=True, private=private, always_answer=False)
+    if doc is None:
+        return False
+    return await _take_upload(message, ingest, caller, doc, PHOTO_NAME, piece=True, private=private,
+                              always_answer=False)
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

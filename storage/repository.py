@@ -15,6 +15,7 @@ import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,26 @@ async def _connect(path: str) -> aiosqlite.Connection:
     await conn.execute("PRAGMA foreign_keys = ON")
     await register_functions(conn)
     return conn
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    """One incoming report message as the intake wrote it (see schema v5 and bot.ingest.IntakeBot)."""
+
+    update_id: int
+    chat_id: int
+    message_id: int
+    user_id: int | None
+    kind: str  # 'text' | 'document' | 'photo'
+    text: str | None
+    file_id: str | None
+    file_name: str | None
+    file_size: int | None
+    forward_origin: str | None
+    sent_at: datetime
+    update_json: str
+    state: str = "new"
+    report_id: int | None = None
 
 
 class Repository:

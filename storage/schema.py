@@ -24,6 +24,9 @@ History (never edit a released step; append a new one):
       item's section, index and text at the time, so it can be applied again to a later
       summary), feedback (one 👍/👎 per user and report, changeable), and reports.merged_into
       (a report merged into another is kept for the record, pointing at the one that holds it).
+  v5  inbox: every incoming report message (text or file reference, sender, forward origin, date,
+      and the raw update to replay it) written before the next getUpdates confirms it to Telegram,
+      so a crash loses nothing; rows left 'new' are processed again at start-up.
 
 The index holds `storage.folding.fold` of each text: if `fold` ever changes, add a migration
 that drops and recreates `report_fts` and reindexes every report.
@@ -212,6 +215,30 @@ CREATE TABLE feedback (
 ) WITHOUT ROWID;
 """
 
+V5_DDL = """
+CREATE TABLE inbox (
+    id              INTEGER PRIMARY KEY,
+    update_id       INTEGER NOT NULL,
+    chat_id         INTEGER NOT NULL,
+    message_id      INTEGER NOT NULL,
+    user_id         INTEGER,
+    kind            TEXT    NOT NULL CHECK (kind IN ('text', 'document', 'photo')),
+    text            TEXT,    -- the text, or the caption of a file
+    file_id         TEXT,
+    file_name       TEXT,
+    file_size       INTEGER,
+    forward_origin  TEXT,
+    sent_at         TEXT    NOT NULL,  -- the message's date, UTC as reports.received_at
+    received_at     TEXT    NOT NULL,
+    update_json     TEXT    NOT NULL,  -- the update as Telegram sent it, replayed after a crash
+    state           TEXT    NOT NULL DEFAULT 'new' CHECK (state IN ('new', 'done')),
+    report_id       INTEGER,
+    done_at         TEXT,
+    UNIQUE (chat_id, message_id)
+);
+CREATE INDEX inbox_new ON inbox (id) WHERE state = 'new';
+"""
+
 FTS_INSERT = "INSERT INTO report_fts (rowid, scope_tag, title, body, items) VALUES (?, ?, ?, ?, ?)"
 FTS_DELETE = (
     "INSERT INTO report_fts (report_fts, rowid, scope_tag, title, body, items) "
@@ -294,6 +321,11 @@ async def _v4(conn: aiosqlite.Connection) -> None:
         await conn.execute(statement)
 
 
+async def _v5(conn: aiosqlite.Connection) -> None:
+    for statement in _statements(V5_DDL):
+        await conn.execute(statement)
+
+
 def _statements(script: str) -> list[str]:
     """Split a DDL script into statements (trigger bodies contain ';')."""
     out: list[str] = []
@@ -311,7 +343,7 @@ def _statements(script: str) -> list[str]:
 
 
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -16,7 +16,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.access import authorise
+from bot.access import ascii_int, authorise
 from bot.digests.jobs import get_service
 from bot.digests.schedule import DAY_NAMES_VI, Slot, describe
 from bot.digests.similarity import fold
@@ -55,7 +55,7 @@ _CADENCES = {
     "ngay": "daily",
     "hang ngay": "daily",
 }
-_TIME_RE = re.compile(r"^(\d{1,2})(?::(\d{2})|h(\d{2})?)$")
+_TIME_RE = re.compile(r"^([0-9]{1,2})(?::([0-9]{2})|h([0-9]{2})?)$")
 PRESET_TIMES = ("06:00", "07:00", "07:30", "08:00", "12:00", "17:00")
 SHORT_DAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
 
@@ -237,10 +237,11 @@ async def cmd_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     args = list(context.args or [])
     days = 7
     if args:
-        if len(args) > 1 or not args[0].isdigit() or not 1 <= int(args[0]) <= 31:
+        parsed = ascii_int(args[0], 1, 31) if len(args) == 1 else None
+        if parsed is None:
             await _reply(update, USAGE_DIGEST)
             return
-        days = int(args[0])
+        days = parsed
     service = get_service(context.application)
     await service.send_now(caller.chat_id, caller.scope, days=days, tz=_tz(context))
 
@@ -256,9 +257,9 @@ def _apply_button(sub: Subscription | None, data: str, chat_id: int, tz: ZoneInf
             return sub.model_copy(update={"active": False})
         case ["dg", "c", ("weekly" | "daily") as cadence] if sub is not None:
             return sub.model_copy(update={"cadence": cadence})
-        case ["dg", "d", day] if sub is not None and day.isdigit() and int(day) < 7:
+        case ["dg", "d", day] if sub is not None and ascii_int(day, 0, 6) is not None:
             return sub.model_copy(update={"weekday": int(day), "cadence": "weekly"})
-        case ["dg", "t", hhmm] if sub is not None and len(hhmm) == 4 and hhmm.isdigit():
+        case ["dg", "t", hhmm] if sub is not None and len(hhmm) == 4 and ascii_int(hhmm) is not None:
             text = f"{hhmm[:2]}:{hhmm[2:]}"
             if text not in PRESET_TIMES:
                 return None

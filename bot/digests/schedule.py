@@ -22,7 +22,8 @@ PERIOD_DAYS = {"weekly": 7, "daily": 1}
 def parse_hhmm(value: str) -> tuple[int, int]:
     """ "07:30" → (7, 30); ValueError for anything else."""
     hh, sep, mm = value.strip().partition(":")
-    if not sep or not hh.isdigit() or not mm.isdigit() or len(mm) != 2 or len(hh) > 2:
+    if not sep or not (hh.isascii() and hh.isdigit()) or not (mm.isascii() and mm.isdigit()) \
+            or len(mm) != 2 or len(hh) > 2:
         raise ValueError(f"not a time of day: {value!r}")
     hour, minute = int(hh), int(mm)
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
