@@ -4,13 +4,12 @@ every press re-authorises the caller and looks reports up in the caller's own sc
 from __future__ import annotations
 
 import logging
-import re
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.access import Caller, authorise
+from bot.access import Caller, ascii_int, authorise
 from bot.commands import (
     ADMIN_ONLY,
     NO_DELETE_RIGHT,
@@ -42,6 +41,12 @@ from bot.replies import edit_html, pager_keyboard, send_html
 from storage import Repository
 
 log = logging.getLogger(__name__)
+
+
+def _signed(text: str) -> int | None:
+    """An id that may be negative (a group chat's), ASCII digits only, within SQLite's range."""
+    value = ascii_int(text[1:], 1) if text.startswith("-") else ascii_int(text)
+    return None if value is None else (-value if text.startswith("-") else value)
 
 # Everything this module answers; other packages (digests) use their own prefixes.
 PATTERN = r"^(full|fp|docx|del|delok|delno|rep|s|sec|appr|blk|fix|fi|fm|fd|fb|sum|sp|fg):"
@@ -103,7 +108,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return  # authorise told them why
     action, _, rest = query.data.partition(":")
     args = rest.split(":")
-    numbers = [int(a) for a in args if re.fullmatch(r"-?\d{1,20}", a)]
+    # (ASCII digits in SQLite's range: "appr:99999999999999999999" raised OverflowError)
+    numbers = [n for a in args if (n := _signed(a)) is not None]
 
     if action in ("full", "fp") and len(numbers) == 2:
         await _full_text(query, context, caller, numbers[0], numbers[1], edit=action == "fp")
@@ -134,7 +140,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             if deleted:
                 await _show(context, caller, query, f"Đã xóa báo cáo <code>#{report.id}</code>.")
         return
-    if action == "s" and len(args) == 2 and args[1].isdigit():
+    if action == "s" and len(args) == 2 and ascii_int(args[1], 0, 10_000) is not None:
         remembered = recall_search(context, args[0])
         if remembered is None or remembered[0] != caller.scope:
             await _answer(query, "Kết quả tìm kiếm đã hết hạn; vui lòng tìm lại bằng /search.", alert=True)
@@ -144,7 +150,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _answer(query)
         await _show(context, caller, query, text, keyboard)
         return
-    if action == "sec" and len(args) == 2 and args[1].isdigit():
+    if action == "sec" and len(args) == 2 and ascii_int(args[1], 0, 10_000) is not None:
         remembered = recall_search(context, args[0])
         if remembered is None or remembered[0] != caller.scope:
             await _answer(query, "Danh sách đã hết hạn; vui lòng gõ lại lệnh.", alert=True)
@@ -218,7 +224,7 @@ async def _correction(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, 
     """fix:<id> lists the items; fi:<id>:<s>:<i> offers moves and drop; fm/fd record the fix and send
     the corrected summary; fb:<id>:<±1> is a vote. Positions refer to the corrected summary shown."""
     repo: Repository = context.bot_data["repo"]
-    report_id = int(args[0]) if args and args[0].isdigit() and len(args[0]) <= 19 else 0
+    report_id = (ascii_int(args[0]) or 0) if args else 0
     report = await get_report(context, caller, report_id) if report_id > 0 else None
     if report is None:
         await _answer(query, GONE, alert=True)
@@ -248,7 +254,8 @@ async def _correction(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, 
                         item_keyboard(report.id, choices))
         return
     section = CODE_SECTIONS.get(args[1]) if len(args) >= 3 else None
-    index = int(args[2]) if section and args[2].isdigit() and len(args[2]) <= 4 else -1
+    index = ascii_int(args[2], 0, 9_999) if section else None
+    index = -1 if index is None else index
     items = shown.summary.section(section) if section else []  # type: ignore[arg-type]
     if section is None or not 0 <= index < len(items):
         await _answer(query, "Mục này đã thay đổi; vui lòng mở lại danh sách sửa.", alert=True)

@@ -106,6 +106,15 @@ class _Outcome(NamedTuple):
 
 
 def _peak_rss() -> int:
+    """This process's own peak resident size. `ru_maxrss` survives exec, so a worker spawned by a
+    large parent would report the parent's size: /proc's VmHWM belongs to this image alone."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 

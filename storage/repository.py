@@ -254,7 +254,11 @@ class Repository:
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         return list(await self._reader.execute_fetchall(sql, params))
 
-    async def _reports(self, where: str, params: Sequence[Any], order: str, limit: int) -> list[StoredReport]:
+    async def _reports(self, where: str, params: Sequence[Any], order: str, limit: int, *,
+                       merged: bool = False) -> list[StoredReport]:
+        """`merged`: also a report merged into another (kept for the record, read by its id only)."""
+        if not merged:
+            where = f"({where}) AND r.merged_into IS NULL"
         rows = await self._rows(
             f"SELECT {_REPORT_COLUMNS} FROM {_REPORT_FROM} WHERE {where} ORDER BY {order} LIMIT ?",
             (*params, limit),
@@ -473,7 +477,7 @@ class Repository:
             )
 
     async def get_report(self, scope: int, report_id: int) -> StoredReport | None:
-        found = await self._reports("r.scope = ? AND r.id = ?", (scope, report_id), "r.id", 1)
+        found = await self._reports("r.scope = ? AND r.id = ?", (scope, report_id), "r.id", 1, merged=True)
         return found[0] if found else None
 
     async def delete_report(self, scope: int, report_id: int) -> bool:
@@ -569,7 +573,7 @@ class Repository:
         rows = await self._rows(
             "SELECT r.id, r.unit, r.meeting_date, r.received_at, json_extract(j.value, '$.text') "
             f"FROM reports r JOIN summaries s ON s.id = r.summary_id, json_each(s.summary_json, '$.{section}') j "
-            f"WHERE {' AND '.join(where)} ORDER BY r.received_at, r.id, j.key LIMIT ?",
+            f"WHERE {' AND '.join(where)} AND r.merged_into IS NULL ORDER BY r.received_at, r.id, j.key LIMIT ?",
             (*params, limit),
         )
         return [
@@ -1035,7 +1039,9 @@ class Repository:
                 "UPDATE reports SET text = ?, sha256 = ?, state = 'received', error = NULL WHERE id = ?",
                 (text, sha, first_id),
             )
-            await conn.execute("UPDATE reports SET merged_into = ? WHERE id = ?", (first_id, second_id))
+            # (no unit key: the unit counts read their index alone and must not count the half twice)
+            await conn.execute("UPDATE reports SET merged_into = ?, unit_key = NULL WHERE id = ?",
+                               (first_id, second_id))
             new_terms = await self._store_terms(conn, [words])
             await self._insert_correction(
                 conn,

@@ -258,6 +258,9 @@ async def test_merge_reports(tmp_path: Path, repo: Repository) -> None:
     assert merged.state == "received" and [r.id for r in await repo.pending_reports()] == [first]
     kept = await repo.get_report(-10, second)
     assert kept is not None and kept.text == b  # kept for the record
+    # ... but no longer listed: a digest must not count the second half twice
+    assert second not in [r.id for r in await repo.latest(-10, 10)]
+    assert first in [r.id for r in await repo.latest(-10, 10)]
     with sqlite3.connect(tmp_path / "db.sqlite3") as raw:
         assert raw.execute("SELECT merged_into FROM reports WHERE id = ?", (second,)).fetchone() == (first,)
     (record,) = await repo.corrections(first, -10)
