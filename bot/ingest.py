@@ -585,7 +585,10 @@ class Ingestor:
         messages = render_summary(stored, warnings=reader_warnings(doc) if doc is not None else ())
         if notice:
             messages = [notice, *messages]
-        await send_html(bot, chat_id, messages, report_keyboard(stored.id))
+        # (the summary's own buttons: Word, source, ✏️ corrections, 👍/👎)
+        from bot.commands import summary_keyboard  # (bot.commands imports this module's users, not it)
+
+        await send_html(bot, chat_id, messages, summary_keyboard(stored.id))
         return stored
 
     async def complete_pending(self) -> int:

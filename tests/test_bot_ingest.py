@@ -28,7 +28,7 @@ async def test_text_report_gets_summary_with_three_sections(tmp_path: Path) -> N
             assert f"<b>{heading}</b>" in raw
         assert message["_parse_mode"] == "HTML"
         labels = [b["text"] for b in buttons(message)]
-        assert labels == ["Toàn văn", "Xuất Word", "Xóa"]
+        assert labels == ["Toàn văn", "Xuất Word", "Xóa", "✏️ Sửa mục", "👍", "👎"]  # (corrections row, issue 12)
         [report] = await h.repo.latest(USER, 10)
         assert report.state == "summarised"
         # stored: the cleaned text of the Document read from the paste; nothing lost
