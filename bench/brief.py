@@ -7,9 +7,9 @@ summary, render it, and print
   brief's results section (over all such figures, and over those the full summary's results show);
 - brief length in UTF-16 units (max, p95, median) against the 1,200 limit;
 - items per section (shown, left out);
-- ranking check: the share of shown items that hold >= 60% of some gold item of their section (the
-  scorer's rule), for the default weights, for the report's first items (no ranking), and with each
-  weight set to 0 in turn.
+- per weight setting (default, the report's first items only, each weight at 0, some doubled): the
+  result figures kept, and the share of shown items that hold >= 60% of some gold item of their
+  section (the scorer's rule).
 
     .venv/bin/python bench/brief.py [--gold-dir ../shared/eval/dev]
 """
@@ -24,7 +24,6 @@ import statistics
 import sys
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -88,11 +87,16 @@ def load(gold_dir: Path) -> list[Report]:
     return out
 
 
-def supported_share(reports: list[Report], briefer: Callable[[Report], Brief], scorer: ModuleType) -> float:
-    """Shown items holding >= 60% of some gold item of their section, over all shown items."""
-    shown = hits = 0
+def evaluate(reports: list[Report], weights: Weights, scorer: ModuleType) -> tuple[float, float]:
+    """(gold result figures the brief's results show, shown items holding >= 60% of some gold item
+    of their section), both as shares."""
+    shown = hits = figs = kept = 0
     for r in reports:
-        brief = briefer(r)
+        brief = make_brief(r.summary, text=r.cleaned, weights=weights)
+        results_shown = nfc(section_text(brief, "results"))
+        for fig in result_figures(r.gold):
+            figs += 1
+            kept += fig in results_shown
         for sec in brief.sections:
             golds = [scorer.tokens(scorer.item_text(g)) for g in r.gold.get(sec.name) or []]
             for it in sec.items:
@@ -100,12 +104,7 @@ def supported_share(reports: list[Report], briefer: Callable[[Report], Brief], s
                 pred: Counter[str] = scorer.tokens(full)
                 shown += 1
                 hits += any(scorer.cover(g, pred) >= scorer.COVER for g in golds)
-    return hits / shown if shown else 0.0
-
-
-def first_items(r: Report) -> Brief:
-    """No ranking: the report's first items (position weight only, nothing else)."""
-    return make_brief(r.summary, text=r.cleaned, weights=Weights(0, 0, 0, 1, 0, 0))
+    return kept / max(figs, 1), hits / max(shown, 1)
 
 
 def main() -> None:
@@ -153,13 +152,18 @@ def main() -> None:
             print(f"  {s:13s} in {n} briefs: shown mean {statistics.mean(shown[s]):.2f} (max {max(shown[s])}), "
                   f"left out mean {statistics.mean(left[s]):.2f} (max {max(left[s])})")
 
-    print("ranking check: shown items supported by a gold item (>= 60% of its syllables)")
-    print(f"  default weights   {supported_share(reports, lambda r: make_brief(r.summary, text=r.cleaned), scorer):.1%}")
-    print(f"  first items only  {supported_share(reports, first_items, scorer):.1%}")
-    for field in ("figure", "comparison", "position", "heading", "specific"):
-        w = dataclasses.replace(DEFAULT_WEIGHTS, **{field: 0.0})
-        share = supported_share(reports, lambda r, w=w: make_brief(r.summary, text=r.cleaned, weights=w), scorer)
-        print(f"  {field:10s} = 0    {share:.1%}")
+    print("weights: result figures kept / shown items supported by a gold item (>= 60% of its syllables)")
+    variants: list[tuple[str, Weights]] = [
+        ("default", DEFAULT_WEIGHTS),
+        ("first items (position only)", Weights(0, 0, 0, 1, 0, 0)),
+    ]
+    variants += [(f"{f} = 0", dataclasses.replace(DEFAULT_WEIGHTS, **{f: 0.0}))
+                 for f in ("figure", "comparison", "position", "heading", "specific")]
+    variants += [(f"{f} x2", dataclasses.replace(DEFAULT_WEIGHTS, **{f: 2 * getattr(DEFAULT_WEIGHTS, f)}))
+                 for f in ("figure", "comparison", "position", "specific")]
+    for label, weights in variants:
+        kept_share, supported = evaluate(reports, weights, scorer)
+        print(f"  {label:28s} {kept_share:6.1%}  {supported:6.1%}")
 
 
 if __name__ == "__main__":

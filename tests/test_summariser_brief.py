@@ -190,3 +190,14 @@ def test_title_and_render_shape() -> None:
     assert "Kết quả nổi bật\n• Thu ngân sách đạt 120 tỷ đồng" in text
     assert "Nhiệm vụ thời gian tới\n• Đẩy nhanh giải phóng mặt bằng" in text
     assert "mục khác" not in text
+
+
+def test_items_under_the_reports_own_heading_rank_higher() -> None:
+    a = "Toàn huyện xây dựng nông thôn mới ở các xã vùng sâu"
+    b = "Toàn huyện giải phóng mặt bằng các công trình dự án lớn"
+    text = f"BÁO CÁO\n{a}.\nI. KẾT QUẢ ĐẠT ĐƯỢC\n{b}.\nII. NHIỆM VỤ THỜI GIAN TỚI\nĐẩy nhanh tiến độ."
+    results = [Item(text=a, source=[Span(start=text.index(a), end=text.index(a) + len(a))]),
+               Item(text=b, source=[Span(start=text.index(b), end=text.index(b) + len(b))])]
+    summary = Summary(results=results)
+    assert make_brief(summary, max_results=1, text=text).sections[0].items[0].index == 1
+    assert make_brief(summary, max_results=1).sections[0].items[0].index == 0  # without the text: position
