@@ -43,6 +43,7 @@ from bot.ingest import (
 )
 from bot.replies import send_html
 from storage import Repository
+from storage.repository import InboxEntry
 from summariser.engines import get_engine
 
 log = logging.getLogger(__name__)
@@ -78,15 +79,16 @@ async def post_init(application: Application) -> None:  # type: ignore[type-arg]
     pool = application.bot_data.get("executor")
     if pool is not None:
         ingest.spawn(_warm_workers(pool, settings.workers))
-    ingest.spawn(_resume(ingest))
+    left = await ingest.repo.inbox_pending()  # before polling starts: only what the last process left
+    ingest.spawn(_resume(ingest, left))
 
 
-async def _resume(ingest: Ingestor) -> None:
+async def _resume(ingest: Ingestor, left: list[InboxEntry]) -> None:
     """After a restart: summarise stored-but-unsummarised reports, then handle the inbox rows a
     crash left (one after the other, so no report is summarised twice)."""
     await ingest.complete_pending()
     try:
-        await ingest.replay_inbox()
+        await ingest.replay_inbox(left)
     except Exception:
         log.exception("replaying the inbox failed")
 

@@ -359,10 +359,11 @@ class Ingestor:
         except Exception:
             log.exception("marking inbox rows of chat %s done failed", chat_id)
 
-    async def replay_inbox(self, limit: int = 10_000) -> int:
+    async def replay_inbox(self, entries: list[InboxEntry]) -> int:
         """Handle again what a crash left in the inbox (written, confirmed to Telegram, never
-        handled), through the same handlers, oldest first."""
-        entries = await self.repo.inbox_pending(limit)
+        handled), through the same handlers, oldest first. `entries` are read before polling
+        starts: a row this process writes itself is already being handled and must not be
+        handled a second time."""
         for entry in entries:
             try:
                 update = Update.de_json(json.loads(entry.update_json), self.app.bot)

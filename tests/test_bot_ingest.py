@@ -9,6 +9,7 @@ import os
 import re
 import threading
 from pathlib import Path
+from typing import Any
 
 import documents
 from bot.ingest import rebase_spans
@@ -333,6 +334,43 @@ async def test_a_report_fetched_and_confirmed_but_never_handled_is_replayed_from
         row = await h.repo.inbox_entry(USER, sent["message"]["message_id"])
         assert row is not None and row.state == "done" and row.report_id == reports[0].id
         assert await h.repo.inbox_pending() == []
+
+
+async def test_a_message_that_arrives_during_start_up_is_not_replayed_as_well(tmp_path: Path, monkeypatch: Any) -> None:
+    """The replay at start-up takes only the rows the previous process left. A file sent while
+    the bot starts is written to the inbox by this process's polling and handled by it; the
+    replay (held back here until that row exists, the order a loaded CI machine produced) must
+    not handle it a second time: one answer."""
+    from bot.ingest import Ingestor
+
+    async with BotHarness(tmp_path, start=False) as h:
+        assert h.repo is not None
+        repo = h.repo
+        original_complete, original_done = Ingestor.complete_pending, Ingestor.done
+        sent = h.emu.send_document(USER, USER, "trong.txt", b"")
+
+        async def late_complete_pending(self: Ingestor) -> None:
+            for _ in range(250):  # until polling has written the new message's row
+                if await repo.inbox_entry(USER, sent["message"]["message_id"]) is not None:
+                    break
+                await asyncio.sleep(0.02)
+            await original_complete(self)
+
+        async def slow_done(self: Ingestor, chat_id: int, message_ids: list[int], report_id: int | None = None) -> None:
+            await asyncio.sleep(0.5)  # the handler is still busy when the replay looks
+            await original_done(self, chat_id, message_ids, report_id)
+
+        monkeypatch.setattr(Ingestor, "complete_pending", late_complete_pending)
+        monkeypatch.setattr(Ingestor, "done", slow_done)
+        await h.start_app()
+        await h.emu.wait_for_messages(USER, 1, timeout=20)
+        for _ in range(100):
+            if not await repo.inbox_pending():
+                break
+            await asyncio.sleep(0.05)
+        await h.emu.wait_idle(quiet=0.5, timeout=20)
+        assert len(h.emu.messages(USER)) == 1
+        assert await repo.inbox_pending() == []
 
 
 async def test_inbox_rows_are_done_for_reports_and_for_chatter(tmp_path: Path) -> None:
