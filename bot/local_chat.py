@@ -14,6 +14,8 @@ import os
 import re
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -27,6 +29,7 @@ LOCAL_NAME = "Cán bộ thử nghiệm"
 TELEGRAM_LIMIT = 4096
 REPLY_METHODS = {"sendmessage", "senddocument", "sendphoto", "editmessagetext", "editmessagereplymarkup"}
 MAX_LOCAL_FILE = 64 * 1024 * 1024
+CHARTS_DIR = Path("data/charts")  # relative to where `make run` runs, like data/local.sqlite3
 
 BANNER = """\
 Chế độ thử cục bộ: bot chạy với máy chủ Telegram giả lập trên 127.0.0.1 (không cần Telegram).
@@ -59,10 +62,21 @@ def split_like_client(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
 
 
 class TerminalChat:
-    def __init__(self, emu: BotAPIEmulator, out: TextIO, bold: bool) -> None:
+    def __init__(
+        self,
+        emu: BotAPIEmulator,
+        out: TextIO,
+        bold: bool,
+        busy: Callable[[], bool] | None = None,
+        charts_dir: Path = CHARTS_DIR,
+    ) -> None:
         self.emu = emu
         self.out = out
         self.bold = bold
+        # True while the bot still handles an update: a reply may come after a quiet spell (a
+        # digest's chart is sent after its paced text messages), and must print before the prompt
+        self.busy = busy or (lambda: False)
+        self.charts_dir = charts_dir
         self.shown: dict[int, str] = {}  # message_id -> what was printed (to notice edits)
         self.calls_seen = 0
         self.buttons: list[tuple[int, str]] = []  # [N-1] -> (message_id, callback data)
@@ -94,6 +108,9 @@ class TerminalChat:
             else:
                 body = message.get("text") or message.get("caption") or ""
             prefix = "🤖 (đã sửa) " if edited else "🤖 "
+            if message.get("_method") == "sendPhoto":
+                saved = self._save_photo(message)
+                body = f"🖼️ Biểu đồ — đã lưu tại {saved} (mở tệp để xem)" + (f"\n{body}" if body else "")
             if message.get("_method") == "sendDocument":
                 saved = self._save_document(message)
                 body = f"📎 Tệp {message['document'].get('file_name')} — đã lưu tại {saved}" + (
@@ -123,6 +140,21 @@ class TerminalChat:
         path.write_bytes(content)
         return str(path)
 
+    def _save_photo(self, message: dict[str, Any]) -> str:
+        """The photo the bot sent (a digest's chart) as a PNG under `charts_dir`: a terminal shows no
+        picture, so the chat prints this path where Telegram would show it."""
+        sent = [m for m in self.emu.messages(LOCAL_USER) if m.get("_method") == "sendPhoto"]
+        content = next(
+            (data for m, data in zip(sent, self.emu.photos(LOCAL_USER), strict=True)
+             if m["message_id"] == message["message_id"]),
+            b"",
+        )
+        self.charts_dir.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d_%H%M%S")
+        path = self.charts_dir / f"bieu_do_{stamp}_{message['message_id']}.png"
+        path.write_bytes(content)
+        return str(path)
+
     def _reply_calls(self) -> int:
         return sum(
             1
@@ -136,8 +168,13 @@ class TerminalChat:
         deadline = loop.time() + timeout
         while self._reply_calls() <= before and loop.time() < deadline:
             await asyncio.sleep(0.05)
-        with contextlib.suppress(TimeoutError):
-            await self.emu.wait_idle(quiet=0.6, timeout=max(1.0, deadline - loop.time()))
+        while loop.time() < deadline:
+            with contextlib.suppress(TimeoutError):
+                await self.emu.wait_idle(quiet=0.6, timeout=max(0.1, min(2.0, deadline - loop.time())))
+                if not self.busy():
+                    break
+            self.show_new()  # what came so far, in order, while the rest is still on its way
+            await asyncio.sleep(0.1)
         self.show_new()
 
     async def send(self, line: str) -> None:
@@ -161,6 +198,14 @@ class TerminalChat:
             for piece in split_like_client(line):
                 self.emu.send_text(LOCAL_USER, LOCAL_USER, piece, first_name=LOCAL_NAME)
         await self.wait_reply(before)
+
+
+def _handling(app: Any) -> bool:
+    """The application is still processing an update (its handler has not returned)."""
+    try:
+        return int(app.update_processor.current_concurrent_updates) > 0
+    except AttributeError:  # an older python-telegram-bot: fall back to waiting for quiet only
+        return False
 
 
 def _as_file(text: str) -> Path | None:
@@ -240,7 +285,7 @@ async def run_local(settings: Settings, stdin: TextIO | None = None, stdout: Tex
         await emu.stop()
         print(f"invalid configuration: {exc}", file=sys.stderr)
         return 2
-    chat = TerminalChat(emu, stdout, bold=stdout.isatty())
+    chat = TerminalChat(emu, stdout, bold=stdout.isatty(), busy=lambda: _handling(app))
     try:
         await app.initialize()
         if app.post_init:

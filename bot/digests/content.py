@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
@@ -48,15 +49,24 @@ class ItemGroup(BaseModel):
 
 
 class ChartPoint(BaseModel):
-    unit: str
-    value: float  # parsed from the figure, only to size the bar
+    unit: str  # as the unit's newest report names it
+    value: float  # parsed from the figure, only to size the bar (negative for a "giảm" change)
     text: str  # the figure as written: the only number drawn on the chart
     report_id: int
+    period: str | None = None  # the figure's period, as `period_label` writes it
 
 
 class ChartSpec(BaseModel):
-    title: str
+    """One comparison across units: one indicator, one kind, one basis, one period (see `_chart`)."""
+
+    title: str  # "Thu ngân sách, % dự toán năm — 9 tháng đầu năm 2024"
     points: list[ChartPoint]
+    indicator: str = ""  # "Thu ngân sách"
+    kind: Literal["share", "growth", "actual"] = "share"
+    basis: str = ""  # "% dự toán năm", "tăng so với cùng kỳ", "tỷ đồng"
+    period: str = ""  # "9 tháng đầu năm 2024"
+    unit_count: int = 0  # units in the comparison (more than are drawn when there are many)
+    notes: list[str] = Field(default_factory=list)  # what was left out, in Vietnamese
 
 
 class Digest(BaseModel):
@@ -112,27 +122,59 @@ def parse_number(text: str) -> float | None:
         return None
 
 
-def _figure_context(report: StoredReport, fig: Figure, before: int = 120, after: int = 40) -> tuple[str, str]:
-    """Folded text around a figure (its source span, else its first occurrence): what it
-    measures comes before it, what it is compared with ("kế hoạch", "dự toán") after it."""
+def _locate(report: StoredReport, fig: Figure) -> tuple[int, int] | None:
+    """Where the figure stands in the report: its source span when that holds its text, else its
+    first occurrence; None when the text is not in the report (such a figure is never shown)."""
     text = report.text
-    start = end = -1
-    if fig.source is not None and 0 <= fig.source.start < fig.source.end <= len(text):
-        start, end = fig.source.start, fig.source.end
-    else:
-        start = text.find(fig.text)
-        end = start + len(fig.text) if start >= 0 else -1
-    if start < 0:
+    source = fig.source
+    if source is not None and 0 <= source.start < source.end <= len(text) and (
+        text[source.start : source.end].strip() == fig.text.strip()
+    ):
+        return source.start, source.end
+    start = text.find(fig.text)
+    return (start, start + len(fig.text)) if start >= 0 else None
+
+
+# A clause ends at ";", a line end or a sentence's "." — not at the "." of "1.234" (thousands),
+# which would cut "Thu ngân sách đạt 1.234 tỷ đồng, đạt 81,2% dự toán" before its topic.
+_CLAUSE_END = re.compile(r"[;\n]|\.(?!\d)")
+
+
+def _figure_context(report: StoredReport, fig: Figure, before: int = 120, after: int = 40) -> tuple[str, str]:
+    """Folded text around a figure: what it measures comes before it (from the start of its
+    clause), what it is compared with ("kế hoạch", "dự toán", "cùng kỳ") after it."""
+    span = _locate(report, fig)
+    if span is None:
         return fold(fig.label or ""), ""
-    head = text[max(0, start - before) : start]
-    head = re.split(r"[;.\n]", head)[-1]
+    start, end = span
+    text = report.text
+    head = _CLAUSE_END.split(text[max(0, start - before) : start])[-1]
     if fig.label:
         head = fig.label + " " + head
     return fold(head), fold(text[end : end + after])
 
 
-# What a percentage is compared with, read right after the figure.
-_BASIS = (("ke hoach", "kế hoạch"), ("du toan", "dự toán"), ("chi tieu", "chỉ tiêu"))
+# What a percentage is compared with, read right after the figure ("so với" may come first).
+_BASIS = (
+    ("ke hoach", "kế hoạch"),
+    ("kh ", "kế hoạch"),
+    ("du toan", "dự toán"),
+    ("chi tieu", "chỉ tiêu"),
+    ("nghi quyet", "nghị quyết"),
+    ("cung ky", "cùng kỳ"),
+)
+_PLAN_BASES = frozenset({"kế hoạch", "dự toán", "chỉ tiêu"})  # a share of these says the most
+_BASIS_LEAD = re.compile(r"[\s,:]*(?:so\s+(?:voi\s+)?)?")
+# Words of the figure's clause, before it, that make it an aim and not a result. The summariser's
+# `kind` says so already; this second guard is cheap, and a target drawn as a result is the worst
+# thing a chart can say.
+_AIM_BEFORE = re.compile(r"phan dau|muc tieu|du kien|phai dat|(?<!\w)ke hoach (?:nam|de ra)? ?(?:la|tang)(?!\w)")
+# "tăng 12,6%", "giảm khoảng 3%": the relation right before a growth rate (shown with it).
+_RELATION_BEFORE = re.compile(
+    r"(tăng|giảm)(?: (?:khoảng|gần|hơn|trên|xấp xỉ|bình quân))? $", re.IGNORECASE
+)
+
+
 # What a figure measures, read before it (folded patterns → our label, no numbers in labels).
 _TOPICS: tuple[tuple[str, str], ...] = (
     (r"\bthu (?:ngan sach|nsnn)", "Thu ngân sách"),
@@ -165,17 +207,46 @@ KEY_TOPICS = frozenset(
 
 @dataclass
 class FigureInfo:
-    """A figure of a report with what it measures and what it is a percentage of (if known)."""
+    """A figure of a report with what it measures, what it is compared with and how it is worded."""
 
     figure: Figure
     topic: str | None  # our label from _TOPICS, read before the figure
-    basis: str | None  # "kế hoạch" / "dự toán" / "chỉ tiêu", read after a percentage
+    basis: str | None  # "kế hoạch" / "dự toán" / "chỉ tiêu" / "nghị quyết" / "cùng kỳ", after a percentage
+    basis_of_year: bool = False  # "… dự toán năm", "… kế hoạch năm"
+    aim: bool = False  # its clause sets an aim ("phấn đấu", "mục tiêu", "dự kiến") before it
+    relation: str | None = None  # "tăng" / "giảm" written right before it
+    shown: str = ""  # the figure as a reader sees it on a chart: verbatim, with "giảm" when written
 
     @property
-    def comparable(self) -> tuple[str, str] | None:
-        """(topic, basis) for a percentage of a plan/estimate, e.g. ("Thu ngân sách", "dự toán");
-        None for anything we could not compare across units with confidence."""
-        return (self.topic, self.basis) if self.topic and self.basis else None
+    def comparable(self) -> tuple[str, str, str] | None:
+        """(kind, topic, basis) of a result that can stand beside other units' same result:
+        a share of a plan/estimate ("đạt 81,2% dự toán", kind "share"), a change on the same
+        period ("tăng 12,6% so với cùng kỳ", "growth") or an amount in one unit of measure
+        ("312 tỷ đồng", "actual", basis = that unit). None for targets, plans, figures of an
+        unknown kind (older summaries), figures of the tasks section (what is to be done: "tập
+        trung thu ngân sách đạt 100% dự toán") and anything whose topic or basis we could not read.
+        The period is checked apart (`chart_period`): it needs the report's summary."""
+        fig = self.figure
+        if self.topic is None or self.aim or fig.section == "tasks" or fig.kind not in ("share", "growth", "actual"):
+            return None
+        percent = fig.text.strip().endswith("%")
+        if fig.kind == "share":
+            return ("share", self.topic, self.basis) if percent and self.basis else None
+        if fig.kind == "growth":
+            return ("growth", self.topic, "cùng kỳ") if percent and self.basis == "cùng kỳ" else None
+        unit = measure_unit(fig)
+        if percent or unit is None or "/" in fig.text:
+            return None  # a bare percentage of nothing named, a count with no unit, a ratio "13/18"
+        return ("actual", self.topic, unit)
+
+
+def measure_unit(fig: Figure) -> str | None:
+    """ "tỷ đồng" of "312 tỷ đồng": what an amount is counted in (two amounts compare only in one)."""
+    if fig.unit and fig.unit.strip():
+        return " ".join(fig.unit.split())
+    match = _NUMBER_RE.search(fig.text)
+    rest = fig.text[match.end() :].strip() if match else ""
+    return " ".join(rest.split()) or None
 
 
 def analyse_figure(report: StoredReport, fig: Figure) -> FigureInfo:
@@ -185,12 +256,27 @@ def analyse_figure(report: StoredReport, fig: Figure) -> FigureInfo:
         for match in re.finditer(pattern, head):
             if match.start() > best:
                 best, topic = match.start(), name
-    basis = None
+    basis, of_year = None, False
     if fig.text.strip().endswith("%"):
-        basis = next((name for pattern, name in _BASIS if tail.lstrip(" ,:").startswith(pattern)), None)
+        rest = tail[_BASIS_LEAD.match(tail).end() :]  # type: ignore[union-attr]
+        for pattern, name in _BASIS:
+            if rest.startswith(pattern):
+                basis = name
+                of_year = rest[len(pattern) :].lstrip().startswith("nam") and name != "cùng kỳ"
+                break
     if topic is None and basis == "dự toán" and "ngan sach" in head:
         topic = "Thu ngân sách"
-    return FigureInfo(fig, topic, basis)
+    shown, relation = fig.text.strip(), None
+    span = _locate(report, fig)
+    if span is not None:
+        match = _RELATION_BEFORE.search(report.text, max(0, span[0] - 24), span[0])
+        if match:
+            relation = match.group(1).lower()
+            shown = report.text[match.start() : span[1]].strip()
+    return FigureInfo(
+        fig, topic, basis, basis_of_year=of_year, aim=bool(_AIM_BEFORE.search(head)),
+        relation=relation, shown=shown,
+    )
 
 
 def report_figures(report: StoredReport) -> list[FigureInfo]:
@@ -217,7 +303,7 @@ def _key_figures(infos: list[FigureInfo], limit: int = MAX_FIGURES_PER_UNIT) -> 
         score = {"results": 2, "other": 0}.get(fig.section, -1)
         score += 1 if fig.label else 0
         score += 3 if info.topic in KEY_TOPICS else 0
-        score += 2 if info.basis else 0
+        score += 2 if info.basis in _PLAN_BASES else 0
         score += 1 if "đồng" in fig.text else 0
         scored.append((score, order, fig))
     best = sorted(scored, key=lambda t: (-t[0], t[1]))[:limit]
@@ -295,37 +381,172 @@ def _grouped(clauses: list[_Clause]) -> list[ItemGroup]:
     return [g for _, g in out]
 
 
+class Period(NamedTuple):
+    """A reporting period as months of a year: "9 tháng đầu năm 2024" is (1, 9, 2024), "quý II" is
+    (4, 3, None), "6 tháng cuối năm" is (7, 6, None), "năm 2023" is (1, 12, 2023)."""
+
+    first_month: int
+    months: int
+    year: int | None
+
+
+_MONTH_COUNTS = {
+    "mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "sau": 6, "bay": 7, "tam": 8, "chin": 9,
+    "muoi": 10, "muoi mot": 11, "muoi hai": 12,
+}  # fmt: skip
+_YEAR = r"((?:19|20)\d\d)"
+_OF_YEAR = rf"(?:\s*/\s*{_YEAR}|\s+nam\s+{_YEAR}|\s+{_YEAR})?"
+_MONTHS_RE = re.compile(
+    rf"(\d{{1,2}}|{'|'.join(sorted(_MONTH_COUNTS, key=len, reverse=True))}) thang(?: (dau|cuoi))?(?: nam)?{_OF_YEAR}"
+)
+_QUARTER_RE = re.compile(rf"quy (iv|iii|ii|i|[1-4]){_OF_YEAR}")
+_MONTH_RE = re.compile(rf"thang (\d{{1,2}}){_OF_YEAR}")
+_YEAR_RE = re.compile(rf"(?:ca )?nam {_YEAR}|ca nam")
+_QUARTERS = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+_ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+def parse_period(text: str | None) -> Period | None:
+    """The period a figure or a report is about, when the text is one period and nothing else:
+    "năm 2018 và 3 tháng đầu năm 2019", "8 năm qua", "giai đoạn 2021-2025" give None (a chart
+    never guesses which part of them a figure is of)."""
+    if not text:
+        return None
+    low = " ".join(fold(text).replace("–", "-").split()).strip(" .,:;()")
+    low = re.sub(r"^(?:trong|cua) ", "", low)
+
+    def year(match: re.Match[str], first: int) -> int | None:
+        found = next((g for g in match.groups()[first:] if g), None)
+        return int(found) if found else None
+
+    if m := _MONTHS_RE.fullmatch(low):
+        count = int(m.group(1)) if m.group(1).isdigit() else _MONTH_COUNTS[m.group(1)]
+        if not 1 <= count <= 12:
+            return None
+        first = 13 - count if m.group(2) == "cuoi" else 1
+        return Period(first, count, year(m, 2))
+    if m := _QUARTER_RE.fullmatch(low):
+        return Period(3 * _QUARTERS[m.group(1)] - 2, 3, year(m, 1))
+    if m := _MONTH_RE.fullmatch(low):
+        month = int(m.group(1))
+        return Period(month, 1, year(m, 1)) if 1 <= month <= 12 else None
+    if m := _YEAR_RE.fullmatch(low):
+        return Period(1, 12, year(m, 0))
+    return None
+
+
+def period_label(period: Period) -> str:
+    """ "9 tháng đầu năm 2024", "6 tháng cuối năm 2024", "quý II/2024", "tháng 8/2024", "năm 2024"."""
+    first, months, year = period
+    of = f" năm {year}" if year else " năm"
+    if months == 12:
+        return f"năm {year}" if year else "cả năm"
+    if months == 1:
+        return f"tháng {first}" + (f"/{year}" if year else "")
+    if months == 3 and first in (4, 7, 10):
+        return f"quý {_ROMAN[(first + 2) // 3]}" + (f"/{year}" if year else "")
+    if first == 1:
+        return f"{months} tháng đầu{of}"
+    if first + months == 13:
+        return f"{months} tháng cuối{of}"
+    return f"{months} tháng từ tháng {first}" + (f"/{year}" if year else "")
+
+
+def chart_period(fig: Figure, report: StoredReport) -> Period | None:
+    """The figure's period: the one its own clause gives, else the report's (a "sơ kết 6 tháng"
+    report's figures are of its 6 months); the year, when the figure's clause leaves it out
+    ("6 tháng đầu năm"), from the report's period. None when either is missing or not one period:
+    such a figure is not charted, since "9 tháng" must never stand beside "6 tháng"."""
+    report_period = parse_period(report.summary.period if report.summary else None)
+    own = parse_period(fig.period)
+    period = own or report_period
+    if period is None:
+        return None
+    if period.year is None and report_period is not None and report_period.year is not None:
+        period = period._replace(year=report_period.year)
+    return period if period.year is not None else None
+
+
+def _basis_label(kind: str, basis: str, points: list[tuple[ChartPoint, FigureInfo]]) -> str:
+    if kind == "share" and basis == "cùng kỳ":
+        return "% so với cùng kỳ"
+    if kind == "share":
+        return f"% {basis}" + (" năm" if all(info.basis_of_year for _, info in points) else "")
+    if kind == "growth":
+        decrease = any(info.relation == "giảm" for _, info in points)
+        return ("tăng/giảm" if decrease else "tăng") + " so với cùng kỳ"
+    return basis  # an amount's unit of measure: "tỷ đồng"
+
+
+_KIND_ORDER = {"share": 2, "growth": 1, "actual": 0}
+
+
 def _chart(latest_by_unit: list[tuple[str, StoredReport, list[FigureInfo]]]) -> ChartSpec | None:
-    """The comparable percentage (same topic, same basis) stated by the most units (at least two)."""
-    series: dict[tuple[str, str], list[ChartPoint]] = {}
+    """The comparison stated by the most units (at least two), or None.
+
+    Only like with like: one indicator, one kind of result (a share of the plan/estimate, a change
+    on the same period, or an amount in one unit of measure — never a target or a plan), one basis
+    and one period (first month and length: "9 tháng đầu năm" stands only beside "9 tháng đầu
+    năm"). Each unit once, with its newest report, named as that report names itself (its
+    summary's unit, corrections included). When units report the same period of different years,
+    only the most common year is drawn (ties: the newest) and the others are counted in a note:
+    bars of two years side by side read as one comparison, which they are not.
+    """
+    series: dict[tuple[str, str, str, int, int], dict[int, list[tuple[ChartPoint, FigureInfo]]]] = {}
     for unit, report, infos in latest_by_unit:
-        taken: set[tuple[str, str]] = set()
+        taken: set[tuple[str, str, str, int, int]] = set()
         for info in infos:
             kind = info.comparable
-            if kind is None or kind in taken:
+            period = chart_period(info.figure, report) if kind is not None else None
+            if kind is None or period is None or period.year is None:
                 continue
+            key = (*kind, period.first_month, period.months)
             value = parse_number(info.figure.text)
-            if value is None:
-                value = info.figure.value
-            if value is None:
+            if key in taken or value is None:
                 continue
-            taken.add(kind)
-            series.setdefault(kind, []).append(
-                ChartPoint(unit=unit, value=value, text=info.figure.text.strip(), report_id=report.id)
-            )
-    candidates = [(k, pts) for k, pts in series.items() if len(pts) >= 2]
-    if not candidates:
+            taken.add(key)
+            if kind[0] == "growth" and info.relation == "giảm":
+                value = -value
+            text = info.shown if kind[0] == "growth" else info.figure.text.strip()
+            point = ChartPoint(unit=unit, value=value, text=text, report_id=report.id, period=period_label(period))
+            series.setdefault(key, {}).setdefault(period.year, []).append((point, info))
+    best: tuple[tuple[int, int, bool, bool, int], tuple[str, str, str, int, int], int] | None = None
+    for key, by_year in series.items():
+        year = max(by_year, key=lambda y: (len(by_year[y]), y))
+        count = len(by_year[year])
+        if count < 2:
+            continue
+        rank = (count, _KIND_ORDER[key[0]], key[2] == "dự toán", key[1] == "Thu ngân sách", year)
+        if best is None or rank > best[0]:
+            best = (rank, key, year)
+    if best is None:
         return None
-    (topic, basis), points = max(
-        candidates, key=lambda kp: (len(kp[1]), kp[0][1] == "dự toán", kp[0][0] == "Thu ngân sách")
-    )
-    points.sort(key=lambda p: -p.value)
-    title = f"{topic} (% {basis})"
-    if len(points) > MAX_CHART_POINTS:
+    _, key, year = best
+    kind, topic, basis, first, months = key
+    chosen = series[key][year]
+    points = sorted((p for p, _ in chosen), key=lambda p: -p.value)
+    notes: list[str] = []
+    for other in sorted((y for y in series[key] if y != year), reverse=True):
+        count = len(series[key][other])
+        label = period_label(Period(first, months, other))
+        notes.append(f"Không vẽ {count} đơn vị có số liệu {label} (khác năm).")
+    total = len(points)
+    if total > MAX_CHART_POINTS:
         half = MAX_CHART_POINTS // 2
-        title += f": {half} đơn vị cao nhất và {half} thấp nhất trong {len(points)}"
+        notes.insert(0, f"{half} đơn vị cao nhất và {half} thấp nhất trong {total} đơn vị.")
         points = points[:half] + points[-half:]
-    return ChartSpec(title=title, points=points)
+    period = period_label(Period(first, months, year))
+    basis_text = _basis_label(kind, basis, chosen)
+    return ChartSpec(
+        title=f"{topic}, {basis_text} — {period}",
+        indicator=topic,
+        kind=kind,  # type: ignore[arg-type]
+        basis=basis_text,
+        period=period,
+        points=points,
+        unit_count=total,
+        notes=notes,
+    )
 
 
 # --- the digest -------------------------------------------------------------------------------
@@ -373,7 +594,8 @@ def build_digest(reports: list[StoredReport], *, start: datetime, end: datetime,
             )
         )
         if key is not None:
-            latest.append((names[key], newest, infos))
+            # the chart names a unit as its newest report does (its summary, corrections included)
+            latest.append(((newest.unit or "").strip() or names[key], newest, infos))
 
     issues = _grouped(_clauses(chosen, "shortcomings"))
     recurring = [g for g in issues if g.source_count >= 2]

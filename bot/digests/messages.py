@@ -100,6 +100,12 @@ def render_digest(digest: Digest, tz: tzinfo, cadence: str | None = None) -> lis
 
 
 def chart_caption(digest: Digest) -> str | None:
-    if digest.chart is None:
+    """The chart's title and what it leaves out, with the reports its bars come from."""
+    chart = digest.chart
+    if chart is None:
         return None
-    return f"📊 So sánh giữa các đơn vị: {esc(digest.chart.title)}"
+    lines = [f"📊 So sánh giữa các đơn vị: <b>{esc(chart.title)}</b>"]
+    lines.extend(f"<i>{esc(note)}</i>" for note in chart.notes)
+    ids = list(dict.fromkeys(p.report_id for p in chart.points))
+    lines.append("Nguồn: " + report_links(ids))
+    return "\n".join(lines)
