@@ -498,9 +498,26 @@ def _word(box: _Box, scale: float) -> Word:
 _SPECKS = re.compile(r"^[ˆ`´¨˜^~'\"‘’“”„]+$")  # dust and stray marks read as accents or quotes, never text
 
 
+# Tesseract drops the horn of "ư" before "ơ" ("Phuớc", "PHUỚC", "đuờng"). Vietnamese writes "uơ" only
+# without a final ("thuở", "huơ") or after "q" ("quơ"); before a final ("Phước", "hướng", "người") the
+# vowel is always "ươ", so there the "u" is certainly "ư".
+_LOST_HORN = re.compile(r"(?<![qQ])u(?=[ơớờởỡợ](?:ng|[nctmpiu])(?!\w))"
+                        r"|(?<![qQ])U(?=[ƠỚỜỞỠỢ](?:NG|[NCTMPIU])(?!\w))")
+# "T.Ư" (Trung ương: "Nghị quyết T.Ư 5", "Hội nghị T.Ư4") read without its horn; "T.U" is no abbreviation.
+_TU_DOTTED = re.compile(r"^T\.U(?=\d|[^\w]|$)")
+
+
+def _horned(m: re.Match[str]) -> str:
+    """The horned letter, in the case it was read in."""
+    return "Ư" if m.group(0) == "U" else "ư"
+
+
 def fix_text(text: str) -> str:
     """NFC and the substitutions that are certain in Vietnamese; figures are left as recognised."""
-    return unicodedata.normalize("NFC", text).translate(_EXACT_FIXES).strip()
+    text = unicodedata.normalize("NFC", text).translate(_EXACT_FIXES).strip()
+    if "u" in text or "U" in text:
+        text = _TU_DOTTED.sub("T.Ư", _LOST_HORN.sub(_horned, text))
+    return text
 
 
 _Box = tuple[int, int, int, int, str, float]  # left, top, width, height (pixels), text, confidence

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Final
 
 from summariser.fastre import ci, fold
-from summariser.normalise import LOWER, UPPER
+from summariser.normalise import LOWER, UPPER, normalise
 
 _LEVEL: Final = r"(?:huyện|tỉnh|thành phố|TP\.?|Tp\.?|thị xã|quận|xã|phường|thị trấn)"
 # A syllable of a place name: capitalised ("Gia", "Rịa-Vũng", "R’Lấp", "R’lấp"), an acronym ("HCM"), or a
@@ -152,9 +152,14 @@ def _merged(patterns: tuple[re.Pattern[str], ...], text: str) -> list[re.Match[s
 
 
 _ROMAN: Final = re.compile(r"\b(?=[ivxlc]+\b)(?:x{0,3})(?:ix|iv|v?i{0,3})\b")
+# (an organ followed by a place level is not matched: the level's own match names the place in full,
+# "Đảng ủy thị trấn Hữu Lũng", and the organ is cased by _PHRASES_CASED)
 _CAPITALISED_AFTER: Final = re.compile(
-    r"\b(huyện ủy|tỉnh ủy|thành ủy|thị ủy|quận ủy|đảng ủy|huyện|tỉnh|thành phố|tp\.?|thị xã|quận|xã|phường|thị trấn)"
-    r"((?:\s+(?!của\b|năm\b|quý\b|tháng\b|về\b|và\b|lần\b|khóa\b|nhiệm\b|giai\b|sơ\b|tổng\b|họp\b|tổ\b|triển\b)"
+    r"\b((?:huyện ủy|tỉnh ủy|thành ủy|thị ủy|quận ủy|đảng ủy)"
+    r"(?!\s+(?:huyện|tỉnh|thành phố|tp|thị xã|quận|xã|phường|thị trấn)\b)"
+    r"|huyện|tỉnh|thành phố|tp\.?|thị xã|quận|xã|phường|thị trấn)"
+    r"((?:\s+(?!huyện\b|tỉnh\b|quận\b|phường\b|đảng\b|thành phố\b|thị xã\b|thị trấn\b|"  # (another level: its own match)
+    r"của\b|năm\b|quý\b|tháng\b|về\b|và\b|lần\b|khóa\b|nhiệm\b|giai\b|sơ\b|tổng\b|họp\b|tổ\b|triển\b)"
     r"[^\W\d_]+){1,3})"
 )
 _ORGANS_CASED: Final = {"huyện ủy": "Huyện ủy", "tỉnh ủy": "Tỉnh ủy", "thành ủy": "Thành ủy", "thị ủy": "Thị ủy",
@@ -162,7 +167,9 @@ _ORGANS_CASED: Final = {"huyện ủy": "Huyện ủy", "tỉnh ủy": "Tỉnh �
 _PHRASES_CASED: Final = (
     ("ban chấp hành", "Ban Chấp hành"), ("ban thường vụ", "Ban Thường vụ"), ("đảng bộ", "Đảng bộ"),
     ("hội nghị", "Hội nghị"), ("kỳ họp", "Kỳ họp"), ("ủy ban nhân dân", "Ủy ban nhân dân"),
-    ("hội đồng nhân dân", "Hội đồng nhân dân"), ("thường trực", "Thường trực"),
+    ("hội đồng nhân dân", "Hội đồng nhân dân"), ("thường trực", "Thường trực"), ("đảng ủy", "Đảng ủy"),
+    ("huyện ủy", "Huyện ủy"), ("tỉnh ủy", "Tỉnh ủy"), ("thành ủy", "Thành ủy"), ("thị ủy", "Thị ủy"),
+    ("quận ủy", "Quận ủy"),
 )
 _ACRONYMS: Final = {"ubnd": "UBND", "hđnd": "HĐND", "mttq": "MTTQ", "bch": "BCH", "btv": "BTV"}
 
@@ -179,11 +186,7 @@ def readable_title(title: str) -> str:
 
     def cap(m: re.Match[str]) -> str:
         level = _ORGANS_CASED.get(m.group(1), m.group(1))
-        rest = m.group(2)
-        nested = _CAPITALISED_AFTER.match(rest.lstrip())
-        if nested and m.group(1) in _ORGANS_CASED:  # "Đảng ủy phường Trần Phú"
-            return level + rest[: len(rest) - len(rest.lstrip())] + cap(nested) + rest.lstrip()[nested.end():]
-        return level + re.sub(r"[^\W\d_]+", lambda w: w.group(0).capitalize(), rest)
+        return level + re.sub(r"[^\W\d_]+", lambda w: w.group(0).capitalize(), m.group(2))
 
     low = _CAPITALISED_AFTER.sub(cap, low)
     for phrase, cased in _PHRASES_CASED:
@@ -507,12 +510,17 @@ def find_period(lead: list[str], text: str, year: int | None) -> str | None:
     before a whole year ("năm 2023", never a comparison base or a span) and a duration ("8 năm qua",
     "4 năm thực hiện"); from the body only a count of months ("9 tháng đầu năm"). A year the report
     merely mentions is no period: none is better than a wrong one."""
+    lead = _without_chronology(lead)
     joined = ". ".join(s for s in lead if s)
     opening = ". ".join(s for s in lead[:2] if s)  # the title and the first sentence speak first
     found = (_sub_year(opening, year, months_too=True) or _sub_year(joined, year, months_too=None)
-             or [f for f in _sub_year(text, year, months_too=False) if f[0] == 0
-                 and not f[2].startswith("1 ")][:1])  # ("1 THÁNG TIẾP 17 ĐOÀN": no period)
+             or _most_named([f for f in _sub_year(text, year, months_too=False) if f[0] == 0
+                             and not f[2].startswith("1 ")]))  # ("1 THÁNG TIẾP 17 ĐOÀN": no period)
     whole = [(y, r) for y, r in year_roles(" ".join(s for s in lead if s)) if r == "year"]
+    if not found:
+        span = _REVIEWED_SPAN.search(joined.lower())
+        if span:  # "tổng kết, đánh giá công tác … từ năm 2000 đến nay": not the year in the meeting's name
+            return joined[span.start(1): span.end(1)]
     if found:
         kind, _, period = min(found)
         # "năm 2018 và 3 tháng đầu năm 2019": both are the period
@@ -524,13 +532,52 @@ def find_period(lead: list[str], text: str, year: int | None) -> str | None:
     if whole:
         return f"năm {max(y for y, _ in whole)}"
     for part in (joined, text):
-        m = _DURATION.search(part.lower()) or (_SINCE.search(part.lower()) if part is joined else None)
+        # in the body only a review of a text ("4 năm thực hiện Luật …"); "trong suốt 2 năm qua" there
+        # is how long something lasted, not the period reviewed
+        low = part.lower()
+        m = (next((d for d in _DURATION.finditer(low) if part is joined or not d.group(0).endswith("qua")), None)
+             or (_SINCE.search(low) if part is joined else None))
         if m:
             return part[m.start(): m.end()].strip()
         m = _BARE_YEARS.search(part.lower()) if part is joined else None
         if m:
             return part[m.start(1): m.end(1)]
     return None
+
+
+# A lead sentence opened by a time ("Năm 2012, có 429 DN …", "Quý I/2013, có thêm …") dates its figures.
+_OPENING_TIME: Final = re.compile(
+    r"^\s*((?:[Nn]ăm\s+|[Qq]uý\s+(?:I{1,3}|IV|[1-4])(?:\s*/\s*|\s+năm\s+)|[Tt]háng\s+\d{1,2}(?:\s*/\s*|\s+năm\s+)|"
+    r"\d{1,2}\s+tháng(?:\s+đầu)?\s+năm\s+)(?:19|20)\d\d)\s*,?\s+(?=\w)")
+# A review over a span the lead names: "tổng kết, đánh giá công tác … từ năm 2000 đến nay".
+_REVIEWED_SPAN: Final = re.compile(
+    r"(?:tổng kết|sơ kết|đánh giá|nhìn lại|kiểm điểm)\b[^.;]{0,60}?\b(từ năm (?:19|20)\d\d đến nay)")
+
+
+def _without_chronology(lead: list[str]) -> list[str]:
+    """The lead without the times that open its sentences when they name different times: a lead
+    that recounts figures year by year ("Năm 2012, …. Quý I/2013, …") names no period of its own.
+    The title and the first sentence are kept as they are (they name the report's period)."""
+    times: dict[int, tuple[str, int]] = {}  # sentence -> (the time, where the rest starts)
+    for i, sentence in enumerate(lead):
+        m = _OPENING_TIME.match(sentence) if i >= 2 and sentence else None
+        if m:
+            times[i] = (" ".join(m.group(1).lower().split()), m.end())
+    if len({t for t, _ in times.values()}) < 2:
+        return lead
+    return [s[times[i][1]:] if i in times else s for i, s in enumerate(lead)]
+
+
+def _most_named(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """The count of months the body names most often (the first of equals): "3 tháng đầu năm" of one
+    province quoted once does not outweigh the "5 tháng đầu năm" the report keeps returning to."""
+    if not found:
+        return []
+    counts: dict[str, int] = {}
+    for f in found:
+        counts[f[2]] = counts.get(f[2], 0) + 1
+    best = max(counts.values())
+    return [next(f for f in found if counts[f[2]] == best)]
 
 
 def _forward(text: str, at: int) -> bool:
@@ -598,6 +645,13 @@ def _sector_name(text: str, start: int, head: str) -> tuple[int, str] | None:
         return None
     end = words[-1][0] if words else start + len(head)
     return end, " ".join(text[start:end].split())
+
+
+def sector_led(name: str) -> bool:
+    """A body's name that starts as a sector, national or military body's ("Công an tỉnh Sóc Trăng",
+    "Cục Thuế tỉnh Hưng Yên"), not a local government's ("Ủy ban nhân dân tỉnh …")."""
+    m = _SECTOR_HEAD.match(name)
+    return m is not None and not name[m.end():].lstrip().startswith(_LOCAL_ORGAN_AFTER)
 
 
 def find_organ(lead: list[str]) -> str | None:
@@ -677,6 +731,12 @@ _ACHIEVED_BEFORE: Final = re.compile(
     r"(?:đạt|bằng|vượt|so với|hoàn thành|đánh giá|kết quả|thực hiện|tổng kết|sơ kết)\b[^.;]{0,16}$")
 
 
+def dropped_top_lines(source: str, cleaned: str, top: int = 8) -> list[str]:
+    """The first lines of a report that its cleaned text no longer holds (taken for furniture)."""
+    lines = [line.strip() for line in normalise(source).split("\n") if line.strip()][:top]
+    return [line for line in lines if line not in cleaned]
+
+
 def publication_date(text: str) -> date | None:
     """The date of a crawled article's time stamp ("29/05/13 16:19 GMT+7", "09:12, 21/12/2017"): a
     short line near the top or the bottom holding a clock time and a day/month/year."""
@@ -719,16 +779,22 @@ def year_roles(sentence: str) -> list[tuple[int, str]]:
 
 
 def _year_from_roles(month: int, roles: list[tuple[int, str]], *, single: bool) -> int | None:
-    """`single`: the roles come from the whole text, where only one reviewed year may decide."""
+    """`single`: the roles come from the whole text, where reviewed years that differ decide only when
+    one meeting year fits them all (`_one_meeting_year`)."""
     reviewed = [(y, r) for y, r in roles if r in ("reviewed", "year")]
     planned = [(y, r) for y, r in roles if r in ("plan", "plan_part")]
     if reviewed:
         years = {y for y, _ in reviewed}
-        if (single and len(years) > 1) or max(years) - min(years) > 1:
+        if single and len(years) > 1:
+            y = _one_meeting_year(month, reviewed)
+            if y is None:
+                return None  # years apart are events, not one period under review
+        elif max(years) - min(years) > 1:
             return None  # years apart are events, not one period under review
-        y = max(years)
-        if all(r == "year" for yy, r in reviewed if yy == y) and month <= 3:
-            y += 1  # a year-end review is held early the next year
+        else:
+            y = max(years)
+            if all(r == "year" for yy, r in reviewed if yy == y) and month <= 3:
+                y += 1  # a year-end review is held early the next year
         if planned and not all(p in (y, y + 1) for p, _ in planned):
             return None
         return y
@@ -739,6 +805,38 @@ def _year_from_roles(month: int, roles: list[tuple[int, str]], *, single: bool) 
         whole = all(r == "plan" for p, r in planned if p == y)
         return y - 1 if whole and month >= 9 else y
     return None
+
+
+def _one_meeting_year(month: int, reviewed: list[tuple[int, str]]) -> int | None:
+    """The one year of a meeting that every reviewed year of the text allows, else None: a whole year
+    reviewed ("năm 2016, tình hình … ổn định") allows that year and, in January to March, the next
+    (its year-end review); a month or quarter reviewed allows its own year only. A text in February
+    that reviews 2016 and names 2017's year is of 2017."""
+    allowed: set[int] | None = None
+    for y, role in reviewed:
+        years = {y, y + 1} if role == "year" and month <= 3 else {y}
+        allowed = years if allowed is None else allowed & years
+    return next(iter(allowed)) if allowed and len(allowed) == 1 else None
+
+
+# "sơ kết 1 năm triển khai thực hiện Quy định số 01 ngày 3/3/2016", "10 năm thực hiện Nghị quyết 26-NQ/TW
+# năm 2008": a review N years after the text it reviews was issued is held in that year plus N.
+_ANNIVERSARY: Final = re.compile(
+    r"(?:sơ kết|tổng kết|đánh giá|kỷ niệm)\s+(\d{1,2}|một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười) năm\s+"
+    r"(?:triển khai\s+|tổ chức\s+)?(?:thực hiện|thi hành|triển khai)\b[^.;]{0,100}?"
+    r"(?:ngày\s*\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+|\bnăm\s+)"
+    r"((?:19|20)\d\d)(?![\d/])")
+_COUNT: Final = {"một": 1, "hai": 2, "ba": 3, "bốn": 4, "năm": 5, "sáu": 6, "bảy": 7, "tám": 8, "chín": 9,
+                  "mười": 10}
+
+
+def anniversary_year(lead: str) -> int | None:
+    """The year of a review held N years into a dated text the lead names (`_ANNIVERSARY`)."""
+    m = _ANNIVERSARY.search(lead.lower())
+    if m is None:
+        return None
+    n = int(m.group(1)) if m.group(1).isdigit() else _COUNT[m.group(1)]
+    return int(m.group(2)) + n
 
 
 def meeting_year(month: int, day: int, lead: list[str], text: str, published: date | None) -> int | None:
@@ -752,4 +850,4 @@ def meeting_year(month: int, day: int, lead: list[str], text: str, published: da
     lead_roles = year_roles(" ".join(lead))
     if lead_roles:
         return _year_from_roles(month, lead_roles, single=False)
-    return _year_from_roles(month, year_roles(text), single=True)
+    return anniversary_year(" ".join(lead)) or _year_from_roles(month, year_roles(text), single=True)

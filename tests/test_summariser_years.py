@@ -34,9 +34,24 @@ def test_the_year_comes_from_the_meetings_context(text: str, date: dt.date) -> N
 
 
 def test_a_documents_date_is_not_the_meeting_date_and_gives_no_year() -> None:
-    text = ("Sơ kết Quy định 01\nNgày 9/6, Ban Thường vụ Tỉnh ủy Quảng Trị tổ chức sơ kết 1 năm thực hiện Quy định "
+    text = ("Sơ kết Quy định 01\nNgày 9/6, Ban Thường vụ Tỉnh ủy Quảng Trị tổ chức sơ kết thực hiện Quy định "
             "số 01 ngày 3/3/2016 của Ban Thường vụ Tỉnh ủy. Đã xử lý 98 trường hợp vi phạm.")
     assert summarise(text).date is None
+
+
+@pytest.mark.parametrize(
+    ("review", "date"),
+    [
+        ("sơ kết 1 năm thực hiện Quy định số 01 ngày 3/3/2016", dt.date(2017, 6, 9)),
+        ("tổng kết 10 năm thực hiện Nghị quyết số 26-NQ/TW ngày 5 tháng 8 năm 2008", dt.date(2018, 6, 9)),
+        ("sơ kết hai năm triển khai thực hiện Chỉ thị 05-CT/TU năm 2019", dt.date(2021, 6, 9)),
+    ],
+)
+def test_a_review_n_years_into_a_dated_text_is_held_n_years_after_it(review: str, date: dt.date) -> None:
+    """The text's own year is not the meeting's; the review's count of years says which one is."""
+    text = (f"Sơ kết văn bản\nNgày 9/6, Ban Thường vụ Tỉnh ủy Quảng Trị tổ chức {review} của Ban Thường vụ Tỉnh "
+            "ủy. Đã xử lý 98 trường hợp vi phạm.")
+    assert summarise(text).date == date
 
 
 def test_no_year_when_the_candidates_disagree() -> None:
