@@ -44,11 +44,38 @@ _GENERIC: Final = re.compile(
     re.IGNORECASE,
 )
 _SYLLABLE: Final = re.compile(r"\w+", re.UNICODE)
-_TRAILING: Final = re.compile(
-    r"(?:[\s,;:\-–—(]+|\s+(?:và|của|các|những|với|trong|để|cho|là|được|đã|sẽ|về|tại|từ|theo|như|có|"
-    r"nhằm|đến|bằng|hoặc|gồm|đạt|bằng|so với))+$",
-    re.IGNORECASE,
-)
+_TRAILING_MARKS: Final = " \t\n\r\f\v,;:-–—("
+_TRAILING_WORDS: Final = frozenset({
+    "và", "của", "các", "những", "với", "trong", "để", "cho", "là", "được", "đã", "sẽ", "về", "tại", "từ",
+    "theo", "như", "có", "nhằm", "đến", "bằng", "hoặc", "gồm", "đạt",
+})
+
+
+def _strip_trailing(head: str) -> str:
+    """`head` without the commas, dashes and function words it ends on ("…, và", "… của"): a cut
+    there reads as if the sentence went on."""
+    while True:
+        stripped = head.rstrip(_TRAILING_MARKS)
+        cut = stripped.rfind(" ")
+        word = stripped[cut + 1:].lower()
+        if cut > 0 and word == "với" and stripped[:cut].lower().endswith(" so"):
+            stripped = stripped[: cut - 3]
+        elif cut > 0 and word in _TRAILING_WORDS:
+            stripped = stripped[:cut]
+        if stripped == head:
+            return head
+        head = stripped
+
+
+def capitalise(text: str) -> str:
+    """First letter upper-cased (items are often cut from mid-sentence: "tăng cường…", or start
+    with "… " after a cut); stops at a digit ("12 xã") and leaves the rest as written."""
+    for i, ch in enumerate(text):
+        if ch.isalpha():
+            return text[:i] + ch.upper() + text[i + 1 :]
+        if ch.isdigit():
+            return text
+    return text
 
 
 def utf16_len(text: str) -> int:
@@ -131,11 +158,15 @@ def _joins(ch: str) -> bool:
 def _cut_points(text: str, keep_whole: list[tuple[int, int]]) -> list[int]:
     """Where `text` may end before an ellipsis: at a space, or between two symbols that are not
     letters or digits (a run of emoji); never inside a word, a number or a figure of `keep_whole`."""
+    inside = bytearray(len(text) + 1)
+    for s, e in keep_whole:
+        for i in range(max(s + 1, 0), min(e, len(text) + 1)):
+            inside[i] = 1
     points: list[int] = []
     for i in range(1, len(text)):
-        a, b = text[i - 1], text[i]
-        if any(s < i < e for s, e in keep_whole):
+        if inside[i]:
             continue
+        a, b = text[i - 1], text[i]
         if (b.isspace() and not a.isspace()) or (not (a.isalnum() or b.isalnum() or a.isspace() or b.isspace()) and not _joins(b) and a != "\u200d"):
             points.append(i)
     return points
@@ -145,12 +176,17 @@ def _cut_prefix(text: str, limit: int, keep_whole: list[tuple[int, int]]) -> str
     """The longest prefix ending at a word boundary, without trailing commas or function words,
     plus "…", within `limit` ("…" alone when no boundary fits)."""
     budget = limit - utf16_len(ELLIPSIS)
+    units = [0]  # UTF-16 length of text[:i], computed once (the cut is tried at many points)
+    for ch in text:
+        units.append(units[-1] + (2 if ord(ch) > 0xFFFF else 1))
     best = ""
-    for i in _cut_points(text, keep_whole):
-        if utf16_len(text[:i]) > budget + 40:  # prefixes only grow from here
+    for i in reversed(_cut_points(text, keep_whole)):
+        if i <= len(best):  # a head is never longer than its cut point: nothing longer is left
             break
+        if units[i] > budget + 40:  # (trailing words dropped below can only save so much)
+            continue
         head = text[:i]
-        head = (head[: max(0, i - 60)] + _TRAILING.sub("", head[max(0, i - 60):])).rstrip()
+        head = _strip_trailing(head).rstrip()
         if head and utf16_len(head) <= budget and len(head) > len(best):
             best = head
     return best + ELLIPSIS
@@ -201,7 +237,7 @@ def _figure_clauses(text: str, limit: int, focus: list[tuple[int, int]]) -> str:
                 out += f"{sep}{ELLIPSIS} {part}" if dropped else f"{sep}{part}"
             dropped = False
         if dropped and not out.endswith(ELLIPSIS):
-            out = _TRAILING.sub("", out) + ELLIPSIS
+            out = _strip_trailing(out) + ELLIPSIS
         best = out
         if utf16_len(best) <= limit:
             break
@@ -327,9 +363,9 @@ def _build(summary: Summary, title: dict[str, str | None], chosen: dict[Section,
             continue
         items: list[BriefItem] = []
         for c in chosen[name]:
-            shown = shorten(c.item.text, cap + FIGURE_ROOM * min(len(c.keep), 3), c.keep)
+            shown = capitalise(shorten(c.item.text.strip(), cap + FIGURE_ROOM * min(len(c.keep), 3), c.keep))
             figs = [i for i in c.figures if summary.figures[i].text in shown]
-            items.append(BriefItem(section=name, index=c.index, text=shown, shortened=shown != c.item.text,
+            items.append(BriefItem(section=name, index=c.index, text=shown, shortened=shown != capitalise(c.item.text.strip()),
                                    score=round(c.score, 3), figures=figs))
         sections.append(BriefSection(name=name, heading=HEADINGS[name], items=items, total=total,
                                      left_out=total - len(items)))

@@ -25,7 +25,7 @@ from summariser import compress, cues, fastre
 from summariser.fastre import ci
 from summariser.models import SECTIONS
 from summariser.normalise import LOWER, UPPER
-from summariser.sections import Layout, last_cue_section, layout, looks_like_heading, negative
+from summariser.sections import Layout, find_list, last_cue_section, layout, looks_like_heading, negative
 from summariser.segment import (
     Piece,
     paragraphs,
@@ -143,19 +143,6 @@ def split_sentences(par: Piece) -> list[Piece]:
     return [p for p in out if p.text]
 
 
-def _list_split(s: Piece) -> tuple[Piece, Piece] | None:
-    """The head and the rest of "head: A; B; C" when the head announces a list."""
-    if ":" not in s.text:
-        return None
-    for c in top_level_marks(s.text, ":"):
-        head, rest = s.text[:c], s.text[c + 1:]
-        if compress.at_most_words(rest, 1):
-            continue
-        if cues.list_intro(head) or (";" in rest and not compress.at_most_words(head, 3)):
-            return sub_piece(s, 0, c), sub_piece(s, c + 1, len(s.text))
-    return None
-
-
 def _trimmed(p: Piece) -> Piece:
     p = compress.trim_tail(strip_bullet(p))
     return compress.trim_tail(compress.trim_lead(p, task=False))
@@ -183,7 +170,7 @@ def candidates(cleaned: str, units: Sequence[Unit] | None = None) -> list[Candid
         bullet = block.kind == "list_item" or bool(_BULLET_START.match(par.text))
         in_list = bullet or list_open
         for sent in split_sentences(par):
-            listed = _list_split(sent)
+            listed = find_list(sent)
             clause = 0
             if listed:
                 head, rest = listed

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
@@ -130,7 +131,11 @@ def _header_unit(header: HeaderBlock) -> str | None:
         # a name wrapped over two lines ("BỘ NÔNG NGHIỆP VÀ PHÁT" / "TRIỂN NÔNG THÔN") is one issuer
         issuer = " ".join(header.superior.split()) + " " + issuer
     readable = metadata.readable_title(issuer)
-    return metadata.find_unit(readable, [], readable) or _cased_name(issuer)
+    place = metadata.find_unit(readable, [], readable)
+    if place and metadata.sector_led(readable) and readable.find(place) > 0:
+        # a sector body of a place is the unit, not the place ("CÔNG AN TỈNH SÓC TRĂNG")
+        return readable[: readable.find(place)] + place
+    return place or _cased_name(issuer)
 
 
 _ORGAN_START: Final = re.compile(
@@ -236,8 +241,20 @@ def _table_figures(units: list[Unit], text: str) -> list[dict[str, object]]:
     return out
 
 
+# One report at a time per process: a report's state lives in module globals (`fastre.begin`,
+# `compress.reset`) and the CRF tagger is one object whose `set()` then `marginal()` another thread
+# must not interleave (seen: "position N is out of range" with 20 reports in the bot's thread pool).
+# Threads share one core through the GIL anyway; processes each have their own lock and tagger.
+_ONE_REPORT = threading.Lock()
+
+
 def summarise(source: str | Document, *, title: str | None = None) -> Summary:
     """Structured summary of one report (plain text or a `documents.Document`); never raises."""
+    with _ONE_REPORT:
+        return _summarise(source, title)
+
+
+def _summarise(source: str | Document, title: str | None) -> Summary:
     compress.reset()
     st = _structured(source)
     cleaned = st.text
@@ -282,9 +299,30 @@ def summarise(source: str | Document, *, title: str | None = None) -> Summary:
     dated_lead = lead_sentences if raw_title else ["", *lead_sentences]  # no title: the first sentence alone
     date = _header_date(header) if header is not None else None
     if date is None:
-        date = metadata.find_date(dated_lead, year, None, whole, metadata.publication_date(raw))
+        published = metadata.publication_date(raw)
+        date = metadata.find_date(dated_lead, year, None, whole, published)
+        if date is None and isinstance(source, str):
+            # a dateline the cleaning took for furniture (a sapo repeated as a caption); a year it does
+            # not write comes from the publication line or the text, as for the lead
+            dropped = metadata.dropped_top_lines(source, cleaned)
+            if dropped:
+                date = metadata.find_date(["", *dropped], year, None, whole, published)
+    period_lead = lead_sentences
+    if header is not None and header.subject and any(u.kind == "heading" for u in st.units):
+        # an official document states what it covers in its subject line, the opening before its first
+        # heading and its headings ("I. KẾT QUẢ … 6 THÁNG ĐẦU NĂM 2024"); the items and tables under the
+        # headings date their own figures ("Năm 2012 có 429 DN …")
+        stated: list[str] = []
+        before_headings = True
+        for u in st.units:
+            if u.kind == "heading":
+                before_headings = False
+                stated.append(metadata.readable_title(u.text))
+            elif u.kind == "paragraph" and before_headings:
+                stated.append(u.text)
+        period_lead = ([title_text] if title_text else []) + stated
     # a period written without its year ("9 tháng qua") is of the meeting's year
-    period = metadata.find_period(lead_sentences, whole, date.year if date else year)
+    period = metadata.find_period(period_lead, whole, date.year if date else year)
     lead_sentences = dated_lead
     body = metadata.find_body(lead_text)
     unit = _header_unit(header) if header is not None else None

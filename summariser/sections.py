@@ -211,7 +211,7 @@ def _result_start(text: str, at: int | None = None) -> bool:
     return bool(_RESULT_START.search(text, at=at))
 
 
-def _find_list(s: Piece) -> tuple[Piece, Piece] | None:
+def find_list(s: Piece) -> tuple[Piece, Piece] | None:
     """The head and the list of "head: A; B; C" (or "head: One sentence."), if the head announces it."""
     if ":" not in s.text:
         return None
@@ -372,7 +372,7 @@ def _sentence(out: Layout, sent: Piece, index: int, state: Section, part: Part =
     at = sent.start
     if cues.CAUSE.match(text, at=at):
         return state  # "Nguyên nhân của những hạn chế trên là do ...": explains, states no shortcoming
-    listed = _find_list(sent)
+    listed = find_list(sent)
     request = _request(text, at)
     procedural = bool(cues.PROCEDURAL.search(text, at=at)) and not (
         request and cues.REQUEST_STRICT.search(text, at=at))

@@ -54,12 +54,13 @@ def _words(text: str) -> list[str]:
 
 
 def _assert_cut_between_words(original: str, shown: str) -> None:
-    """Every piece of `shown` between ellipses is a run of whole words of `original`."""
-    words = set(_words(original))
+    """Every piece of `shown` between ellipses is a run of whole words of `original` (the brief
+    capitalises an item's first letter, so case is not compared)."""
+    words = {w.lower() for w in _words(original)}
     for part in shown.split(ELLIPSIS):
         for w in _words(part):
-            assert w in words, f"{w!r} is not a whole word of the item"
-        assert part.strip() in original or not part.strip(), part
+            assert w.lower() in words, f"{w!r} is not a whole word of the item"
+        assert part.strip().lower() in original.lower() or not part.strip(), part
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +89,8 @@ def test_every_dev_brief_fits_one_screen(dev_reports: list[tuple[str, Summary, s
         for sec in brief.sections:
             for it in sec.items:
                 _assert_cut_between_words(summary.section(sec.name)[it.index].text, it.text)
+                first = next((ch for ch in it.text if ch.isalnum()), "")
+                assert not first.isalpha() or first.isupper(), (name, it.text)  # items start with a capital
 
 
 @needs_dev
@@ -201,3 +204,12 @@ def test_items_under_the_reports_own_heading_rank_higher() -> None:
     summary = Summary(results=results)
     assert make_brief(summary, max_results=1, text=text).sections[0].items[0].index == 1
     assert make_brief(summary, max_results=1).sections[0].items[0].index == 0  # without the text: position
+
+
+def test_items_start_with_a_capital_letter() -> None:
+    brief = make_brief(_summary(results=["tăng cường thu ngân sách đạt 120 tỷ đồng", "12 xã đạt chuẩn"],
+                                shortcomings=["  đất đai còn vướng mắc"], tasks=["… đẩy nhanh tiến độ"]))
+    shown = {it.text for s in brief.sections for it in s.items}
+    assert shown == {"Tăng cường thu ngân sách đạt 120 tỷ đồng", "12 xã đạt chuẩn", "Đất đai còn vướng mắc",
+                     "… Đẩy nhanh tiến độ"}
+    assert not any(it.shortened for s in brief.sections for it in s.items)  # capitalising is no cut
