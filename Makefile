@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: run test lint bench clean score
+.PHONY: run test lint bench clean score reliability
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ bench: $(VENV)/.stamp-bench
 	$(PY) bench/summariser.py
 	$(PY) bench/storage.py
 	$(PY) bench/bot.py
+
+# The real bot process under crashes, bombs and floods (issue 13); ARGS="--quick" or "--only NAME".
+reliability: $(VENV)/.stamp-run
+	NO_PROXY=127.0.0.1,localhost HF_HUB_OFFLINE=1 $(PY) bench/reliability.py $(ARGS)
 
 score: $(VENV)/.stamp-run
 	$(PY) ../shared/eval/score.py --cmd "$(PY) -m summariser --json {file}" -v

@@ -3,7 +3,8 @@
 It speaks the real Bot API over HTTP (same URLs, same JSON shapes, same error bodies), so the bot
 runs through python-telegram-bot's real request path. Tests inject updates (``send_text``, ``send_photo``,
 ``send_document``, ``press_button``), read what the bot did (``calls``, ``messages``, ``documents``)
-and inject faults (``fail_next``, ``forbid_chat``).
+and inject faults (``fail_next``, ``forbid_chat``; for the reliability suite also ``rate_limit_chat``,
+``fail_share``, ``lose_answers`` and ``delay_calls``); ``errors`` lists every error answer it gave.
 
 Where real Telegram rejects a request, so does the emulator, because those rejections are bugs the
 bot must not have: HTML that Telegram cannot parse (unknown tags, unbalanced tags), text over 4096
@@ -17,7 +18,9 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import mimetypes
+import random
 import re
 import struct
 import time
@@ -215,7 +218,17 @@ class BotAPIEmulator:
         self._file_paths: dict[str, str] = {}  # file_path -> file_id
         self._faults: list[dict[str, Any]] = []
         self._forbidden: set[int | str] = set()
+        self._chat_limits: dict[int | str, dict[str, Any]] = {}  # chat -> per-chat 429 window
+        self._share_faults: list[dict[str, Any]] = []  # a random share of calls fails (5xx)
+        self._lost: list[dict[str, Any]] = []  # performed, but the answer is dropped or delayed
+        self._delays: list[dict[str, Any]] = []  # the call waits before it is handled
+        # every error answer: {"method", "chat_id", "status", "description", "at"} (injected ones too)
+        self.errors: list[dict[str, Any]] = []
+        # calls that were performed but whose answer the client never got in time:
+        # {"method", "chat_id", "mode", "message_id", "at"}
+        self.lost_answers: list[dict[str, Any]] = []
         self._last_activity = time.monotonic()
+        self._last_chat: dict[int, int | str | None] = {}  # request -> chat_id, for `errors`
         self._loop: asyncio.AbstractEventLoop | None = None
         self._update_event: asyncio.Event | None = None
         self._activity_event: asyncio.Event | None = None
@@ -384,6 +397,11 @@ class BotAPIEmulator:
                  "_sent_at": record["_sent_at"]}
                 for record in records if not record.get("_deleted")]
 
+    def sent_count(self, chat_id: int) -> int:
+        """How many messages the bot sent to ``chat_id`` (deleted ones excluded), without copying them:
+        cheap enough for a bench that polls hundreds of chats."""
+        return sum(1 for r in self._sent_by_chat.get(chat_id, []) if not r.get("_deleted"))
+
     def documents(self, chat_id: int | None = None) -> list[tuple[str, bytes]]:
         result = []
         for message in self.messages(chat_id):
@@ -413,6 +431,13 @@ class BotAPIEmulator:
                 )
             await self._wait_activity(min(remaining, 0.5))
 
+    def quiet_for(self) -> float:
+        """Seconds since the bot's last call other than getUpdates; 0 while an update waits to be
+        delivered (a bench's "nothing more is coming" test, without blocking like ``wait_idle``)."""
+        if self._updates and self._updates[-1]["update_id"] > self._delivered_up_to:
+            return 0.0
+        return time.monotonic() - self._last_activity
+
     async def wait_idle(self, quiet: float = 0.3, timeout: float = 10.0) -> None:
         """Wait until every queued update was delivered and no call but getUpdates came for ``quiet`` s."""
         deadline = time.monotonic() + timeout
@@ -437,6 +462,50 @@ class BotAPIEmulator:
     def forbid_chat(self, chat_id: int) -> None:
         """Every request addressed to ``chat_id`` gets 403, as when a user blocked the bot."""
         self._forbidden.add(chat_id)
+
+    def rate_limit_chat(self, chat_id: int, seconds: float,
+                        methods: tuple[str, ...] = ("sendMessage", "sendDocument", "sendPhoto",
+                                                    "editMessageText")) -> None:
+        """Telegram's per-chat flood control: for ``seconds`` from now, every call of ``methods``
+        to ``chat_id`` gets 429 with ``retry_after`` = the seconds left (rounded up); other chats
+        are not affected."""
+        self._chat_limits[chat_id] = {"until": time.monotonic() + seconds,
+                                      "methods": frozenset(m.lower() for m in methods)}
+
+    def fail_share(self, method: str, share: float, *, statuses: tuple[int, ...] = (500, 502),
+                   chat_id: int | None = None, seed: int = 0) -> None:
+        """A random ``share`` (0..1, reproducible with ``seed``) of the calls of ``method`` fail with one
+        of ``statuses`` without being performed, as when Telegram's front end has a bad moment."""
+        self._share_faults.append({"method": method.lower(), "share": share, "statuses": tuple(statuses),
+                                   "chat_id": chat_id, "rng": random.Random(seed), "failed": 0})
+
+    def lose_answers(self, method: str, *, share: float = 1.0, times: int | None = None, mode: str = "drop",
+                     delay: float = 10.0, chat_id: int | None = None, seed: int = 0) -> None:
+        """The call IS performed (the message is sent), but its answer is lost: with ``mode="drop"``
+        the connection is closed without an answer, with ``mode="delay"`` the answer comes after
+        ``delay`` seconds (past the client's read timeout). Applies to a random ``share`` of the
+        calls (reproducible with ``seed``), at most ``times`` of them if given; ``lost_answers``
+        records each one."""
+        if mode not in ("drop", "delay"):
+            raise ValueError("mode is 'drop' or 'delay'")
+        self._lost.append({"method": method.lower(), "share": share, "times": times, "mode": mode,
+                           "delay": delay, "chat_id": chat_id, "rng": random.Random(seed)})
+
+    def delay_calls(self, method: str, seconds: float, *, share: float = 1.0, times: int | None = None,
+                    chat_id: int | None = None, seed: int = 0) -> None:
+        """A random ``share`` of the calls of ``method`` wait ``seconds`` before they are handled
+        (a slow Telegram: nothing is performed until then)."""
+        self._delays.append({"method": method.lower(), "seconds": seconds, "share": share, "times": times,
+                             "chat_id": chat_id, "rng": random.Random(seed)})
+
+    def clear_faults(self) -> None:
+        """Forget every injected fault (counted, per-chat 429, shares, lost answers, delays, 403s)."""
+        self._faults.clear()
+        self._forbidden.clear()
+        self._chat_limits.clear()
+        self._share_faults.clear()
+        self._lost.clear()
+        self._delays.clear()
 
     # ------------------------------------------------------------------ internals
     def _wake(self) -> None:
@@ -522,6 +591,22 @@ class BotAPIEmulator:
         return params
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        response = await self._dispatch(request)
+        if response.status >= 400:
+            method = request.path.rsplit("/", 1)[-1] if request.path.startswith("/bot") else request.path
+            body = getattr(response, "text", None) or ""
+            try:
+                description = json.loads(body).get("description", "")
+            except (ValueError, AttributeError):
+                description = ""
+            self.errors.append({"method": method, "chat_id": self._last_chat.pop(id(request), None),
+                                "status": response.status, "description": description,
+                                "at": time.monotonic()})
+        else:
+            self._last_chat.pop(id(request), None)
+        return response
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request.path
         if path.startswith("/file/bot"):
             token, _, file_path = path[len("/file/bot"):].partition("/")
@@ -542,6 +627,7 @@ class BotAPIEmulator:
         except (ValueError, UnicodeDecodeError) as exc:
             return self._error(400, f"Bad Request: can't parse request: {exc}")
         self.calls.append((method, params))
+        self._last_chat[id(request)] = _as_chat_id(params.get("chat_id"))
         if method.lower() != "getupdates":
             self._touch()
         fault = self._take_fault(method.lower(), params)
@@ -549,6 +635,9 @@ class BotAPIEmulator:
             return fault
         if _as_chat_id(params.get("chat_id")) in self._forbidden:
             return self._error(403, "Forbidden: bot was blocked by the user")
+        wait = self._take_delay(method.lower(), params)
+        if wait > 0:
+            await asyncio.sleep(wait)
         handler = self._methods.get(method.lower())
         try:
             if method.lower() == "getupdates":
@@ -564,6 +653,16 @@ class BotAPIEmulator:
         finally:
             if method.lower() != "getupdates":
                 self._touch()
+        lost = self._take_lost(method.lower(), params)
+        if lost is not None:
+            self.lost_answers.append({"method": method, "chat_id": _as_chat_id(params.get("chat_id")),
+                                      "mode": lost["mode"], "at": time.monotonic(),
+                                      "message_id": result.get("message_id") if isinstance(result, dict) else None})
+            if lost["mode"] == "drop":  # the client sees the connection close without an answer
+                if request.transport is not None:
+                    request.transport.abort()
+                return web.Response(status=200)
+            await asyncio.sleep(lost["delay"])  # the answer comes after the client gave up
         return web.json_response({"ok": True, "result": result},
                                  dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
@@ -583,7 +682,46 @@ class BotAPIEmulator:
             default = {400: "Bad Request: emulated failure", 403: "Forbidden: bot was blocked by the user",
                        500: "Internal Server Error", 502: "Bad Gateway"}.get(status, "Emulated failure")
             return self._error(status, fault["description"] or default)
+        limit = self._chat_limits.get(chat_id) if chat_id is not None else None
+        if limit is not None and method in limit["methods"]:
+            remaining = limit["until"] - time.monotonic()
+            if remaining <= 0:
+                del self._chat_limits[chat_id]
+            else:
+                retry_after = max(1, math.ceil(remaining))
+                return self._error(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
+        for share in self._share_faults:
+            if share["method"] != method or (share["chat_id"] is not None and share["chat_id"] != chat_id):
+                continue
+            if share["rng"].random() < share["share"]:
+                status = share["rng"].choice(share["statuses"])
+                share["failed"] += 1
+                text = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+                        504: "Gateway Timeout"}.get(status, "Emulated failure")
+                return self._error(status, text)
         return None
+
+    def _pick(self, rules: list[dict[str, Any]], method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """The first rule for this call (method, chat, share, remaining count), counted down."""
+        chat_id = _as_chat_id(params.get("chat_id"))
+        for rule in rules:
+            if rule["method"] != method or (rule["chat_id"] is not None and rule["chat_id"] != chat_id):
+                continue
+            if rule["times"] is not None and rule["times"] <= 0:
+                continue
+            if rule["rng"].random() >= rule["share"]:
+                continue
+            if rule["times"] is not None:
+                rule["times"] -= 1
+            return rule
+        return None
+
+    def _take_delay(self, method: str, params: dict[str, Any]) -> float:
+        rule = self._pick(self._delays, method, params)
+        return float(rule["seconds"]) if rule is not None else 0.0
+
+    def _take_lost(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        return self._pick(self._lost, method, params)
 
     # ------------------------------------------------------------------ Bot API methods
     async def _get_me(self, params: dict[str, Any]) -> Any:

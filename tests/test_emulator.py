@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -361,3 +361,117 @@ async def test_wait_for_messages_times_out_with_what_was_sent(emu: BotAPIEmulato
     assert only["_sent_at"] <= time.monotonic()
     with pytest.raises(TimeoutError, match="got 1"):
         await emu.wait_for_messages(CHAT, 2, timeout=0.3)
+
+
+# --- fault injection for the reliability suite (bench/reliability.py) ---------------------------------
+
+
+async def test_rate_limit_chat_is_per_chat_and_ends(emu: BotAPIEmulator) -> None:
+    from telegram.error import RetryAfter
+
+    app = _build(emu)
+    await app.initialize()
+    try:
+        emu.rate_limit_chat(CHAT, 1.5)
+        with pytest.raises(RetryAfter) as caught:
+            await app.bot.send_message(CHAT, "bị giới hạn")
+        assert caught.value.retry_after.total_seconds() == 2  # type: ignore[union-attr]  # 1.5 s left, rounded up
+        await app.bot.send_message(CHAT + 1, "chat khác vẫn gửi được")
+        with pytest.raises(RetryAfter):
+            await app.bot.send_message(CHAT, "vẫn bị giới hạn")
+        await asyncio.sleep(1.6)
+        await app.bot.send_message(CHAT, "hết giới hạn")
+        assert [m["text"] for m in emu.messages(CHAT)] == ["hết giới hạn"]
+        assert [(e["chat_id"], e["status"]) for e in emu.errors] == [(CHAT, 429), (CHAT, 429)]
+        assert emu.errors[0]["method"] == "sendMessage" and "retry after" in emu.errors[0]["description"]
+    finally:
+        await app.shutdown()
+
+
+async def test_fail_share_fails_a_reproducible_share_without_sending(emu: BotAPIEmulator) -> None:
+    app = _build(emu)
+    await app.initialize()
+    try:
+        emu.fail_share("sendMessage", 0.3, seed=7)
+        failed = 0
+        for i in range(60):
+            try:
+                await app.bot.send_message(CHAT, f"tin {i}")
+            except NetworkError:
+                failed += 1
+        assert 8 <= failed <= 30  # about 30% of 60
+        assert len(emu.messages(CHAT)) == 60 - failed  # a failed call sent nothing
+        assert {e["status"] for e in emu.errors} <= {500, 502} and len(emu.errors) == failed
+        await app.bot.get_me()  # other methods are not affected
+    finally:
+        await app.shutdown()
+    async with BotAPIEmulator(TOKEN) as other:  # the same seed gives the same calls
+        other.fail_share("sendMessage", 0.3, seed=7)
+        async with httpx.AsyncClient() as client:
+            codes = [(await client.post(f"{other.base_url}{TOKEN}/sendMessage",
+                                        data={"chat_id": str(CHAT), "text": "x"})).status_code for _ in range(60)]
+        assert codes.count(200) == 60 - failed
+
+
+async def test_lost_answer_is_performed_but_not_answered(emu: BotAPIEmulator) -> None:
+    app = _build(emu)
+    await app.initialize()
+    try:
+        emu.lose_answers("sendMessage", times=1, mode="drop")
+        with pytest.raises(NetworkError):
+            await app.bot.send_message(CHAT, "đã gửi nhưng mất trả lời")
+        assert [m["text"] for m in emu.messages(CHAT)] == ["đã gửi nhưng mất trả lời"]  # performed
+        [lost] = emu.lost_answers
+        assert lost["mode"] == "drop" and lost["chat_id"] == CHAT
+        assert lost["message_id"] == emu.messages(CHAT)[0]["message_id"]
+        await app.bot.send_message(CHAT, "lần sau bình thường")  # `times` used up
+        emu.lose_answers("sendMessage", times=1, mode="delay", delay=2.0)
+        with pytest.raises(TimedOut):
+            await app.bot.send_message(CHAT, "trả lời đến muộn", read_timeout=0.5)
+        assert [m["text"] for m in emu.messages(CHAT)][-1] == "trả lời đến muộn"
+        assert [x["mode"] for x in emu.lost_answers] == ["drop", "delay"]
+    finally:
+        await app.shutdown()
+
+
+async def test_delay_calls_and_clear_faults(emu: BotAPIEmulator) -> None:
+    app = _build(emu)
+    await app.initialize()
+    try:
+        emu.delay_calls("sendMessage", 0.5, chat_id=CHAT)
+        started = time.monotonic()
+        await app.bot.send_message(CHAT, "chậm")
+        assert time.monotonic() - started >= 0.45
+        started = time.monotonic()
+        await app.bot.send_message(CHAT + 1, "chat khác không chậm")
+        assert time.monotonic() - started < 0.45
+        assert emu.quiet_for() < 0.45
+        await asyncio.sleep(0.3)
+        assert emu.quiet_for() >= 0.25
+        emu.send_text(CHAT, USER, "chưa ai nhận")
+        assert emu.quiet_for() == 0  # an update waits to be delivered
+        emu.rate_limit_chat(CHAT, 60)
+        emu.fail_share("sendMessage", 1.0)
+        emu.lose_answers("sendMessage")
+        emu.forbid_chat(CHAT)
+        emu.clear_faults()
+        started = time.monotonic()
+        await app.bot.send_message(CHAT, "hết lỗi")
+        assert time.monotonic() - started < 0.45 and emu.lost_answers == []
+        assert [m["text"] for m in emu.messages(CHAT)] == ["chậm", "hết lỗi"]
+    finally:
+        await app.shutdown()
+
+
+async def test_errors_lists_the_answers_telegram_would_refuse(emu: BotAPIEmulator) -> None:
+    app = _build(emu)
+    await app.initialize()
+    try:
+        with pytest.raises(BadRequest, match="too long"):
+            await app.bot.send_message(CHAT, "📈" * 2100)  # 2,100 code points, 4,200 UTF-16 units
+        await app.bot.send_message(CHAT, "📈" * 2048)  # exactly 4,096 units
+        [error] = emu.errors
+        assert error["status"] == 400 and error["method"] == "sendMessage" and error["chat_id"] == CHAT
+        assert "message is too long" in error["description"]
+    finally:
+        await app.shutdown()
