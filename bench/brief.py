@@ -107,6 +107,34 @@ def evaluate(reports: list[Report], weights: Weights, scorer: ModuleType) -> tup
     return kept / max(figs, 1), hits / max(shown, 1)
 
 
+def bot_message(reports: list[Report]) -> None:
+    """The first reply as the bot sends it (`bot.render.brief_message`: title, report id and source
+    around the brief, figures in bold): its length as Telegram counts it and the time to build it."""
+    import time
+    from datetime import UTC, datetime
+
+    from bot.render import BRIEF_LIMIT, brief_message, plain_len
+    from storage.models import StoredReport
+
+    lengths: list[int] = []  # the whole message, the summary's "⚠️" lines included
+    times: list[float] = []
+    for n, r in enumerate(reports):
+        report = StoredReport(id=n + 1, scope=1, chat_id=1, user_id=1, sha256="x", received_at=datetime.now(UTC),
+                              source_kind="document", file_name=f"bao-cao-{n + 1}.docx", text=r.cleaned,
+                              state="summarised", summary=r.summary)
+        start = time.perf_counter()
+        message = brief_message(report, ["Văn bản được nhận dạng từ ảnh (OCR): cần đối chiếu số liệu với bản gốc."])
+        times.append((time.perf_counter() - start) * 1000)
+        lengths.append(plain_len(message))
+    lengths.sort()
+    times.sort()
+    p95 = lengths[min(len(lengths) - 1, round(0.95 * (len(lengths) - 1)))]
+    t95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    print(f"bot message (brief_message with an OCR warning and the summary's own, UTF-16 units, limit {BRIEF_LIMIT}): "
+          f"max {lengths[-1]}, p95 {p95}, median {statistics.median(lengths):.0f}; built in median "
+          f"{statistics.median(times):.1f} ms, p95 {t95:.1f} ms, max {times[-1]:.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gold-dir", type=Path, default=ROOT.parent / "shared" / "eval" / "dev")
@@ -151,6 +179,8 @@ def main() -> None:
         if n:
             print(f"  {s:13s} in {n} briefs: shown mean {statistics.mean(shown[s]):.2f} (max {max(shown[s])}), "
                   f"left out mean {statistics.mean(left[s]):.2f} (max {max(left[s])})")
+
+    bot_message(reports)
 
     print("weights: result figures kept / shown items supported by a gold item (>= 60% of its syllables)")
     variants: list[tuple[str, Weights]] = [

@@ -4,7 +4,7 @@
    period (one short message), every tenth shares a scope holding the five seed reports (the
    digest text and its chart: two messages, the chart uploaded once and then sent by file_id).
    The digest service sends through the paced sender (<= 30 msg/s overall, <= 1 msg/s per chat)
-   and the app's bot (AIORateLimiter(max_retries=3)), over HTTP to the emulator, with the claims
+   and the app's bot (ChatRateLimiter()), over HTTP to the emulator, with the claims
    and deliveries written to a SQLite repository on disk. Prints messages, total time, achieved
    messages/s against the 30 msg/s cap (target >= 95%), and the most messages seen in any
    1-second window (must be <= 30).
@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from telegram.ext import AIORateLimiter, ApplicationBuilder  # noqa: E402
+from telegram.ext import ApplicationBuilder  # noqa: E402
 
 from bot.digests.chart import render_chart  # noqa: E402
 from bot.digests.content import build_digest  # noqa: E402
@@ -43,6 +43,7 @@ from bot.digests.messages import render_digest  # noqa: E402
 from bot.digests.schedule import Slot  # noqa: E402
 from bot.digests.service import DigestService  # noqa: E402
 from bot.emulator import BotAPIEmulator  # noqa: E402
+from bot.ratelimit import ChatRateLimiter  # noqa: E402
 from storage import NewReport, Repository, Subscription  # noqa: E402
 from summariser import clean_text, summarise  # noqa: E402
 from summariser.models import Item  # noqa: E402
@@ -106,7 +107,7 @@ async def fan_out(n: int, tmp: Path) -> None:
             .token(emu.token)
             .base_url(emu.base_url)
             .base_file_url(emu.base_file_url)
-            .rate_limiter(AIORateLimiter(max_retries=3))
+            .rate_limiter(ChatRateLimiter())
             .build()
         )
         await app.bot.initialize()

@@ -2,13 +2,24 @@
 
 Every handler that reads or writes report data calls `authorise` first; callback buttons too
 (a button is just data sent back by the client, so it is re-checked every time).
+
+Refusals are rationed: a pending or blocked user (in a group: the group) is told why at most
+once per `REFUSAL_INTERVAL` (10 minutes), so one unapproved user sending 600 messages gets one
+reply instead of spending the bot's 30 messages/s on 600 (issue 13, defect 6). The last reply
+time is kept in the database (`Repository.refusal_due`), so a restart does not start a new
+round, with a bounded in-memory copy in front so a burst costs one write, not one per message.
+A button press is always answered (a toast, not a message: the client spins until answered).
+The admins are asked to approve a new user once, on first contact.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
@@ -42,6 +53,10 @@ MSG_PENDING = "Tài khoản của bạn đang chờ quản trị viên duyệt; 
 MSG_BLOCKED = "Tài khoản của bạn đã bị khóa quyền sử dụng bot. Vui lòng liên hệ quản trị viên."
 MSG_NOT_ALLOWED = "Bot chưa được mở cho tài khoản hoặc nhóm này. Vui lòng liên hệ quản trị viên."
 
+REFUSAL_INTERVAL = 600.0  # seconds between two refusals to the same user (or group)
+_REFUSALS_KEY = "access_refusals"  # bot_data: target id -> time.monotonic() of the last refusal
+_REFUSALS_MAX = 10_000  # targets remembered in memory (the database remembers the rest)
+
 
 @dataclass
 class Caller:
@@ -69,6 +84,35 @@ async def _tell(update: Update, text: str) -> None:
             await update.effective_message.reply_text(text)
     except TelegramError as exc:
         log.warning("could not tell user about access: %s", exc)
+
+
+async def _refusal_due(context: ContextTypes.DEFAULT_TYPE, target: int) -> bool:
+    """Whether `target` may be told again: not within REFUSAL_INTERVAL by this process (memory,
+    noted before any await so a burst of updates makes one check) nor, after a restart, by the
+    last one (the database)."""
+    recent: OrderedDict[int, float] = context.bot_data.setdefault(_REFUSALS_KEY, OrderedDict())
+    now = time.monotonic()
+    last = recent.get(target)
+    if last is not None and now - last < REFUSAL_INTERVAL:
+        return False
+    recent[target] = now
+    recent.move_to_end(target)
+    while len(recent) > _REFUSALS_MAX:
+        recent.popitem(last=False)
+    repo: Repository = context.bot_data["repo"]
+    try:
+        return await repo.refusal_due(target, datetime.now(UTC), REFUSAL_INTERVAL)
+    except Exception:  # the reply is a courtesy: never fail the update over it
+        log.exception("could not check when %s was last refused", target)
+        return True
+
+
+async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """`_tell`, rationed per user (private chat) or per group; button presses always answered."""
+    chat = update.effective_chat
+    if update.callback_query is None and chat is not None and not await _refusal_due(context, chat.id):
+        return
+    await _tell(update, text)
 
 
 async def notify_admins(context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
@@ -122,7 +166,12 @@ async def resolve_role(context: ContextTypes.DEFAULT_TYPE, user_id: int, name: s
 
 
 async def authorise(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Caller | None:
-    """The caller (user, chat, scope, role) when they may use the bot; else None after telling them why."""
+    """The caller (user, chat, scope, role) when they may use the bot; else None after telling them why.
+
+    An approved (or listed) group is a shared room: anyone in it may use the bot there, pending
+    members included, in the group's scope; every answer to a group command (Word exports too)
+    goes to the group, which all its members read anyway. The same person's private chat is
+    their own scope and stays closed until they are approved."""
     user = update.effective_user
     chat = update.effective_chat
     if user is None or chat is None:
@@ -133,11 +182,11 @@ async def authorise(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Calle
     group = chat.type != ChatType.PRIVATE
 
     if stored.role == "blocked":
-        await _tell(update, MSG_BLOCKED)
+        await _refuse(update, context, MSG_BLOCKED)
         return None
     chat_user = await repo.get_user(chat.id) if group else None
     if chat_user is not None and chat_user.role == "blocked":
-        await _tell(update, MSG_NOT_ALLOWED)
+        await _refuse(update, context, MSG_NOT_ALLOWED)
         return None
 
     ok = stored.role in ("member", "admin") or settings.access == "open"
@@ -146,12 +195,12 @@ async def authorise(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Calle
     if not ok:
         if settings.access == "approval":
             if created:
-                await _tell(update, MSG_PENDING_NEW)
+                await _refuse(update, context, MSG_PENDING_NEW)
                 await notify_admins(context, stored)
             else:
-                await _tell(update, MSG_PENDING)
+                await _refuse(update, context, MSG_PENDING)
         else:
-            await _tell(update, MSG_NOT_ALLOWED)
+            await _refuse(update, context, MSG_NOT_ALLOWED)
         return None
 
     scope = await repo.scope_of_chat(chat.id)

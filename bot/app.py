@@ -11,13 +11,13 @@ import contextlib
 import importlib.util
 import logging
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.constants import ChatType
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -27,8 +27,8 @@ from telegram.ext import (
     filters,
 )
 
+from bot.buttons import FIELD_REPLY, on_button, on_field_reply, on_unknown_button
 from bot.buttons import PATTERN as BUTTON_PATTERN
-from bot.buttons import on_button
 from bot.commands import COMMANDS, HANDLERS, cmd_unknown
 from bot.config import Settings
 from bot.ingest import (
@@ -39,10 +39,13 @@ from bot.ingest import (
     on_other,
     on_photo,
     on_text,
+    shared_extractor,
     warm_worker,
 )
+from bot.ratelimit import ChatRateLimiter, may_have_been_sent
 from bot.replies import send_html
 from storage import Repository
+from storage.models import StoredReport
 from storage.repository import InboxEntry
 from summariser.engines import get_engine
 
@@ -76,19 +79,32 @@ async def post_init(application: Application) -> None:  # type: ignore[type-arg]
     if isinstance(application.bot, IntakeBot):
         application.bot._intake_repo = application.bot_data["repo"]
     ingest: Ingestor = application.bot_data["ingest"]
+    ingest.start_pruning()  # done inbox rows older than BOT_INBOX_KEEP_DAYS: now, then daily
     pool = application.bot_data.get("executor")
     if pool is not None:
         ingest.spawn(_warm_workers(pool, settings.workers))
-    left = await ingest.repo.inbox_pending()  # before polling starts: only what the last process left
+    # read before polling starts: only what the last process left (this one's own work is not taken twice)
+    repo = ingest.repo
+    left = Leftovers(await repo.pending_reports(), await repo.unreplied_reports(), await repo.inbox_pending())
     ingest.spawn(_resume(ingest, left))
 
 
-async def _resume(ingest: Ingestor, left: list[InboxEntry]) -> None:
-    """After a restart: summarise stored-but-unsummarised reports, then handle the inbox rows a
-    crash left (one after the other, so no report is summarised twice)."""
-    await ingest.complete_pending()
+@dataclass(frozen=True, slots=True)
+class Leftovers:
+    """What a crash left: reports stored but not summarised, summarised but not answered, and
+    inbox rows confirmed to Telegram but never handled."""
+
+    pending: list[StoredReport]
+    unreplied: list[StoredReport]
+    inbox: list[InboxEntry]
+
+
+async def _resume(ingest: Ingestor, left: Leftovers) -> None:
+    """After a restart: summarise stored-but-unsummarised reports and send lost replies, then handle
+    the inbox rows a crash left (one after the other, so no report is summarised twice)."""
+    await ingest.complete_pending(left.pending, left.unreplied)
     try:
-        await ingest.replay_inbox(left)
+        await ingest.replay_inbox(left.inbox)
     except Exception:
         log.exception("replaying the inbox failed")
 
@@ -120,6 +136,9 @@ async def post_shutdown(application: Application) -> None:  # type: ignore[type-
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(context.error, Forbidden) or not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if may_have_been_sent(context.error):
+        # the reply may well have reached the user (its answer was lost): "Có lỗi" would contradict it
         return
     with contextlib.suppress(TelegramError):
         await send_html(context.bot, update.effective_chat.id, "Có lỗi khi xử lý yêu cầu. Vui lòng thử lại sau.")
@@ -156,8 +175,10 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(CallbackQueryHandler(on_button, pattern=BUTTON_PATTERN))
     _register_digests(application)
+    application.add_handler(CallbackQueryHandler(on_unknown_button))  # last: every press gets an answer
     new_messages = filters.UpdateType.MESSAGE
     application.add_handler(MessageHandler(new_messages & filters.COMMAND, _unknown_command))
+    application.add_handler(MessageHandler(FIELD_REPLY, on_field_reply))  # a reply to a ✏️ prompt: not a report
     application.add_handler(MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, on_text))
     application.add_handler(MessageHandler(new_messages & filters.Document.ALL, on_document))
     application.add_handler(MessageHandler(new_messages & filters.PHOTO, on_photo))
@@ -168,7 +189,7 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
 
 
 def build_application(settings: Settings, *, repo: Repository | None = None) -> Application:  # type: ignore[type-arg]
-    """The bot: PTB Application against `settings.bot_api_base_url`, rate-limited with retries on 429;
+    """The bot: PTB Application against `settings.bot_api_base_url`, flood-controlled per chat (bot.ratelimit);
     its bot is an `IntakeBot`, which writes report messages to the inbox before they are confirmed."""
     if not settings.bot_token:
         raise ValueError("build_application needs a bot token (local mode uses the emulator's)")
@@ -176,7 +197,7 @@ def build_application(settings: Settings, *, repo: Repository | None = None) -> 
         settings.token(),
         base_url=settings.bot_api_base_url,
         base_file_url=settings.bot_api_file_url,
-        rate_limiter=AIORateLimiter(max_retries=3),
+        rate_limiter=ChatRateLimiter(),
     )
     application = (
         ApplicationBuilder()
@@ -192,6 +213,8 @@ def build_application(settings: Settings, *, repo: Repository | None = None) -> 
     application.bot_data["engine"] = make_engine(settings)
     application.bot_data["tz"] = settings.tz
     application.bot_data["ingest"] = Ingestor(application)
+    # files and photos: read in bounded worker processes of their own, apart from the summariser's
+    application.bot_data["extractor"] = shared_extractor(settings)
     # CPU-bound summarising in worker processes when asked (the extractive engine pickles; a
     # loaded neural model stays in this process, where torch releases the GIL anyway).
     use_pool = settings.workers > 0 and settings.engine == "extractive"

@@ -7,22 +7,28 @@ import logging
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import ContextTypes, filters
 
 from bot.access import Caller, ascii_int, authorise
 from bot.commands import (
     ADMIN_ONLY,
+    FIELD_BY_LABEL,
+    FIELDS,
     NO_DELETE_RIGHT,
+    PROMPT_RE,
     SEARCH_PAGE,
     ask_delete,
+    ask_field,
     corrected,
     get_report,
     may_delete,
     recall_search,
     search_page,
     section_page,
+    send_brief,
     send_docx,
     send_report,
+    set_field,
     set_user_role,
 )
 from bot.render import (
@@ -37,8 +43,9 @@ from bot.render import (
     split_plain,
     summary_page,
 )
-from bot.replies import edit_html, pager_keyboard, send_html
+from bot.replies import edit_or_send, pager_keyboard, send_html
 from storage import Repository
+from summariser.brief import shorten, utf16_len
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +56,9 @@ def _signed(text: str) -> int | None:
     return None if value is None else (-value if text.startswith("-") else value)
 
 # Everything this module answers; other packages (digests) use their own prefixes.
-PATTERN = r"^(full|fp|docx|del|delok|delno|rep|s|sec|appr|blk|fix|fi|fm|fd|fb|sum|sp|fg):"
+PATTERN = r"^(full|fp|docx|del|delok|delno|rep|s|sec|appr|blk|fix|fi|fm|fd|fb|fs|sum|sp|fg):"
 GONE = "Không tìm thấy báo cáo (có thể đã bị xóa)."
+STALE = "Nút này không còn hiệu lực."
 PAGE_CHARS = 3000
 
 
@@ -59,7 +67,7 @@ def text_pages(text: str, limit: int = PAGE_CHARS) -> list[str]:
     pages: list[str] = []
     for page in split_plain(text, limit):
         escaped = esc(page)
-        if len(escaped) > 3900 and limit > 200:
+        if utf16_len(escaped) > 3900 and limit > 200:  # Telegram counts UTF-16 units ("📈" is 2)
             pages.extend(text_pages(page, limit // 2))
         else:
             pages.append(escaped)
@@ -84,28 +92,49 @@ async def _full_text(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, c
     text = f"<b>Toàn văn báo cáo #{report.id}</b> — trang {page + 1}/{len(pages)}\n\n{pages[page]}"
     keyboard = pager_keyboard(f"fp:{report.id}:", page, len(pages))
     await _answer(query)
-    if edit and isinstance(query.message, Message):
-        await edit_html(query.message, text, keyboard)
+    if edit:
+        await edit_or_send(context.bot, caller.chat_id, query.message, text, keyboard)
     else:
         await send_html(context.bot, caller.chat_id, text, keyboard)
 
 
 async def _show(context: ContextTypes.DEFAULT_TYPE, caller: Caller, query: CallbackQuery, text: str,
                 keyboard: InlineKeyboardMarkup | None = None) -> None:
-    """Replace the pressed message; a message the bot can no longer edit gets a new one instead."""
-    if isinstance(query.message, Message):
-        await edit_html(query.message, text, keyboard)
-    else:
-        await send_html(context.bot, caller.chat_id, text, keyboard)
+    """Replace the pressed message; a message the bot can no longer edit (too old, deleted) gets
+    a new one instead, so the press is never lost."""
+    await edit_or_send(context.bot, caller.chat_id, query.message, text, keyboard)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every press is answered (else the client shows a spinner until it gives up): by the action,
+    by a short note for stale or garbled data, or, when the action fails, before the error goes
+    on to the error handler."""
     query = update.callback_query
-    if query is None or not query.data:
+    if query is None:
+        return
+    if not query.data:
+        await _answer(query, STALE)
         return
     caller = await authorise(update, context)
     if caller is None:
-        return  # authorise told them why
+        return  # authorise told them why (and answered the query)
+    try:
+        await _on_button(query, context, caller)
+    except Exception:
+        await _answer(query, "Có lỗi khi xử lý nút này. Vui lòng thử lại sau.")  # no-op if already answered
+        raise
+
+
+async def on_unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Registered last: callback data no handler knows (an old build's button, a forged one)."""
+    query = update.callback_query
+    if query is not None:
+        await _answer(query, f"{STALE} Vui lòng gõ lại lệnh.")
+        log.info("callback data no handler matches: %r", (query.data or "")[:64])
+
+
+async def _on_button(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, caller: Caller) -> None:
+    assert query.data is not None
     action, _, rest = query.data.partition(":")
     args = rest.split(":")
     # (ASCII digits in SQLite's range: "appr:99999999999999999999" raised OverflowError)
@@ -121,7 +150,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         if action == "rep":
             await _answer(query)
-            await send_report(context.bot, caller.chat_id, report, context.bot_data["repo"])
+            await send_brief(context.bot, caller.chat_id, report, context.bot_data["repo"])
         elif action == "docx":
             await _answer(query, "Đang tạo tệp Word…")
             await send_docx(context.bot, caller.chat_id, await corrected(context.bot_data["repo"], report))
@@ -177,7 +206,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             await send_html(context.bot, caller.chat_id, text, keyboard)
         return
-    if action in ("fix", "fi", "fm", "fd", "fb"):
+    if action in ("fix", "fi", "fm", "fd", "fb", "fs"):
         await _correction(query, context, caller, action, args)
         return
     if action in ("appr", "blk") and len(numbers) == 1:
@@ -188,8 +217,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _answer(query)
         await _show(context, caller, query, result)
         return
-    await _answer(query, "Nút này không còn hiệu lực.", alert=True)
-    log.info("unknown callback data %r", esc(query.data))
+    await _answer(query, STALE, alert=True)
+    log.info("unknown callback data %r", query.data[:64])
 
 
 # --- corrections (issue 12) ----------------------------------------------------------------------
@@ -198,13 +227,23 @@ VOTES = {"1": 1, "-1": -1}
 FIXED = "Đã sửa; bản tóm tắt mới ở dưới."
 
 
+ITEM_BUTTONS = 90  # Telegram takes at most 100 buttons in a keyboard; the field row needs 3
+
+
 def item_keyboard(report_id: int, choices: list[tuple[str, int, str]]) -> InlineKeyboardMarkup:
-    """One button per item, labelled as the list labels it (K1, H2, N3), six to a row."""
+    """One button per item, labelled as the list labels it (K1, H2, N3), six to a row, then the
+    row that sets the report's unit, meeting date or period."""
     buttons = [
         InlineKeyboardButton(label, callback_data=f"fi:{report_id}:{SECTION_CODES[section]}:{index}")
-        for section, index, label in choices
+        for section, index, label in choices[:ITEM_BUTTONS]
     ]
-    return InlineKeyboardMarkup([buttons[i : i + 6] for i in range(0, len(buttons), 6)])
+    rows = [buttons[i : i + 6] for i in range(0, len(buttons), 6)]
+    rows.append([
+        InlineKeyboardButton("🏛 Đơn vị", callback_data=f"fs:{report_id}:u"),
+        InlineKeyboardButton("📅 Ngày họp", callback_data=f"fs:{report_id}:d"),
+        InlineKeyboardButton("🗓 Kỳ báo cáo", callback_data=f"fs:{report_id}:p"),
+    ])
+    return InlineKeyboardMarkup(rows)
 
 
 def action_keyboard(report_id: int, section: str, index: int) -> InlineKeyboardMarkup:
@@ -232,7 +271,7 @@ async def _correction(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, 
     if action == "fb":
         vote = VOTES.get(args[1]) if len(args) == 2 else None
         if vote is None:
-            await _answer(query, "Nút này không còn hiệu lực.", alert=True)
+            await _answer(query, STALE, alert=True)
             return
         previous = (await repo.feedback(report.id, caller.scope)).of(caller.user_id)
         vote = 0 if previous == vote else vote  # pressing the same vote again withdraws it
@@ -244,14 +283,18 @@ async def _correction(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, 
     if shown.summary is None:
         await _answer(query, "Báo cáo chưa có bản tóm tắt để sửa.", alert=True)
         return
-    if action == "fix":
-        choices = item_choices(shown.summary)
-        if not choices:
-            await _answer(query, "Bản tóm tắt không có mục nào để sửa.", alert=True)
-            return
+    if action == "fix":  # the ✏️ menu: the items (move / drop), then unit, date, period
         await _answer(query)
         await send_html(context.bot, caller.chat_id, render_item_choices(report.id, shown.summary),
-                        item_keyboard(report.id, choices))
+                        item_keyboard(report.id, item_choices(shown.summary)))
+        return
+    if action == "fs":
+        code = args[1] if len(args) == 2 and args[1] in FIELDS else None
+        if code is None:
+            await _answer(query, STALE, alert=True)
+            return
+        await _answer(query, f"Nhập {FIELDS[code][1]} mới ở ô trả lời.")
+        await ask_field(context.bot, caller.chat_id, shown, code)
         return
     section = CODE_SECTIONS.get(args[1]) if len(args) >= 3 else None
     index = ascii_int(args[2], 0, 9_999) if section else None
@@ -264,12 +307,12 @@ async def _correction(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, 
         await _answer(query)
         await _show(context, caller, query,
                     f"Mục {SECTION_CODES[section].upper()}{index + 1} ({SECTION_SHORT[section]}):\n"
-                    f"{esc(capitalise(items[index].text))}\n\nChuyển sang phần nào, hay bỏ mục này?",
+                    f"{esc(shorten(capitalise(items[index].text), 3000))}\n\nChuyển sang phần nào, hay bỏ mục này?",
                     action_keyboard(report.id, section, index))
         return
     target = CODE_SECTIONS.get(args[3]) if action == "fm" and len(args) == 4 else None
     if action == "fm" and (target is None or target == section):
-        await _answer(query, "Nút này không còn hiệu lực.", alert=True)
+        await _answer(query, STALE, alert=True)
         return
     try:
         await repo.add_correction(
@@ -282,5 +325,50 @@ async def _correction(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, 
         return
     await _answer(query, FIXED)
     done = f"đã chuyển sang {SECTION_SHORT[target]}" if target else "đã bỏ"
-    await _show(context, caller, query, f"✅ {esc(capitalise(items[index].text))[:300]} — {done}.")
+    await _show(context, caller, query, f"✅ {esc(shorten(capitalise(items[index].text), 300))} — {done}.")
     await send_report(context.bot, caller.chat_id, report, repo)
+
+
+# --- the official's reply to a unit / date / period prompt ---------------------------------------
+
+
+class _PromptReply(filters.MessageFilter):
+    """A text that answers one of the bot's ✏️ prompts (`PROMPT_RE` on the replied-to message):
+    it is a correction, never a report (so it is matched before the report handler)."""
+
+    def filter(self, message: Message) -> bool:
+        prompt = message.reply_to_message
+        return bool(prompt is not None and prompt.from_user is not None and prompt.from_user.is_bot
+                    and PROMPT_RE.match(prompt.text or ""))
+
+
+FIELD_REPLY = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND & _PromptReply()
+
+
+async def on_field_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Set the unit / meeting date / period the prompt names from the reply's text. Stateless: the
+    report id and the field are read from the prompt itself; the caller is authorised and the
+    report looked up in their scope, as for every other fix."""
+    from bot.ingest import get_ingestor, on_text  # (bot.ingest imports the commands this module uses)
+
+    message = update.effective_message
+    if message is None or message.reply_to_message is None or message.text is None:
+        return
+    prompt = message.reply_to_message
+    if prompt.from_user is None or prompt.from_user.id != context.bot.id:
+        await on_text(update, context)  # another bot's look-alike prompt: an ordinary message
+        return
+    try:
+        caller = await authorise(update, context)
+        found = PROMPT_RE.match(prompt.text or "")
+        if caller is None or found is None:
+            return
+        report_id = ascii_int(found.group(2), 1)
+        report = await get_report(context, caller, report_id) if report_id else None
+        if report is None:
+            await send_html(context.bot, caller.chat_id, esc(GONE))
+            return
+        await set_field(context.bot, context.bot_data["repo"], caller, report, FIELD_BY_LABEL[found.group(1)],
+                        message.text)
+    finally:  # the inbox keeps every text message until it is handled; this one is
+        await get_ingestor(context).done(message.chat_id, [message.message_id])

@@ -6,10 +6,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
+import unicodedata
 from collections import OrderedDict
+from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram import Bot, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -18,6 +22,8 @@ from bot.access import Caller, ascii_int, authorise
 from bot.config import Settings
 from bot.export_docx import build_docx
 from bot.render import (
+    brief_message,
+    cap_units,
     esc,
     figure_line,
     group_items,
@@ -30,13 +36,14 @@ from bot.render import (
     when_marked,
 )
 from bot.replies import (
+    brief_keyboard,
     confirm_delete_keyboard,
     pager_keyboard,
-    report_keyboard,
     safe_chat_action,
     send_html,
 )
 from storage import Repository, StoredReport
+from summariser.brief import shorten, utf16_len
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +64,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("export", "Xuất báo cáo tóm tắt ra tệp Word"),
     ("delete", "Xóa một báo cáo"),
     ("merge", "Ghép hai báo cáo của cùng một hội nghị"),
+    ("set", "Sửa đơn vị, ngày họp hoặc kỳ báo cáo của một báo cáo"),
     ("approve", "Quản trị: duyệt người dùng"),
     ("block", "Quản trị: chặn người dùng"),
     ("users", "Quản trị: danh sách người dùng"),
@@ -72,6 +80,7 @@ USAGE = {
     "export": "Cách dùng: /export <mã báo cáo>, ví dụ: /export 12",
     "delete": "Cách dùng: /delete <mã báo cáo>, ví dụ: /delete 12",
     "merge": "Cách dùng: /merge <mã báo cáo> <mã báo cáo>, ví dụ: /merge 6 7 (báo cáo 7 được ghép vào 6)",
+    "set": "Cách dùng: /set <mã báo cáo> đơn vị|ngày|kỳ <giá trị>, ví dụ: /set 12 ngày 15/07/2026",
     "approve": "Cách dùng: /approve <id người dùng>, ví dụ: /approve 123456789",
     "block": "Cách dùng: /block <id người dùng>, ví dụ: /block 123456789",
     "users": "Cách dùng: /users (không cần tham số)",
@@ -129,19 +138,6 @@ def may_delete(caller: Caller, report: StoredReport) -> bool:
 # --- shared actions (commands and buttons) -------------------------------------------------------
 
 
-def summary_keyboard(report_id: int, up: int = 0, down: int = 0) -> InlineKeyboardMarkup:
-    """The report buttons plus the corrections row: fix an item, 👍/👎 with the tally so far."""
-    rows = [list(row) for row in report_keyboard(report_id).inline_keyboard]
-    rows.append(
-        [
-            InlineKeyboardButton("✏️ Sửa mục", callback_data=f"fix:{report_id}"),
-            InlineKeyboardButton(f"👍 {up}" if up else "👍", callback_data=f"fb:{report_id}:1"),
-            InlineKeyboardButton(f"👎 {down}" if down else "👎", callback_data=f"fb:{report_id}:-1"),
-        ]
-    )
-    return InlineKeyboardMarkup(rows)
-
-
 async def corrected(repo: Repository, report: StoredReport) -> StoredReport:
     """The report as the officials corrected it (its summary with every correction applied)."""
     if report.summary is None:
@@ -165,7 +161,32 @@ async def send_report(bot: Bot, chat_id: int, report: StoredReport, repo: Reposi
     messages = render_summary(report)
     if blocks_extra:
         messages = split_html([*messages, blocks_extra])
-    await send_html(bot, chat_id, messages, summary_keyboard(report.id, up, down))
+    await send_html(bot, chat_id, messages, brief_keyboard(report.id, up, down))
+
+
+CORRECTIONS_SHOWN = 8  # the newest fixes listed under a brief; the older ones are counted
+
+
+async def send_brief(bot: Bot, chat_id: int, report: StoredReport, repo: Repository | None = None, *,
+                     warnings: Iterable[str] = (), notice: str | None = None,
+                     with_corrections: bool = False) -> Message | None:
+    """The first reply to a report (and /report): the brief of the corrected summary with its
+    buttons; `with_corrections` adds the record of who changed what (so a fix is never silent),
+    the newest `CORRECTIONS_SHOWN` of them, so the message stays well under Telegram's limit."""
+    up = down = 0
+    record = ""
+    if repo is not None:
+        report = await corrected(repo, report)
+        tally = await repo.feedback(report.id, report.scope)
+        up, down = tally.up, tally.down
+        if with_corrections:
+            fixes = await repo.corrections(report.id, report.scope)
+            record = render_corrections(fixes[-CORRECTIONS_SHOWN:])
+            if len(fixes) > CORRECTIONS_SHOWN:
+                record += f"\n<i>… và {len(fixes) - CORRECTIONS_SHOWN} chỉnh sửa trước đó.</i>"
+    text = brief_message(report, warnings, notice)
+    messages = split_html([text, record]) if record else [text]
+    return await send_html(bot, chat_id, messages, brief_keyboard(report.id, up, down))
 
 
 async def send_docx(bot: Bot, chat_id: int, report: StoredReport) -> None:
@@ -174,7 +195,7 @@ async def send_docx(bot: Bot, chat_id: int, report: StoredReport) -> None:
     await bot.send_document(
         chat_id,
         InputFile(data, filename=f"bao-cao-tom-tat-{report.id}.docx"),
-        caption=f"Báo cáo tóm tắt #{report.id} — {report_label(report)}"[:1000],
+        caption=cap_units(f"Báo cáo tóm tắt #{report.id} — {report_label(report)}", 1000),  # UTF-16 units
     )
 
 
@@ -225,7 +246,7 @@ async def search_page(
     ]
     keyboard = pager_keyboard(f"s:{key}:", current, pages, extra=open_buttons)
     text = "\n\n".join(lines)
-    if len(text) > 4096:  # snippets are short, but never send what Telegram refuses
+    if utf16_len(text) > 4096:  # snippets are short, but never send what Telegram refuses (UTF-16 units)
         text = split_html(lines, 4096)[0]
     return text, keyboard
 
@@ -342,7 +363,7 @@ async def cmd_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if found is None:
         return
     caller, report = found
-    await send_report(context.bot, caller.chat_id, report, _repo(context), with_corrections=True)
+    await send_brief(context.bot, caller.chat_id, report, _repo(context), with_corrections=True)
 
 
 async def cmd_unit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -501,6 +522,134 @@ async def cmd_merge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await get_ingestor(context).summarise_and_reply(merged, caller.chat_id, notice)
 
 
+# --- unit / date / period (issue 12 part 5) ------------------------------------------------------
+
+# field code (callback data) -> (correction kind, what the official reads)
+FIELDS: dict[str, tuple[str, str]] = {
+    "u": ("set_unit", "đơn vị"),
+    "d": ("set_date", "ngày họp"),
+    "p": ("set_period", "kỳ báo cáo"),
+}
+FIELD_BY_LABEL = {label: code for code, (_, label) in FIELDS.items()}
+FIELD_VALUE_CAP = 200  # UTF-16 units: a unit or period is a name, never a paragraph
+CLEAR = "-"
+# The prompt's first line names the field and the report: the official's reply to it is parsed
+# from the replied-to message alone (no per-process memory, so a restart in between is harmless).
+PROMPT_RE = re.compile(r"\A✏️ Sửa (đơn vị|ngày họp|kỳ báo cáo) của báo cáo #([0-9]{1,19})(?![0-9])")
+_DATE_RE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")  # ASCII digits only: not '²' or '١'
+# `/set 12 ngày 15/07/2026`: the field word, with or without diacritics, then the value
+_SET_RE = re.compile(
+    r"(?P<field>đơn vị|don vi|unit|ngày họp|ngay hop|ngày|ngay|date|kỳ báo cáo|ky bao cao|kỳ|ky|period)"
+    r"(?:\s+(?P<value>.*))?",
+    re.IGNORECASE | re.DOTALL,
+)
+_SET_FIELDS = {"đơn vị": "u", "don vi": "u", "unit": "u", "ngày họp": "d", "ngay hop": "d", "ngày": "d",
+               "ngay": "d", "date": "d", "kỳ báo cáo": "p", "ky bao cao": "p", "kỳ": "p", "ky": "p", "period": "p"}
+DATE_USAGE = "cần một ngày có thật, dạng dd/mm/yyyy bằng chữ số (ví dụ 15/07/2026)."
+
+
+def parse_meeting_date(text: str) -> date | None:
+    """dd/mm/yyyy in ASCII digits, a real calendar day between 1900 and 2100; None otherwise."""
+    found = _DATE_RE.fullmatch(text.strip())
+    if found is None:
+        return None
+    day, month, year = (int(g) for g in found.groups())
+    if not 1900 <= year <= 2100:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def parse_field_value(code: str, raw: str) -> tuple[str | None, str | None]:
+    """(value to store, None) or (None, the Vietnamese reason). "-" clears the field (value None,
+    no reason). A date is stored as YYYY-MM-DD, a unit or period as typed, spaces collapsed."""
+    text = " ".join(unicodedata.normalize("NFC", raw).split())
+    label = FIELDS[code][1]
+    if text == CLEAR:
+        return None, None
+    if code == "d":
+        day = parse_meeting_date(text)
+        if day is None:
+            return None, f"Ngày họp không hợp lệ: «{shorten(text, 40)}» — {DATE_USAGE}"
+        return day.isoformat(), None
+    if not any(ch.isalnum() for ch in text):
+        return None, f"Chưa nhận được {label}; vui lòng nhập {label} mới hoặc «-» để xóa."
+    if utf16_len(text) > FIELD_VALUE_CAP:
+        return None, f"{label.capitalize()} dài quá {FIELD_VALUE_CAP} ký tự; vui lòng nhập ngắn gọn hơn."
+    return text, None
+
+
+def _current(report: StoredReport, code: str) -> str:
+    s = report.summary
+    value = None
+    if s is not None:
+        value = {"u": s.unit, "d": s.date.strftime("%d/%m/%Y") if s.date else None, "p": s.period}[code]
+    return esc(shorten(value, 120)) if value else "<i>chưa có</i>"
+
+
+def field_prompt(report: StoredReport, code: str, problem: str | None = None) -> tuple[str, ForceReply]:
+    """The prompt whose reply sets the field: its first line is what `PROMPT_RE` reads back;
+    `problem` (escaped here) says why the last answer was refused. `report`: as corrected."""
+    label = FIELDS[code][1]
+    form = ", dạng dd/mm/yyyy (ví dụ 15/07/2026)" if code == "d" else ""
+    how = f"Trả lời tin nhắn này bằng {label} mới{form}; gửi «-» để xóa."
+    lines = [f"✏️ Sửa {label} của báo cáo <code>#{report.id}</code>", f"Hiện tại: {_current(report, code)}."]
+    if problem:
+        lines.append(f"⚠️ {esc(problem)}")
+    lines.append(esc(how))
+    placeholder = {"u": "Ví dụ: huyện Gia Lộc", "d": "dd/mm/yyyy", "p": "Ví dụ: 6 tháng đầu năm 2024"}[code]
+    return "\n".join(lines), ForceReply(input_field_placeholder=placeholder)
+
+
+async def ask_field(bot: Bot, chat_id: int, report: StoredReport, code: str, problem: str | None = None) -> None:
+    text, markup = field_prompt(report, code, problem)
+    await bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=markup)
+
+
+async def set_field(bot: Bot, repo: Repository, caller: Caller, report: StoredReport, code: str, raw: str) -> None:
+    """Store the official's unit/date/period as a correction (who and when, like every fix), then
+    show the corrected brief; a value that does not parse gets the reason and the prompt again."""
+    value, problem = parse_field_value(code, raw)
+    if problem is not None:
+        await ask_field(bot, caller.chat_id, await corrected(repo, report), code, problem)
+        return
+    kind, label = FIELDS[code]
+    try:
+        await repo.add_correction(report.id, caller.scope, caller.user_id, kind, value=value)  # type: ignore[arg-type]
+    except (KeyError, ValueError) as exc:
+        log.info("setting %s of #%s refused: %s", kind, report.id, exc)
+        await send_html(bot, caller.chat_id, NOT_FOUND.format(id=report.id))
+        return
+    shown = date.fromisoformat(value).strftime("%d/%m/%Y") if code == "d" and value else value
+    what = f"{label} mới: {esc(shown)}" if shown else f"đã xóa {label}"
+    notice = f"✅ Đã sửa báo cáo <code>#{report.id}</code> — {what}."
+    await send_brief(bot, caller.chat_id, report, repo, notice=notice)
+
+
+async def cmd_set(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/set <id> đơn vị|ngày|kỳ <giá trị>`; without a value, the prompt the ✏️ buttons send."""
+    caller = await authorise(update, context)
+    if caller is None:
+        return
+    args = context.args or []
+    report_id = ascii_int(args[0].removeprefix("#"), 1, MAX_ID) if args else None
+    found = _SET_RE.fullmatch(unicodedata.normalize("NFC", " ".join(args[1:]))) if report_id else None
+    if report_id is None or found is None:
+        await usage(update, "set")
+        return
+    report = await get_report(context, caller, report_id)
+    if report is None:
+        await send_html(context.bot, caller.chat_id, NOT_FOUND.format(id=report_id))
+        return
+    code = _SET_FIELDS[found.group("field").lower()]
+    if not (found.group("value") or "").strip():
+        await ask_field(context.bot, caller.chat_id, await corrected(_repo(context), report), code)
+        return
+    await set_field(context.bot, _repo(context), caller, report, code, found.group("value"))
+
+
 # --- admin ---------------------------------------------------------------------------------------
 
 
@@ -595,6 +744,7 @@ HANDLERS: dict[str, Any] = {
     "export": cmd_export,
     "delete": cmd_delete,
     "merge": cmd_merge,
+    "set": cmd_set,
     "approve": cmd_approve,
     "block": cmd_block,
     "users": cmd_users,

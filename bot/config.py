@@ -59,13 +59,30 @@ class Settings(BaseSettings):
     model: str | None = None
     device: str = "cpu"
     digest_grace_hours: float = Field(default=24, ge=0)
-    # Consecutive messages from one sender within this many seconds become one report.
+    # A message that continues the sender's previous one (same forward origin, the earlier cut by
+    # the client or stopping mid-sentence, the new one opening no report of its own) within this
+    # many seconds is joined to its report, whose reply is edited; 0: never joined. Nothing waits
+    # for it: every report is answered at once. Albums are flushed this long after their last piece.
     merge_window: float = Field(default=2.0, ge=0, le=60)
     # Processes that summarise (extractive engine); 0 = a thread of the bot's own process.
     # The summariser is CPU-bound Python, so threads share one core (the GIL); processes do not.
     workers: int = Field(default=0, ge=0, le=32)
     # Reports longer than this (characters, after extraction) are refused.
     max_report_chars: int = Field(default=500_000, ge=1000)
+    # Files and photos are read in worker processes of their own (documents.isolated.Extractor),
+    # apart from the summariser: this many at once, plus `extract_light_workers` kept for plain .txt.
+    extract_workers: int = Field(default=2, ge=1, le=16)
+    extract_light_workers: int = Field(default=1, ge=0, le=4)
+    # Each worker's address space (RLIMIT_AS) and CPU per file (RLIMIT_CPU): a file beyond them is
+    # answered as too complex, and the worker replaced.
+    extract_memory_mb: int = Field(default=1024, ge=256, le=16_384)
+    extract_cpu_seconds: float = Field(default=40.0, gt=0, le=3600)
+    # Wall clock per file (a worker stuck in C code or waiting is killed); images and PDFs, which
+    # may be scans read by OCR, get `ocr_timeout` (Tesseract takes seconds per page).
+    extract_timeout: float = Field(default=60.0, gt=0, le=3600)
+    ocr_timeout: float = Field(default=300.0, gt=0, le=3600)
+    # Inbox rows done (stored or answered) are deleted after this many days; 'new' ones never.
+    inbox_keep_days: float = Field(default=7.0, ge=0, le=3650)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("admins", "allowed", mode="before")

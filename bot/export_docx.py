@@ -18,7 +18,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from bot.render import SECTION_MISSING, SECTION_TITLES, bold_figures, fmt_date
+from bot.render import SECTION_MISSING, SECTION_TITLES, bold_figures, capitalise, fmt_date
 from storage.models import StoredReport
 
 FONT = "Times New Roman"
@@ -119,7 +119,7 @@ def build_docx(report: StoredReport, *, now: datetime | None = None) -> bytes:
             para.paragraph_format.first_line_indent = Mm(10)
             para.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
             para.add_run("- ")
-            for text, bold in _figure_runs(item.text.strip(), figures):
+            for text, bold in _figure_runs(capitalise(item.text), figures):  # items start with a capital
                 para.add_run(text).bold = bold
 
     stamp = (now or datetime.now()).strftime("%d/%m/%Y %H:%M")

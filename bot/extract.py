@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import logging
 import os
+import unicodedata
 
 import documents
+from bot.config import Settings
 from bot.render import esc
 from documents import Document
 from documents.errors import ReadError
+from documents.isolated import TOO_COMPLEX
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -22,8 +25,11 @@ __all__ = [
     "SUPPORTED_EXTENSIONS",
     "ExtractError",
     "accepted_name",
+    "clean_name",
     "is_image",
+    "read_error_message",
     "read_file",
+    "read_timeout",
     "too_large_message",
     "unsupported_message",
 ]
@@ -48,15 +54,22 @@ _MIME_EXTENSIONS = {
 ExtractError = ReadError  # the name the bot used before `documents` existed
 
 
+def clean_name(name: str | None) -> str:
+    """A file name as it is read: "x.docx " is a .docx (phones and mail clients leave trailing
+    spaces, a no-break space, a zero-width mark or Windows' trailing dot in names)."""
+    text = unicodedata.normalize("NFC", name or "")
+    text = "".join(" " if ch.isspace() else ch for ch in text if unicodedata.category(ch) != "Cf")
+    return text.strip().rstrip(". ").strip()
+
+
 def _extension(name: str) -> str:
-    # "x.docx " is a .docx: phones and mail clients leave trailing spaces in names
-    return os.path.splitext(os.path.basename(name.strip()))[1].lower()
+    return os.path.splitext(os.path.basename(clean_name(name)))[1].lower()
 
 
 def accepted_name(file_name: str | None, mime_type: str | None = None) -> str | None:
-    """The name to read the file under (its own, or one with the extension its MIME type implies),
-    or None when the bot does not take this kind of file."""
-    name = (file_name or "").strip()
+    """The name to read the file under (its own, cleaned, or one with the extension its MIME type
+    implies), or None when the bot does not take this kind of file."""
+    name = clean_name(file_name)
     if _extension(name) in SUPPORTED_EXTENSIONS:
         return name
     if _extension(name) == ".doc":
@@ -85,6 +98,23 @@ def too_large_message(display_name: str, size: int) -> str:
     mb = f"{size / (1024 * 1024):.1f}".replace(".", ",")
     return (f"Tệp «{esc(display_name)}» quá lớn ({mb} MB); bot chỉ nhận tệp tối đa "
             f"{MAX_FILE_BYTES // (1024 * 1024)} MB.")
+
+
+def read_timeout(name: str, settings: Settings) -> float:
+    """Wall-clock seconds a worker may spend on this file: images and PDFs may be read by OCR
+    (a scan is a PDF too, and nothing cheaper than reading it says so), the rest far less."""
+    return settings.ocr_timeout if is_image(name) or _extension(name) == ".pdf" else settings.extract_timeout
+
+
+def read_error_message(display_name: str, exc: ReadError) -> str:
+    """The reply (HTML) to a file that could not be read: "too complex or too large" when a worker
+    ran out of memory, CPU or time (the file may be fine, only beyond what the bot reads), else
+    the reader's own reason (damaged, encrypted, not a report...)."""
+    if exc.vi == TOO_COMPLEX:
+        return (f"Tệp «{esc(display_name)}» quá phức tạp hoặc quá lớn: bot đã dừng đọc khi vượt giới hạn bộ nhớ "
+                "hoặc thời gian xử lý. Vui lòng gửi bản .docx hoặc .pdf đơn giản hơn, chia nhỏ tệp, hoặc dán nội "
+                "dung văn bản.")
+    return f"Không đọc được tệp «{esc(display_name)}»: {esc(exc.vi)}"
 
 
 def read_file(name: str, content: bytes, *, max_chars: int = 500_000) -> Document:

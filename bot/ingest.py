@@ -1,36 +1,48 @@
 """Turning what users send (text, forwards, files, photos, links) into stored, summarised reports.
 
 Everything becomes a `documents.Document` first (pasted text via `documents.read_text`, files and
-photos via `documents.read`, pages via `documents.html.read_html`): what is stored is its text
-(`Document.text()`, cleaned), so every figure a summary shows can be found in the stored report, OCR'd
-text included; what is summarised is the Document, so the structure the file had is kept.
-Long reports arrive in pieces (Telegram clients split text at 4096 characters, mid-word; a forwarded
-series arrives as several messages; an album of files or photographed pages shares a media group), so
-pieces are buffered per sender and flushed once no new piece has arrived for `settings.merge_window`
-seconds; pieces of one text are joined with `documents.text.join_parts` (a space where a sentence was
-cut), whole files with a line break.
-The report is stored before it is summarised, and reading and summarising run in an executor so the
-event loop keeps answering other users; reports left unsummarised by a crash are completed at start-up
-from their stored text.
+photos via `documents.read` in the bounded worker processes of `documents.isolated.Extractor`, pages
+via `documents.html.read_html`): what is stored is its text (`Document.text()`, cleaned), so every
+figure a summary shows can be found in the stored report, OCR'd text included; what is summarised
+is the Document, so the structure the file had is kept.
+
+A text message is answered at once (no merge window to wait out). Long reports arrive in pieces
+(Telegram clients split text near 4,096 characters, mid-word; a long channel post forwarded arrives
+as several messages): a message that continues the sender's previous one (`bot.pieces.continues`:
+same forward origin, a few seconds apart, the earlier one cut by the client or stopping
+mid-sentence, the new one opening no report of its own) is stored, merged into the previous report
+(`Repository.merge_reports`, so one report remains) and the reply already sent is edited into the
+reply to the joined report. An album of files or photographed pages shares a media group and is
+buffered until all its pieces are read; its pieces are joined with `documents.text.join_parts` (a
+space where a sentence was cut), whole files with a line break.
+
+The report is stored before it is summarised; summarising runs in an executor (threads or the
+summariser's processes) and files are read in the Extractor's own processes, so a file never holds up
+a text report. Reports left unsummarised by a crash are completed at start-up from their stored text.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import bisect
 import contextlib
 import json
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
 from telegram import (
+    Chat,
     Message,
     MessageOriginChannel,
     MessageOriginChat,
@@ -41,7 +53,7 @@ from telegram import (
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
 from telegram.constants import ChatType
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ContextTypes, ExtBot
 
 import documents
@@ -51,15 +63,18 @@ from bot.extract import (
     MAX_FILE_BYTES,
     accepted_name,
     is_image,
-    read_file,
+    read_error_message,
+    read_timeout,
     too_large_message,
     unsupported_message,
 )
 from bot.fetch import FetchError, fetch_document, find_url
-from bot.render import OCR_NOTICE, esc, fmt_int, render_summary
-from bot.replies import report_keyboard, send_html, typing
+from bot.pieces import continues, utf16_len
+from bot.render import OCR_NOTICE, esc, fmt_int
+from bot.replies import send_html, typing
 from documents import Document
 from documents.errors import ReadError
+from documents.isolated import Extractor
 from documents.text import join_parts
 from storage import NewReport, Repository, StoredReport
 from storage.models import SourceKind
@@ -74,6 +89,10 @@ ACCEPTS = (
     "tệp .docx, .pdf, .txt, ảnh chụp văn bản hoặc đường link bài viết. Gõ /help để xem các lệnh tra cứu."
 )
 PHOTO_NAME = "ảnh chụp"  # what a photo message is called in the summary's "Nguồn:" line
+MAX_JOINED = 64  # messages joined into one report at most (with `max_report_chars`, the merge's size cap)
+MAX_TAILS = 1_000  # senders whose last report is remembered for a continuation (a few MB at most)
+CLIENT_PIECE = 3_800  # UTF-16 units: a text this long may be the first piece of a client's split
+PRUNE_EVERY = 24 * 3600.0  # seconds between two prunings of the inbox
 
 
 @dataclass
@@ -99,6 +118,43 @@ class Batch:
     private: bool
     parts: list[Part] = field(default_factory=list)
     timer: asyncio.Task[None] | None = None
+    reading: int = 0  # pieces of the album still being read: the batch waits for them
+
+
+@dataclass
+class Tail:
+    """The sender's last text report, kept a few seconds so that a continuation can join it.
+
+    `texts` ends with the last piece (what a continuation is judged against); while `report_id`
+    is None (a long first piece refused on its own) it holds every piece, read again together with
+    a continuation. `reply` holds the ids of the messages that answered it, which the answer to the
+    joined report overwrites."""
+
+    report_id: int | None
+    origin: str | None
+    texts: list[str]
+    message_id: int
+    date: float  # Telegram's date of the last piece (whole seconds since the epoch)
+    chars: int
+    reply: list[int] = field(default_factory=list)
+    pieces: int = 1  # messages in the report so far
+
+
+@dataclass
+class ReplyLog:
+    """The messages one report's answer consists of (`sent`), and with `edit` the messages of an
+    earlier answer that this one overwrites, in order (`IntakeBot.send_message`)."""
+
+    edit: list[int] = field(default_factory=list)
+    sent: list[int] = field(default_factory=list)
+    failed: bool = False
+
+
+# Set around the handling of one text report: whatever sends its answer (the brief, a refusal)
+# is recorded, or turned into edits of the answer to the piece it continues. A context variable,
+# so the function that renders the first reply is the one used for the joined report too.
+_REPLY: ContextVar[ReplyLog | None] = ContextVar("reply_log", default=None)
+_EDITABLE = frozenset({"parse_mode", "reply_markup", "link_preview_options"})
 
 
 def inbox_entry(raw: dict[str, Any], update: Update) -> InboxEntry | None:
@@ -182,6 +238,36 @@ class IntakeBot(ExtBot):  # type: ignore[type-arg]
                     updates[i] = Update(update_id=updates[i].update_id)
         return tuple(updates)
 
+    async def send_message(self, chat_id: int | str, text: str, *args: Any, **kwargs: Any) -> Message:  # type: ignore[override]
+        """`ExtBot.send_message`, except inside a `ReplyLog` with messages to overwrite: then the
+        earlier answer's next message is edited instead (kept message id); an edit that fails
+        falls back to a new message, and so do all later ones of this answer."""
+        reply = _REPLY.get()
+        if reply is not None and reply.edit and not reply.failed and not args and set(kwargs) <= _EDITABLE:
+            target = reply.edit.pop(0)
+            try:
+                edited = await self.edit_message_text(text, chat_id=chat_id, message_id=target, **kwargs)
+            except BadRequest as exc:
+                if "not modified" in str(exc).lower():  # the joined report's answer reads the same
+                    reply.sent.append(target)
+                    kept = Message(message_id=target, date=datetime.now(UTC), chat=Chat(id=int(chat_id), type="private"))
+                    kept.set_bot(self)
+                    return kept
+                log.info("editing message %s in chat %s failed (%s): sending a new one", target, chat_id, exc)
+                reply.failed = True
+            except TelegramError as exc:
+                log.info("editing message %s in chat %s failed (%s): sending a new one", target, chat_id, exc)
+                reply.failed = True
+            else:
+                if isinstance(edited, Message):
+                    reply.sent.append(edited.message_id)
+                    return edited
+                reply.failed = True
+        message: Message = await super().send_message(chat_id, text, *args, **kwargs)
+        if reply is not None:
+            reply.sent.append(message.message_id)
+        return message
+
 
 def make_process_pool(workers: int) -> ProcessPoolExecutor:
     """Worker processes for the summariser ("forkserver": never fork a process that has threads)."""
@@ -192,6 +278,31 @@ def warm_worker() -> int:
     """Import the summariser in a worker before the first report arrives."""
     clean_text("Khởi động.")
     return os.getpid()
+
+
+_EXTRACTORS: dict[tuple[int, int, int, float], Extractor] = {}
+
+
+def shared_extractor(settings: Settings) -> Extractor:
+    """The file readers' worker processes for these limits, one set per process (separate from the
+    summariser's pool). Its workers start with the first file and stop when the process exits; an
+    application built again in the same process (tests, a restart in place) reuses them."""
+    key = (settings.extract_workers, settings.extract_memory_mb, settings.extract_light_workers,
+           settings.extract_cpu_seconds)
+    extractor = _EXTRACTORS.get(key)
+    if extractor is None:
+        if not _EXTRACTORS:
+            atexit.register(_close_extractors)
+        extractor = _EXTRACTORS[key] = Extractor(
+            settings.extract_workers, light_workers=settings.extract_light_workers,
+            memory_bytes=settings.extract_memory_mb << 20, cpu_seconds=settings.extract_cpu_seconds)
+    return extractor
+
+
+def _close_extractors() -> None:
+    for extractor in _EXTRACTORS.values():
+        extractor.close()
+    _EXTRACTORS.clear()
 
 
 def origin_name(message: Message) -> str | None:
@@ -212,6 +323,12 @@ def origin_name(message: Message) -> str | None:
     if name and signature:
         name = f"{name} ({signature})"
     return name or "không rõ"
+
+
+def _read_piece(text: str) -> str:
+    """A continuation's text as it is stored: read like a paste and cleaned, never refused on its
+    own (the end of a long paste is rarely a report by itself)."""
+    return clean_text(documents.read_text(text).text()) if "\x00" not in text else ""
 
 
 def _clean_and_check(text: str) -> tuple[str, Rejection | None]:
@@ -243,6 +360,8 @@ def summarise_document(engine: Any, doc: Document, title: str | None, stored: st
 
     summary: Summary = engine.summarise(doc, title=title)
     return rebase_spans(summary, cleaned_source(doc), stored)
+
+
 
 
 def summarise_stored(engine: Any, text: str, title: str | None) -> Summary:
@@ -316,12 +435,16 @@ def _with_flags(doc: Document, parts: list[Part]) -> Document:
 
 
 class Ingestor:
-    """Per-application ingest state: merge buffers and the tasks turning them into reports."""
+    """Per-application ingest state: album buffers, each sender's last text report (to join a
+    continuation to), the per-sender order of text messages, and the tasks turning them into reports."""
 
     def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
         self.app = application
         self.batches: dict[tuple[Any, ...], Batch] = {}
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.tails: dict[tuple[Any, ...], Tail] = {}
+        self._order: dict[tuple[Any, ...], tuple[asyncio.Lock, list[int]]] = {}
+        self._pruner: asyncio.Task[None] | None = None
 
     @property
     def settings(self) -> Settings:
@@ -330,6 +453,14 @@ class Ingestor:
     @property
     def repo(self) -> Repository:
         return self.app.bot_data["repo"]
+
+    @property
+    def extractor(self) -> Extractor:
+        """The bounded worker processes that read files and photos (`bot.app` puts them in bot_data)."""
+        found: Extractor | None = self.app.bot_data.get("extractor")
+        if found is None:
+            found = self.app.bot_data["extractor"] = shared_extractor(self.settings)
+        return found
 
     # --- task bookkeeping ----------------------------------------------------------------------
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
@@ -340,11 +471,15 @@ class Ingestor:
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Flush every buffer now and wait for the reports being processed (at shutdown)."""
+        if self._pruner is not None:
+            self._pruner.cancel()
+            self._pruner = None
         for key in list(self.batches):
             batch = self.batches.pop(key)
             if batch.timer is not None:
                 batch.timer.cancel()
-            self.spawn(self._process_batch(batch))
+            if batch.parts:
+                self.spawn(self._process_batch(batch))
         pending = [t for t in self.tasks if not t.done() and t is not asyncio.current_task()]
         if pending:
             _done, still = await asyncio.wait(pending, timeout=timeout)
@@ -352,6 +487,29 @@ class Ingestor:
                 task.cancel()
 
     # --- inbox ---------------------------------------------------------------------------------
+    def start_pruning(self) -> None:
+        """Delete old done inbox rows now and then once a day (its own task, not `spawn`ed: the
+        drain at shutdown must not wait for it)."""
+        if self._pruner is None or self._pruner.done():
+            self._pruner = asyncio.create_task(self._prune_daily())
+
+    async def prune_inbox(self) -> int:
+        """Inbox rows done more than `inbox_keep_days` ago, deleted (bounded per call); never a 'new' row."""
+        cutoff = datetime.now(UTC) - timedelta(days=self.settings.inbox_keep_days)
+        try:
+            removed = await self.repo.inbox_prune(cutoff)
+        except Exception:
+            log.exception("pruning the inbox failed")
+            return 0
+        if removed:
+            log.info("deleted %d inbox row(s) done before %s", removed, cutoff.isoformat(timespec="seconds"))
+        return removed
+
+    async def _prune_daily(self) -> None:
+        while True:
+            await self.prune_inbox()
+            await asyncio.sleep(PRUNE_EVERY)
+
     async def done(self, chat_id: int, message_ids: list[int], report_id: int | None = None) -> None:
         """Mark inbox rows handled; a failure here only means the message is handled again at start-up."""
         try:
@@ -375,26 +533,184 @@ class Ingestor:
             log.info("replayed %d inbox message(s) left by a restart", len(entries))
         return len(entries)
 
-    # --- merge buffer --------------------------------------------------------------------------
-    def add_part(self, key: tuple[Any, ...], caller: Caller, private: bool, part: Part) -> None:
+    # --- albums --------------------------------------------------------------------------------
+    def _batch(self, key: tuple[Any, ...], caller: Caller, private: bool) -> Batch:
         batch = self.batches.get(key)
         if batch is None:
-            batch = Batch(caller.chat_id, caller.user_id, caller.scope, private)
-            self.batches[key] = batch
-        batch.parts.append(part)
+            batch = self.batches[key] = Batch(caller.chat_id, caller.user_id, caller.scope, private)
+        return batch
+
+    def expect(self, key: tuple[Any, ...], caller: Caller, private: bool) -> None:
+        """A piece of an album is being read: the album is not flushed before it is in (reading
+        in the worker processes takes longer than the window, and pieces finish in any order)."""
+        batch = self._batch(key, caller, private)
+        batch.reading += 1
         if batch.timer is not None:
             batch.timer.cancel()
-        batch.timer = self.spawn(self._after_window(key, batch))
+            batch.timer = None
 
-    def has_batch(self, key: tuple[Any, ...]) -> bool:
-        return key in self.batches
+    def add_part(self, key: tuple[Any, ...], caller: Caller, private: bool, part: Part | None, *,
+                 expected: bool = False) -> None:
+        """A piece of an album, read (None: it could not be read and was answered); `expected`:
+        announced by `expect`. The album is flushed `merge_window` seconds after its last piece is in."""
+        batch = self._batch(key, caller, private)
+        if expected:
+            batch.reading = max(0, batch.reading - 1)
+        if part is not None:
+            batch.parts.append(part)
+        if batch.timer is not None:
+            batch.timer.cancel()
+            batch.timer = None
+        if batch.reading == 0:
+            batch.timer = self.spawn(self._after_window(key, batch))
 
     async def _after_window(self, key: tuple[Any, ...], batch: Batch) -> None:
         await asyncio.sleep(self.settings.merge_window)
-        if self.batches.get(key) is batch:
+        if self.batches.get(key) is batch and batch.reading == 0:
             del self.batches[key]
             batch.timer = None
-            await self._process_batch(batch)
+            if batch.parts:
+                await self._process_batch(batch)
+
+    # --- text: answered at once, continuations joined ------------------------------------------
+    @contextlib.asynccontextmanager
+    async def in_order(self, key: tuple[Any, ...]) -> Any:
+        """One sender's text messages handled one after another, in the order they arrived (a
+        handler enters this before its first await, so the lock's queue is the arrival order):
+        a continuation must find the report it continues already stored and answered."""
+        entry = self._order.get(key)
+        if entry is None:
+            entry = self._order[key] = (asyncio.Lock(), [0])
+        lock, users = entry
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if users[0] == 0 and self._order.get(key) is entry:
+                del self._order[key]
+
+    def _tail(self, key: tuple[Any, ...], origin: str | None, message_id: int, date: float,
+              text: str) -> Tail | None:
+        """The sender's last report when `text` continues it (same origin, within the window, under
+        the caps, `bot.pieces.continues`), else None."""
+        tail = self.tails.get(key)
+        window = self.settings.merge_window
+        if tail is None or window <= 0:
+            return None
+        # Telegram's dates are whole seconds: one more absorbs the rounding
+        if tail.origin != origin or not 0 <= date - tail.date <= window + 1 or message_id < tail.message_id:
+            return None
+        if tail.chars + len(text) > self.settings.max_report_chars or tail.pieces >= MAX_JOINED:
+            return None
+        return tail if continues(tail.texts[-1], text) else None
+
+    def would_continue(self, key: tuple[Any, ...], message: Message) -> bool:
+        """Whether this text message would join the sender's last report (then a link in it is text)."""
+        text = message.text or ""
+        return self._tail(key, origin_name(message), message.message_id, message.date.timestamp(), text) is not None
+
+    def _remember(self, key: tuple[Any, ...], tail: Tail) -> None:
+        self.tails.pop(key, None)
+        self.tails[key] = tail  # (re-inserted: the dict stays in order of last use)
+        if len(self.tails) > MAX_TAILS // 4:  # senders silent past the window are forgotten (bounded memory)
+            horizon = time.time() - self.settings.merge_window - 60
+            for old in [k for k, t in self.tails.items() if t.date < horizon]:
+                del self.tails[old]
+            while len(self.tails) > MAX_TAILS:
+                del self.tails[next(iter(self.tails))]
+
+    async def take_text(self, key: tuple[Any, ...], caller: Caller, private: bool, part: Part, date: float) -> None:
+        """A text message: joined to the sender's last report when it continues it, else a report
+        of its own; answered at once either way. The inbox row is done once stored or answered."""
+        tail = self._tail(key, part.origin, part.message_id, date, part.text)
+        if tail is not None:
+            if tail.report_id is None:
+                await self._answer_text(key, caller, private, part, date, tail)
+                return
+            try:
+                if await self._join(key, caller, part, date, tail):
+                    return
+            except Exception:  # (a stored piece left 'received' is completed at start-up)
+                log.exception("joining message %s of chat %s to report %s failed", part.message_id,
+                              caller.chat_id, tail.report_id)
+                self.tails.pop(key, None)
+                await self.done(caller.chat_id, [part.message_id])
+                with contextlib.suppress(TelegramError):
+                    await send_html(self.app.bot, caller.chat_id,
+                                    "Có lỗi khi xử lý báo cáo. Vui lòng thử lại sau ít phút.")
+                return
+        await self._answer_text(key, caller, private, part, date, None)
+
+    async def _answer_text(self, key: tuple[Any, ...], caller: Caller, private: bool, part: Part, date: float,
+                           tail: Tail | None) -> None:
+        """The text (after the unstored pieces of `tail`, whose answer it overwrites) as one report."""
+        texts = [*tail.texts, part.text] if tail is not None else [part.text]
+        reply = ReplyLog(edit=list(tail.reply) if tail is not None else [])
+        token = _REPLY.set(reply)
+        try:
+            report = await self.handle_input(
+                caller.chat_id, caller.user_id, caller.scope, join_parts(texts) if len(texts) > 1 else part.text,
+                kind=part.kind, origin=part.origin, private=private, inbox_ids=[part.message_id],
+            )
+        finally:
+            _REPLY.reset(token)
+        await self._drop_leftovers(caller.chat_id, reply)
+        if report is not None:
+            self._remember(key, Tail(report.id, part.origin, [part.text], part.message_id, date,
+                                     sum(map(len, texts)), reply.sent, len(texts)))
+        elif utf16_len(part.text) >= CLIENT_PIECE:
+            # a first piece of a long paste may be refused alone: its continuation is read with it
+            self._remember(key, Tail(None, part.origin, texts, part.message_id, date, sum(map(len, texts)),
+                                     reply.sent, len(texts)))
+        else:
+            self.tails.pop(key, None)
+
+    async def _join(self, key: tuple[Any, ...], caller: Caller, part: Part, date: float, tail: Tail) -> bool:
+        """Store the piece, merge it into the report it continues (one report remains, the piece
+        kept for the record as merged into it), summarise the whole and overwrite the answer.
+        False when it cannot be joined (not readable, already stored, the report gone): the caller
+        then handles it as a report of its own."""
+        assert tail.report_id is not None
+        chat_id = caller.chat_id
+        cleaned = await self.run_cpu(partial(_read_piece, part.text))
+        if not cleaned:
+            return False
+        piece, created = await self.repo.add_report(NewReport(
+            scope=caller.scope, chat_id=chat_id, user_id=caller.user_id, source_kind=part.kind,
+            forward_origin=part.origin, text=cleaned))
+        if not created:
+            return False
+        try:
+            merged = await self.repo.merge_reports(tail.report_id, piece.id, caller.scope, caller.user_id)
+        except (KeyError, ValueError) as exc:  # deleted or merged meanwhile, or the whole is a report already
+            log.info("piece %s of chat %s not joined to report %s: %r", piece.id, chat_id, tail.report_id, exc)
+            await self.done(chat_id, [part.message_id], piece.id)
+            self.tails.pop(key, None)
+            await self.summarise_and_reply(piece, chat_id)
+            return True
+        await self.done(chat_id, [part.message_id], merged.id)
+        log.info("message %s of chat %s joined to report %s", part.message_id, chat_id, merged.id)
+        reply = ReplyLog(edit=list(tail.reply))
+        token = _REPLY.set(reply)
+        try:
+            await self.summarise_and_reply(merged, chat_id)
+        finally:
+            _REPLY.reset(token)
+        await self._drop_leftovers(chat_id, reply)
+        self._remember(key, Tail(merged.id, part.origin, [part.text], part.message_id, date,
+                                 tail.chars + len(part.text), reply.sent, tail.pieces + 1))
+        return True
+
+    async def _drop_leftovers(self, chat_id: int, reply: ReplyLog) -> None:
+        """Messages of the earlier answer the new one did not need (it is shorter): deleted."""
+        if reply.failed:
+            return
+        for message_id in reply.edit:
+            with contextlib.suppress(TelegramError):
+                await self.app.bot.delete_message(chat_id, message_id)
+        reply.edit.clear()
 
     async def _process_batch(self, batch: Batch) -> None:
         parts = sorted(batch.parts, key=lambda p: p.message_id)
@@ -531,8 +847,11 @@ class Ingestor:
             if not created:
                 if report.summary is not None and report.state == "summarised":
                     note = f"Báo cáo này đã được gửi trước đây (mã <code>#{report.id}</code>); đây là bản tóm tắt đã có."
-                    await send_html(bot, chat_id, [note, *render_summary(report, warnings=reader_warnings(doc))],
-                                    report_keyboard(report.id))
+                    from bot.commands import send_brief  # the brief of the corrected summary, its buttons
+
+                    if await send_brief(bot, chat_id, report, self.repo, warnings=reader_warnings(doc),
+                                        notice=note) is not None:
+                        await self.repo.mark_replied(report.id)
                     return report
                 if report.state == "received":
                     await send_html(
@@ -583,19 +902,24 @@ class Ingestor:
         stored = await self.repo.get_report(report.scope, report.id)
         if stored is None:  # deleted meanwhile
             return None
-        messages = render_summary(stored, warnings=reader_warnings(doc) if doc is not None else ())
-        if notice:
-            messages = [notice, *messages]
-        # (the summary's own buttons: Word, source, ✏️ corrections, 👍/👎)
-        from bot.commands import summary_keyboard  # (bot.commands imports this module's users, not it)
+        # the brief (one phone screen) with its buttons: full summary, figures, source, Word, ✏️, 👍/👎
+        from bot.commands import send_brief  # (bot.commands imports this module's users, not it)
 
-        await send_html(bot, chat_id, messages, summary_keyboard(stored.id))
+        sent = await send_brief(bot, chat_id, stored, self.repo, notice=notice,
+                                warnings=reader_warnings(doc) if doc is not None else ())
+        if sent is not None:
+            await self.repo.mark_replied(stored.id)
         return stored
 
-    async def complete_pending(self) -> int:
-        """Summarise reports a crash left in state `received`, telling their chats."""
+    async def complete_pending(self, pending: list[StoredReport] | None = None,
+                               unreplied: list[StoredReport] | None = None) -> int:
+        """After a crash: summarise the reports left in state `received`, and send the brief of those
+        summarised whose reply never went out, telling their chats. The lists are read before
+        polling starts (`bot.app.post_init`): a report this process is handling is not taken too."""
+        pending = await self.repo.pending_reports() if pending is None else pending
+        unreplied = await self.repo.unreplied_reports() if unreplied is None else unreplied
         done = 0
-        for report in await self.repo.pending_reports():
+        for report in pending:
             try:
                 notice = (
                     f"Bot vừa khởi động lại và đã hoàn tất tóm tắt báo cáo <code>#{report.id}</code> "
@@ -605,8 +929,19 @@ class Ingestor:
                     done += 1
             except Exception:
                 log.exception("completing pending report %s failed", report.id)
+        from bot.commands import send_brief  # (bot.commands imports this module's users, not it)
+
+        for report in unreplied:
+            try:
+                notice = (f"Bot vừa khởi động lại; đây là bản tóm tắt báo cáo <code>#{report.id}</code> "
+                          "gửi trước đó (chưa kịp gửi trả lời).")
+                if await send_brief(self.app.bot, report.chat_id, report, self.repo, notice=notice) is not None:
+                    await self.repo.mark_replied(report.id)
+                    done += 1
+            except Exception:
+                log.exception("sending the lost reply of report %s failed", report.id)
         if done:
-            log.info("completed %d pending report(s) at start-up", done)
+            log.info("completed %d pending or unanswered report(s) at start-up", done)
         return done
 
 
@@ -625,31 +960,47 @@ def _sender_key(message: Message, user_id: int) -> tuple[Any, ...]:
     return ("sender", message.chat_id, user_id)
 
 
+async def _handed_or_done(context: ContextTypes.DEFAULT_TYPE, message: Message,
+                          handle: Callable[[], Awaitable[bool]]) -> None:
+    """Run a handler's body; unless it handed the message on (True: an album or a report path now
+    owns its inbox row), the row is done once the body is over, however it ended."""
+    handed = False
+    try:
+        handed = await handle()
+    finally:
+        if not handed:
+            await get_ingestor(context).done(message.chat_id, [message.message_id])
+
+
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A text message or a forwarded post: a piece of a report (merged with its neighbours) or a link."""
+    """A text message or a forwarded post: a report, answered at once (joined to the sender's last
+    report when it continues it), or a link."""
     message = update.effective_message
     if message is None or not message.text:
         return
     ingest = get_ingestor(context)
-    handed = False
-    try:
-        caller = await authorise(update, context)
-        if caller is None:
-            return
-        private = message.chat.type == ChatType.PRIVATE
-        key = _sender_key(message, caller.user_id)
-        url = find_url(message.text)
-        if url and not ingest.has_batch(key) and message.forward_origin is None:
-            ingest.spawn(handle_url(ingest, caller, url, private, message.message_id))
-            handed = True
-            return
-        origin = origin_name(message)
-        part = Part(message.message_id, message.text, "forward" if origin else "text", origin)
-        ingest.add_part(key, caller, private, part)
-        handed = True  # the batch marks it done once stored or answered
-    finally:
-        if not handed:
-            await ingest.done(message.chat_id, [message.message_id])
+    sender = message.from_user.id if message.from_user is not None else 0
+    # (entered before the first await: the sender's messages keep their arrival order)
+    async with ingest.in_order(_sender_key(message, sender)):
+        await _handed_or_done(context, message, lambda: _on_text(update, context, message))
+
+
+async def _on_text(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message) -> bool:
+    assert message.text is not None
+    caller = await authorise(update, context)
+    if caller is None:
+        return False
+    ingest = get_ingestor(context)
+    private = message.chat.type == ChatType.PRIVATE
+    key = _sender_key(message, caller.user_id)
+    url = find_url(message.text)
+    if url and message.forward_origin is None and not ingest.would_continue(key, message):
+        ingest.spawn(handle_url(ingest, caller, url, private, message.message_id))
+        return True
+    origin = origin_name(message)
+    part = Part(message.message_id, message.text, "forward" if origin else "text", origin)
+    await ingest.take_text(key, caller, private, part, message.date.timestamp())
+    return True  # take_text marks it done once stored or answered
 
 
 async def handle_url(ingest: Ingestor, caller: Caller, url: str, private: bool, message_id: int | None = None) -> None:
@@ -691,8 +1042,9 @@ async def _read_upload(
     context: ContextTypes.DEFAULT_TYPE, ingest: Ingestor, caller: Caller, file_id: str, name: str, shown: str,
     *, quiet: bool,
 ) -> Document | None:
-    """Download a file or photo and read it off the loop; every failure is answered (unless `quiet`)
-    and ends in None."""
+    """Download a file or photo and read it in the Extractor's bounded worker processes (never in
+    this process, never in the summariser's pool); every failure is answered (unless `quiet`) and
+    ends in None."""
     bot = context.bot
     if is_image(name):
         missing = await asyncio.to_thread(ocr_missing)
@@ -701,13 +1053,13 @@ async def _read_upload(
             if not quiet:
                 await send_html(bot, caller.chat_id, f"Chưa đọc được chữ trong «{esc(shown)}»: {esc(missing)}")
             return None
+    settings = ingest.settings
     try:
         async with typing(bot, caller.chat_id):
             file = await bot.get_file(file_id)
             content = bytes(await file.download_as_bytearray())
-            return await ingest.run_cpu(
-                partial(read_file, name, content, max_chars=ingest.settings.max_report_chars)
-            )
+            return await ingest.extractor.read(content, name, timeout=read_timeout(name, settings),
+                                               max_chars=settings.max_report_chars)
     except TelegramError as exc:
         log.warning("download of %s failed: %s", shown, exc)
         if not quiet:
@@ -715,23 +1067,30 @@ async def _read_upload(
     except ReadError as exc:
         log.info("cannot read %s: %s", shown, exc.en)
         if not quiet:
-            await send_html(bot, caller.chat_id, f"Không đọc được tệp «{esc(shown)}»: {esc(exc.vi)}")
-    except BrokenProcessPool:
-        if not quiet:
-            await send_html(bot, caller.chat_id, f"Không đọc được tệp «{esc(shown)}» do lỗi khi xử lý. Vui lòng gửi lại.")
+            await send_html(bot, caller.chat_id, read_error_message(shown, exc))
     return None
 
 
-async def _take_upload(
-    message: Message, ingest: Ingestor, caller: Caller, doc: Document, name: str, *, piece: bool, private: bool,
-    always_answer: bool,
+async def _read_and_take(
+    message: Message, context: ContextTypes.DEFAULT_TYPE, caller: Caller, file_id: str, name: str, shown: str, *,
+    piece: bool, private: bool, always_answer: bool,
 ) -> bool:
-    """A file or photo read: a piece of an album (merged like text; True: the batch owns its inbox
-    row), or a report of its own."""
-    if message.media_group_id:
-        part = Part(message.message_id, doc.text(), "document", origin_name(message), name, doc=doc, piece=piece)
-        ingest.add_part(_sender_key(message, caller.user_id), caller, private, part)
-        return True
+    """Read a file or photo and make it a report of its own, or a piece of its album (True: the
+    album owns the inbox row; it is flushed only once every piece announced is read)."""
+    ingest = get_ingestor(context)
+    album = _sender_key(message, caller.user_id) if message.media_group_id else None
+    if album is not None:
+        ingest.expect(album, caller, private)
+    doc: Document | None = None
+    try:
+        doc = await _read_upload(context, ingest, caller, file_id, name, shown, quiet=not always_answer and not private)
+    finally:
+        if album is not None:
+            part = None if doc is None else Part(message.message_id, doc.text(), "document", origin_name(message),
+                                                 shown, doc=doc, piece=piece)
+            ingest.add_part(album, caller, private, part, expected=True)
+    if doc is None or album is not None:
+        return doc is not None
     caption = (message.caption or "").strip()
     await ingest.handle_input(
         caller.chat_id,
@@ -740,7 +1099,7 @@ async def _take_upload(
         doc,
         kind="document",
         origin=origin_name(message),
-        file_name=name,
+        file_name=shown,
         title=caption[:200] or None,
         private=private,
         always_answer=always_answer,
@@ -750,17 +1109,12 @@ async def _take_upload(
 
 
 async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A file: checked by name and size before download, read off the loop (images by OCR), then one
-    report (or a piece of one when several files come as an album)."""
+    """A file: checked by name and size before download, read in a bounded worker (images by OCR),
+    then one report (or a piece of one when several files come as an album)."""
     message = update.effective_message
     if message is None or message.document is None:
         return
-    handed = False
-    try:
-        handed = await _on_document(update, context, message)
-    finally:
-        if not handed:
-            await get_ingestor(context).done(message.chat_id, [message.message_id])
+    await _handed_or_done(context, message, lambda: _on_document(update, context, message))
 
 
 async def _on_document(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message) -> bool:
@@ -768,10 +1122,8 @@ async def _on_document(update: Update, context: ContextTypes.DEFAULT_TYPE, messa
     caller = await authorise(update, context)
     if caller is None:
         return False
-    ingest = get_ingestor(context)
     file = message.document
     shown = (file.file_name or "").strip() or "tep"
-    private = message.chat.type == ChatType.PRIVATE
     name = accepted_name(file.file_name, file.mime_type)
     if name is None:
         await send_html(context.bot, caller.chat_id, unsupported_message(shown))
@@ -779,12 +1131,9 @@ async def _on_document(update: Update, context: ContextTypes.DEFAULT_TYPE, messa
     if file.file_size is not None and file.file_size > MAX_FILE_BYTES:
         await send_html(context.bot, caller.chat_id, too_large_message(shown, file.file_size))
         return False
-    doc = await _read_upload(context, ingest, caller, file.file_id, name, shown, quiet=False)
-    if doc is None:
-        return False
     # a page photographed and sent as a file is a piece of a text, like a photo
-    return await _take_upload(message, ingest, caller, doc, shown, piece=is_image(name), private=private,
-                              always_answer=True)
+    return await _read_and_take(message, context, caller, file.file_id, name, shown, piece=is_image(name),
+                                private=message.chat.type == ChatType.PRIVATE, always_answer=True)
 
 
 async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -794,30 +1143,21 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None or not message.photo:
         return
-    handed = False
-    try:
-        handed = await _on_photo(update, context, message)
-    finally:
-        if not handed:
-            await get_ingestor(context).done(message.chat_id, [message.message_id])
+    await _handed_or_done(context, message, lambda: _on_photo(update, context, message))
 
 
 async def _on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message) -> bool:
     caller = await authorise(update, context)
     if caller is None:
         return False
-    ingest = get_ingestor(context)
     private = message.chat.type == ChatType.PRIVATE
     photo = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
     if photo.file_size is not None and photo.file_size > MAX_FILE_BYTES:
         if private:
             await send_html(context.bot, caller.chat_id, too_large_message(PHOTO_NAME, photo.file_size))
         return False
-    doc = await _read_upload(context, ingest, caller, photo.file_id, "photo.jpg", PHOTO_NAME, quiet=not private)
-    if doc is None:
-        return False
-    return await _take_upload(message, ingest, caller, doc, PHOTO_NAME, piece=True, private=private,
-                              always_answer=False)
+    return await _read_and_take(message, context, caller, photo.file_id, "photo.jpg", PHOTO_NAME, piece=True,
+                                private=private, always_answer=False)
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

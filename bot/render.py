@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from storage.models import Correction, SearchHit, SectionItem, StoredReport
+from summariser.brief import LIMIT as BRIEF_LIMIT
+from summariser.brief import SEPARATOR, make_brief, shorten, utf16_len
 from summariser.models import Figure, Item, Summary
 
 MESSAGE_LIMIT = 4096
@@ -49,15 +51,29 @@ _TOKEN_RE = re.compile(r"<[^>]*>|&[#\w]+;|[^<&]+|[<&]", re.S)
 _TAG_RE = re.compile(r"<(/?)([a-zA-Z0-9-]+)[^>]*>")
 
 
+def _fit(text: str, room: int) -> int:
+    """The largest `i` with `text[:i]` within `room` UTF-16 units (Telegram's count: an emoji
+    outside the BMP counts 2); slicing at `i` never splits a surrogate pair (str holds code points)."""
+    lo, hi = 0, min(len(text), max(room, 0))  # utf16_len(text[:lo]) <= room always
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if utf16_len(text[:mid]) <= room else (lo, mid - 1)
+    return lo
+
+
 def _split_long_line(line: str, limit: int) -> list[str]:
     """Split one over-long HTML line without cutting a tag or an entity; tags open at a cut are
-    closed and reopened, so each piece is valid HTML on its own."""
+    closed and reopened, so each piece is valid HTML on its own. Lengths in UTF-16 units."""
     pieces: list[str] = []
     stack: list[tuple[str, str]] = []  # (name, opening tag as written)
     current = base = ""  # base: the tags reopened at the start of the current piece
+    size = utf16_len
 
     def close_len() -> int:
         return sum(len(name) + 3 for name, _ in stack)
+
+    def has_text() -> bool:  # more than the tags reopened: a piece of "<b></b>" says nothing
+        return bool(_TAG_RE.sub("", current))
 
     def flush() -> None:
         nonlocal current, base
@@ -74,7 +90,7 @@ def _split_long_line(line: str, limit: int) -> list[str]:
             continue
         if tag or (token.startswith("&") and len(token) > 1):
             extra = len(tag.group(2)) + 3 if tag else 0
-            if len(current) + len(token) + close_len() + extra > limit and current != base:
+            if size(current) + size(token) + close_len() + extra > limit and has_text():
                 flush()
             current += token
             if tag:
@@ -82,20 +98,21 @@ def _split_long_line(line: str, limit: int) -> list[str]:
             continue
         text = token
         while text:
-            room = limit - len(current) - close_len()
-            if len(text) <= room:
+            room = limit - size(current) - close_len()
+            if size(text) <= room:
                 current += text
                 break
-            cut = text.rfind(" ", 0, room + 1) if room > 0 else -1
+            fit = _fit(text, room)
+            cut = text.rfind(" ", 0, fit + 1) if fit > 0 else -1
             if cut <= 0:
-                if current != base:
+                if has_text():
                     flush()
                     continue
-                cut = max(room, 1)  # a single word longer than a message
+                cut = max(fit, 1)  # a single word longer than a message
             current += text[:cut]
             text = text[cut:].lstrip(" ")
             flush()
-    if current != base:
+    if has_text():
         pieces.append(current + "".join(f"</{name}>" for name, _ in reversed(stack)))
     return pieces
 
@@ -104,10 +121,10 @@ def _split_block(block: str, limit: int) -> list[str]:
     out: list[str] = []
     current = ""
     for line in block.split("\n"):
-        parts = [line] if len(line) <= limit else _split_long_line(line, limit)
+        parts = [line] if utf16_len(line) <= limit else _split_long_line(line, limit)
         for part in parts:
             candidate = f"{current}\n{part}" if current else part
-            if len(candidate) <= limit:
+            if utf16_len(candidate) <= limit:
                 current = candidate
             else:
                 if current:
@@ -119,15 +136,16 @@ def _split_block(block: str, limit: int) -> list[str]:
 
 
 def split_html(blocks: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Pack blocks (joined by newlines) into messages of at most `limit` characters, splitting only
-    between blocks; a block longer than the limit is split on line boundaries (and an over-long
-    line between words, tags kept balanced)."""
+    """Pack blocks (joined by newlines) into messages of at most `limit` UTF-16 units (Telegram's
+    count), splitting only between blocks; a block longer than the limit is split on line
+    boundaries (and an over-long line between words, tags kept balanced). The raw HTML is
+    counted, which is never less than what Telegram counts once the tags are parsed."""
     messages: list[str] = []
     current = ""
     for block in blocks:
         if not block:
             continue
-        if len(block) > limit:
+        if utf16_len(block) > limit:
             if current:
                 messages.append(current)
                 current = ""
@@ -136,7 +154,7 @@ def split_html(blocks: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
             current = pieces[-1] if pieces else ""
             continue
         candidate = f"{current}\n{block}" if current else block
-        if len(candidate) <= limit:
+        if utf16_len(candidate) <= limit:
             current = candidate
         else:
             messages.append(current)
@@ -147,21 +165,22 @@ def split_html(blocks: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
 
 
 def split_plain(text: str, limit: int) -> list[str]:
-    """Plain text into pages of at most `limit` characters on line (then word) boundaries; escape
+    """Plain text into pages of at most `limit` UTF-16 units on line (then word) boundaries; escape
     each page afterwards (escaping lengthens the text, so callers leave headroom)."""
     pages: list[str] = []
     current = ""
     for line in text.split("\n"):
-        while len(line) > limit:
-            cut = line.rfind(" ", 0, limit)
-            cut = cut if cut > limit // 2 else limit
+        while utf16_len(line) > limit:
+            fit = max(_fit(line, limit), 1)
+            cut = line.rfind(" ", 0, fit)
+            cut = cut if cut > fit // 2 else fit
             head, line = line[:cut], line[cut:].lstrip(" ")
             if current:
                 pages.append(current)
                 current = ""
             pages.append(head)
         candidate = f"{current}\n{line}" if current else line
-        if len(candidate) <= limit:
+        if utf16_len(candidate) <= limit:
             current = candidate
         else:
             pages.append(current)
@@ -228,25 +247,21 @@ def report_label(report: StoredReport) -> str:
     return first[:60] + ("…" if len(first) > 60 else "")
 
 
+HEADER_CAP = 300  # UTF-16 units of a header line: a title, never a page
+
+
 def render_header(report: StoredReport) -> str:
     s = report.summary
     title = (s.title if s and s.title else None) or report.title or "Tóm tắt báo cáo"
-    lines = [f"📋 <b>{esc(title)}</b>"]
-    lines.append(f"Đơn vị: {esc(s.unit) if s and s.unit else '<i>không nêu</i>'}")
+    lines = [f"📋 <b>{esc(shorten(title, HEADER_CAP))}</b>"]  # (a link's <title> may be 3,000 emoji)
+    lines.append(f"Đơn vị: {esc(shorten(s.unit, HEADER_CAP)) if s and s.unit else '<i>không nêu</i>'}")
     if s and s.meeting:
-        lines.append(f"Hội nghị: {esc(s.meeting)}")
+        lines.append(f"Hội nghị: {esc(shorten(s.meeting, HEADER_CAP))}")
     if s and s.date:
         lines.append(f"Ngày: {fmt_date(s.date)}")
     if s and s.period:
-        lines.append(f"Kỳ báo cáo: {esc(s.period)}")
-    source = SOURCE_LABELS.get(report.source_kind, report.source_kind)
-    if report.forward_origin:
-        source += f" từ {esc(report.forward_origin)}"
-    if report.file_name:
-        source += f" «{esc(report.file_name)}»"
-    if report.url:
-        source += f" {esc(report.url)}"
-    lines.append(f"Nguồn: {source}")
+        lines.append(f"Kỳ báo cáo: {esc(shorten(s.period, HEADER_CAP))}")
+    lines.append(f"Nguồn: {source_label(report)}")
     lines.append(f"Mã báo cáo: <code>#{report.id}</code>")
     return "\n".join(lines)
 
@@ -435,17 +450,23 @@ def item_choices(summary: Summary) -> list[tuple[str, int, str]]:
     return out
 
 
+CHOICE_CAP = 200  # UTF-16 units an item shows in the ✏️ list: enough to recognise it
+
+
 def render_item_choices(report_id: int, summary: Summary) -> str:
     """The items numbered as their buttons are, so the official picks the one to fix."""
-    lines = [f"✏️ <b>Sửa tóm tắt #{report_id}</b>: chọn mục cần chuyển sang phần khác hoặc bỏ đi."]
+    lines = [f"✏️ <b>Sửa tóm tắt #{report_id}</b>: chọn mục cần chuyển sang phần khác hoặc bỏ đi; "
+             "hoặc sửa đơn vị, ngày họp, kỳ báo cáo bằng các nút cuối."]
+    room = (MESSAGE_LIMIT - 600) // max(1, len(item_choices(summary)))  # every item listed, one message
+    cap = max(40, min(CHOICE_CAP, room))
     for section, title in SECTION_TITLES.items():
         items = summary.section(section)  # type: ignore[arg-type]
         if not items:
             continue
         lines.append(f"\n<b>{title}</b>")
         code = SECTION_CODES[section].upper()
-        lines += [f"{code}{i + 1}. {esc(capitalise(it.text))}" for i, it in enumerate(items)]
-    return "\n".join(lines)
+        lines += [f"{code}{i + 1}. {esc(shorten(capitalise(it.text), cap))}" for i, it in enumerate(items)]
+    return split_html(lines)[0]
 
 
 def _short(text: str | None, n: int = 80) -> str:
@@ -466,7 +487,10 @@ def correction_line(fix: Correction) -> str:
         what = f"ghép báo cáo <code>#{esc(fix.value)}</code> vào báo cáo này"
     else:
         field = {"set_unit": "đơn vị", "set_date": "ngày họp", "set_period": "kỳ báo cáo"}[fix.kind]
-        what = f"đặt {field}: {esc(fix.value) if fix.value else '<i>(xóa)</i>'}"
+        value = fix.value
+        if fix.kind == "set_date" and value:
+            value = fmt_date(date.fromisoformat(value))
+        what = f"đặt {field}: {esc(_short(value)) if value else '<i>(xóa)</i>'}"
     return f"• {when} · {who}: {what}"
 
 
@@ -507,3 +531,88 @@ def summary_page(report: StoredReport, page: int, limit: int = 3800) -> tuple[st
     pages = render_summary(report, limit)
     page = max(0, min(page, len(pages) - 1))
     return pages[page], page, len(pages)
+
+
+# --- the brief: the first reply to a report (issue 12 part 1) -----------------------------------
+
+WARNING_CAP = 200  # units per warning line: a reader's warning is a sentence, never a page
+WARNINGS_MAX = 6
+BRIEF_TITLE = "Tóm tắt báo cáo"
+
+
+def plain_len(html_text: str) -> int:
+    """What Telegram counts of an HTML message: UTF-16 units of the text once tags are parsed
+    and entities unescaped (only this module adds tags, so a tag is always `<...>`)."""
+    return utf16_len(html.unescape(re.sub(r"<[^>]*>", "", html_text)))
+
+
+def brief_warnings(report: StoredReport, warnings: Iterable[str] = ()) -> list[str]:
+    """The reader's warnings (OCR, pages skipped) then the summary's own (a section the report does
+    not have, a text that ends mid-sentence), each once and each one short line."""
+    own = report.summary.warnings if report.summary is not None else []
+    seen = list(dict.fromkeys(w.strip() for w in [*warnings, *own] if w and w.strip()))
+    return [shorten(" ".join(w.split()), WARNING_CAP) for w in seen[:WARNINGS_MAX]]
+
+
+def cap_units(text: str, cap: int) -> str:
+    """`text` within `cap` UTF-16 units, cut anywhere (a file name or link has no word to keep whole)."""
+    if utf16_len(text) <= cap:
+        return text
+    text = text[: cap - 1]  # code points: never half of a surrogate pair
+    while utf16_len(text) > cap - 1:
+        text = text[:-1]
+    return text + "…"
+
+
+def source_label(report: StoredReport) -> str:
+    """Where the report came from, escaped: "tệp «x.docx»", "tin chuyển tiếp từ …", the link."""
+    source = SOURCE_LABELS.get(report.source_kind, report.source_kind)
+    if report.forward_origin:
+        source += f" từ {esc(cap_units(report.forward_origin, 80))}"
+    if report.file_name:
+        source += f" «{esc(cap_units(report.file_name, 100))}»"
+    if report.url:
+        source += f" {esc(cap_units(report.url, 200))}"
+    return source
+
+
+def _brief_head(report: StoredReport, title: str) -> str:
+    title = title or shorten(" ".join((report.title or "").split()), 120) or BRIEF_TITLE
+    return f"📋 <b>{esc(title)}</b>\nMã báo cáo: <code>#{report.id}</code> · Nguồn: {source_label(report)}"
+
+
+def brief_message(report: StoredReport, warnings: Iterable[str] = (), notice: str | None = None) -> str:
+    """The first reply to a report, and what /report shows first: one message an official reads on
+    a phone screen. Title line, report id, then the brief's results (figures in bold),
+    shortcomings and tasks, each with "+N mục khác"; `notice` (HTML already) before the title,
+    the warnings under it, where the reader looks before trusting the figures.
+
+    Its whole rendered text, warnings and notice included, is at most `BRIEF_LIMIT` (1,200) UTF-16
+    units (the brief's items give way to them: a warning is what the reader must see first). The
+    buttons (`bot.commands.brief_keyboard`) open the rest."""
+    notes = render_warnings(brief_warnings(report, warnings))
+    s = report.summary
+    if s is None:
+        state = STATE_LABELS.get(report.state, report.state)
+        blocks = [_brief_head(report, ""), f"<i>Chưa có bản tóm tắt ({esc(state)}).</i>"]
+    else:
+        figures = _figure_texts(s)
+        extra = (plain_len(notes) + 1 if notes else 0) + (plain_len(notice) + 2 if notice else 0)
+        limit = BRIEF_LIMIT - plain_len(_brief_head(report, "")) - 2 - extra  # a first guess, checked below
+        for _ in range(4):
+            brief = make_brief(s, limit=max(limit, 200), text=report.text)
+            blocks = [_brief_head(report, SEPARATOR.join(brief.title_parts()))]
+            for sec in brief.sections:
+                rows = [f"<b>{esc(sec.heading)}</b>"]
+                rows += ["• " + bold_figures(it.text, figures) for it in sec.items]
+                if sec.left_out:
+                    rows.append(f"<i>+{sec.left_out} mục khác</i>")
+                blocks.append("\n".join(rows))
+            over = plain_len("\n\n".join(blocks)) + extra - BRIEF_LIMIT
+            if over <= 0 or limit <= 200:
+                break
+            limit -= over
+    if notes:
+        blocks[0] += "\n" + notes
+    body = "\n\n".join(blocks)
+    return f"{notice}\n\n{body}" if notice else body

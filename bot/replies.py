@@ -34,15 +34,34 @@ async def send_html(
     return last
 
 
-async def edit_html(message: Message, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
-    """Edit a message; "message is not modified" (pressing the same page twice) is not an error."""
+GONE_EDITS = ("message to edit not found", "message can't be edited", "message_id_invalid")
+
+
+async def edit_html(message: Message, text: str, keyboard: InlineKeyboardMarkup | None = None) -> bool:
+    """Edit a message in place. "Message is not modified" (the same button pressed twice) is
+    done; a message that cannot be edited any more (deleted, too old) returns False so the caller
+    sends a fresh one: a button on an old message must still do its work, never raise."""
     try:
         await message.edit_text(
             text, parse_mode=ParseMode.HTML, reply_markup=keyboard, link_preview_options=NO_PREVIEW
         )
     except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            raise
+        said = str(exc).lower()
+        if "not modified" in said:
+            return True
+        if any(gone in said for gone in GONE_EDITS):
+            log.info("message %s cannot be edited (%s); sending a new one", message.message_id, exc)
+            return False
+        raise
+    return True
+
+
+async def edit_or_send(bot: Bot, chat_id: int, message: object, text: str,
+                       keyboard: InlineKeyboardMarkup | None = None) -> None:
+    """Replace the message a button was pressed on; when it cannot be edited (an inaccessible
+    message of an old query, a deleted one) the same content goes out as a new message."""
+    if not (isinstance(message, Message) and await edit_html(message, text, keyboard)):
+        await send_html(bot, chat_id, text, keyboard)
 
 
 async def safe_chat_action(bot: Bot, chat_id: int, action: str) -> None:
@@ -81,6 +100,30 @@ def report_keyboard(report_id: int) -> InlineKeyboardMarkup:
                 InlineKeyboardButton("Xuất Word", callback_data=f"docx:{report_id}"),
                 InlineKeyboardButton("Xóa", callback_data=f"del:{report_id}"),
             ]
+        ]
+    )
+
+
+def brief_keyboard(report_id: int, up: int = 0, down: int = 0) -> InlineKeyboardMarkup:
+    """The buttons under a brief (and under the full summary sent after a fix): the full summary
+    (paged), the figures, the source text, Word, delete (it asks first), and the corrections row
+    (✏️ fix an item or the unit/date/period, 👍/👎 with the tally so far)."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("📄 Tóm tắt đầy đủ", callback_data=f"sum:{report_id}:0"),
+                InlineKeyboardButton("📊 Số liệu", callback_data=f"fg:{report_id}"),
+            ],
+            [
+                InlineKeyboardButton("📜 Văn bản gốc", callback_data=f"full:{report_id}:0"),
+                InlineKeyboardButton("📝 Word", callback_data=f"docx:{report_id}"),
+                InlineKeyboardButton("🗑 Xóa", callback_data=f"del:{report_id}"),
+            ],
+            [
+                InlineKeyboardButton("✏️ Sửa", callback_data=f"fix:{report_id}"),
+                InlineKeyboardButton(f"👍 {up}" if up else "👍", callback_data=f"fb:{report_id}:1"),
+                InlineKeyboardButton(f"👎 {down}" if down else "👎", callback_data=f"fb:{report_id}:-1"),
+            ],
         ]
     )
 

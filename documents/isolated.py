@@ -43,6 +43,7 @@ DEFAULT_CPU_SECONDS = 40.0  # CPU per file; the wall-clock timeout (60 s) also c
 DEFAULT_READER = "documents.reader:read"
 _EXHAUSTED_SHARE = 0.5  # a worker that grew past this share of its limit is replaced after the file
 _START_TIMEOUT = 60.0  # spawning a worker and importing the readers (a few seconds on a busy machine)
+_ORPHAN_POLL = 1.0  # seconds between a worker's checks that the bot is still its parent
 
 TOO_COMPLEX = ("Tệp quá phức tạp hoặc quá lớn để xử lý; vui lòng gửi bản .docx hoặc .pdf đơn giản hơn, "
                "hoặc dán nội dung văn bản.")
@@ -61,6 +62,18 @@ def _init_worker(memory_bytes: int, cpu_seconds: float) -> None:
     _limit(resource.RLIMIT_CORE, 0)
     _limit(resource.RLIMIT_AS, memory_bytes)
     _arm_cpu(cpu_seconds)
+    threading.Thread(target=_orphan_watch, args=(os.getppid(),), name="orphan-watch", daemon=True).start()
+
+
+def _orphan_watch(parent: int) -> None:
+    """End the worker (and what it started) once the bot is gone. A SIGKILLed bot closes no pipe
+    the idle worker is waiting on in a way it notices, and its own process group keeps it out of
+    the terminal's signals: measured, workers outlived a `kill -9` of the bot indefinitely."""
+    while os.getppid() == parent:
+        time.sleep(_ORPHAN_POLL)
+    with contextlib.suppress(OSError):
+        os.killpg(0, signal.SIGKILL)
+    os._exit(1)
 
 
 def _limit(which: int, soft: int) -> None:

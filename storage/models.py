@@ -51,14 +51,21 @@ class StoredReport(BaseModel):
     engine: str | None = None
     engine_version: str | None = None
     summarised_at: datetime | None = None
+    # The report's unit and meeting date as the lists show them: the summary's, or what an official
+    # set (a set_unit / set_date correction); None when the report was not read from the database.
+    listed: tuple[str | None, date | None] | None = None
 
     @property
     def unit(self) -> str | None:
-        return self.summary.unit if self.summary else None
+        if self.summary is None:
+            return None
+        return self.listed[0] if self.listed is not None else self.summary.unit
 
     @property
     def meeting_date(self) -> date | None:
-        return self.summary.date if self.summary else None
+        if self.summary is None:
+            return None
+        return self.listed[1] if self.listed is not None else self.summary.date
 
 
 class SearchHit(BaseModel):
@@ -120,9 +127,10 @@ class Subscription(BaseModel):
 class Delivery(BaseModel):
     chat_id: int
     period_key: str  # e.g. "weekly:2026-11-23"
-    state: Literal["claimed", "sent"]
+    state: Literal["claimed", "sending", "sent"]  # claimed: nothing sent yet; sending: may have gone out
     claimed_at: datetime
     sent_at: datetime | None = None
+    note: str | None = None  # why a 'sending' row is in doubt
 
 
 CorrectionKind = Literal["move", "drop", "set_unit", "set_date", "set_period", "merge"]

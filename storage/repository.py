@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+from collections import deque
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +56,12 @@ _SECTIONS = ("results", "shortcomings", "tasks")
 _REPORT_COLUMNS = """
     r.id, r.scope, r.chat_id, r.user_id, r.sha256, r.received_at, r.source_kind, r.forward_origin,
     r.file_name, r.url, COALESCE(r.title, r.summary_title), r.text, r.state, r.error,
-    s.summary_json, s.engine, s.engine_version, s.created_at
+    s.summary_json, s.engine, s.engine_version, s.created_at, r.unit, r.meeting_date
 """
 _REPORT_FROM = "reports r LEFT JOIN summaries s ON s.id = r.summary_id"
+
+
+UNREPLIED_WINDOW = timedelta(days=2)  # how old a summarised report may be to get its lost reply at start-up
 
 
 def _ts(value: datetime | None = None) -> str:
@@ -99,6 +103,7 @@ def _report(row: Sequence[Any]) -> StoredReport:
         engine=row[15],
         engine_version=row[16],
         summarised_at=_dt(row[17]),
+        listed=(row[18], date.fromisoformat(row[19]) if row[19] else None) if summary is not None else None,
     )
 
 
@@ -128,7 +133,7 @@ def _subscription(row: Sequence[Any]) -> Subscription:
 
 def _delivery(row: Sequence[Any]) -> Delivery:
     return Delivery(
-        chat_id=row[0], period_key=row[1], state=row[2], claimed_at=_dt(row[3]), sent_at=_dt(row[4])
+        chat_id=row[0], period_key=row[1], state=row[2], claimed_at=_dt(row[3]), sent_at=_dt(row[4]), note=row[5]
     )
 
 
@@ -160,12 +165,57 @@ class InboxEntry:
     report_id: int | None = None
 
 
+class _WriteLock:
+    """The writer connection's lock, FIFO, with an express lane. Recording something that already
+    happened outside the database (a reply Telegram accepted) goes before queued work: a crash in
+    a burst of fifty reports otherwise finds it unwritten behind their transactions and the reply
+    is sent a second time."""
+
+    def __init__(self) -> None:
+        self._locked = False
+        self._express: deque[asyncio.Future[None]] = deque()
+        self._queue: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self, express: bool = False) -> None:
+        if not self._locked and not self._express and not self._queue:
+            self._locked = True
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        (self._express if express else self._queue).append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # granted just as we were cancelled: pass it on
+            else:
+                with contextlib.suppress(ValueError):
+                    (self._express if express else self._queue).remove(waiter)
+            raise
+
+    def release(self) -> None:
+        for lane in (self._express, self._queue):
+            while lane:
+                waiter = lane.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)  # ownership passes on; the lock stays taken
+                    return
+        self._locked = False
+
+    @asynccontextmanager
+    async def hold(self, express: bool = False) -> AsyncIterator[None]:
+        await self.acquire(express)
+        try:
+            yield
+        finally:
+            self.release()
+
+
 class Repository:
     def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
         """Use `Repository.open`."""
         self._writer = writer
         self._reader = reader
-        self._write_lock = asyncio.Lock()
+        self._write_lock = _WriteLock()
         self._terms: set[str] | None = None  # search_terms already stored (skips re-inserting)
         self._chunks: set[str] = set()  # text chunks whose terms are stored
 
@@ -195,7 +245,7 @@ class Repository:
         return cls(writer, reader)
 
     async def close(self) -> None:
-        async with self._write_lock:
+        async with self._write_lock.hold():
             if self._reader is not self._writer:
                 await self._reader.close()
             await self._writer.close()
@@ -207,9 +257,9 @@ class Repository:
         await self.close()
 
     @asynccontextmanager
-    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction at a time on the writer connection."""
-        async with self._write_lock:
+    async def _write(self, express: bool = False) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction at a time on the writer connection (`express`: before queued ones)."""
+        async with self._write_lock.hold(express):
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
                 yield self._writer
@@ -603,6 +653,24 @@ class Repository:
         """Reports in state `received` in every scope (to complete after a crash), oldest first."""
         return await self._reports("r.state = 'received'", (), "r.id", -1)
 
+    async def mark_replied(self, report_id: int) -> None:
+        """The report's reply (its brief) reached its chat: not sent again at start-up."""
+        async with self._write(express=True) as conn:
+            await conn.execute("INSERT OR IGNORE INTO replies (report_id, replied_at) VALUES (?, ?)",
+                               (report_id, _ts()))
+
+    async def unreplied_reports(self, within: timedelta = UNREPLIED_WINDOW) -> list[StoredReport]:
+        """Summarised reports of the last `within` that came in through the inbox (a chat sent them)
+        and whose reply never went out (a crash between saving the summary and sending it), oldest
+        first. Older ones are left alone: after days the official has resent or forgotten the
+        report, and a late brief would only confuse; reports stored otherwise (imports, tools) were
+        never waiting for a reply."""
+        since = _ts(datetime.now(UTC) - within)
+        return await self._reports(
+            "r.state = 'summarised' AND r.received_at >= ? "
+            "AND EXISTS (SELECT 1 FROM inbox i WHERE i.report_id = r.id) "
+            "AND NOT EXISTS (SELECT 1 FROM replies p WHERE p.report_id = r.id)", (since,), "r.id", -1)
+
     async def search(self, scope: int, query: str, limit: int = 5, offset: int = 0) -> SearchPage:
         """FTS5 over title, text and summary items; diacritics- and đ-insensitive; user input is
         never FTS syntax. Every word must match (the last as a prefix), "quoted words" as a
@@ -784,15 +852,42 @@ class Repository:
         async with self._write() as conn:
             await conn.execute("UPDATE subscriptions SET active = 0 WHERE chat_id = ?", (chat_id,))
 
-    async def claim_delivery(self, chat_id: int, period_key: str) -> bool:
-        """Insert (chat, period) as claimed; False when a row already exists (never send twice)."""
+    async def claim_delivery(self, chat_id: int, period_key: str, owner: str | None = None) -> bool:
+        """Take (chat, period) for a send that has not started: state 'claimed'. False when a row
+        exists (sent, possibly sent, or claimed by this owner), so nothing is sent twice. With an
+        `owner`, a row left 'claimed' by another owner is taken over: only one bot process runs
+        per database, so that owner is gone, and a 'claimed' row means nothing went out."""
         async with self._write() as conn:
             cursor = await conn.execute(
-                "INSERT INTO deliveries (chat_id, period_key, state, claimed_at) VALUES (?, ?, 'claimed', ?) "
-                "ON CONFLICT DO NOTHING",
-                (chat_id, period_key, _ts()),
+                "INSERT INTO deliveries (chat_id, period_key, state, claimed_at, owner) "
+                "VALUES (?, ?, 'claimed', ?, ?) "
+                "ON CONFLICT (chat_id, period_key) DO UPDATE SET owner = excluded.owner, "
+                "claimed_at = excluded.claimed_at "
+                "WHERE deliveries.state = 'claimed' AND excluded.owner IS NOT NULL "
+                "AND deliveries.owner IS NOT excluded.owner",
+                (chat_id, period_key, _ts(), owner),
             )
             return cursor.rowcount == 1
+
+    async def mark_sending(self, chat_id: int, period_key: str, note: str | None = None) -> None:
+        """The request is about to be written (or its fate is unknown, with a `note` saying why):
+        from here on the digest may have reached the chat and is never sent again."""
+        async with self._write() as conn:
+            await conn.execute(
+                "UPDATE deliveries SET state = 'sending', note = COALESCE(?, note) "
+                "WHERE chat_id = ? AND period_key = ? AND state != 'sent'",
+                (note, chat_id, period_key),
+            )
+
+    async def unmark_sending(self, chat_id: int, period_key: str) -> None:
+        """Telegram refused the request before acting on it (429, 5xx): back to 'claimed', so a
+        crash while waiting to try again leaves the chat to be resent."""
+        async with self._write() as conn:
+            await conn.execute(
+                "UPDATE deliveries SET state = 'claimed', note = NULL "
+                "WHERE chat_id = ? AND period_key = ? AND state = 'sending'",
+                (chat_id, period_key),
+            )
 
     async def mark_delivered(self, chat_id: int, period_key: str) -> None:
         """Record the send (also when no claim was made first)."""
@@ -806,15 +901,15 @@ class Repository:
             )
 
     async def release_delivery(self, chat_id: int, period_key: str) -> None:
-        """Drop a claim whose send failed for good, so a later run may try again. A delivery
-        already marked sent is kept."""
+        """Drop a claim whose send failed for good with nothing sent (the caller knows), so a
+        later run may try again. A delivery already marked sent is kept."""
         async with self._write() as conn:
             await conn.execute(
-                "DELETE FROM deliveries WHERE chat_id = ? AND period_key = ? AND state = 'claimed'",
+                "DELETE FROM deliveries WHERE chat_id = ? AND period_key = ? AND state IN ('claimed', 'sending')",
                 (chat_id, period_key),
             )
 
-    _DELIVERY_COLUMNS = "chat_id, period_key, state, claimed_at, sent_at"
+    _DELIVERY_COLUMNS = "chat_id, period_key, state, claimed_at, sent_at, note"
 
     async def get_delivery(self, chat_id: int, period_key: str) -> Delivery | None:
         rows = await self._rows(
@@ -831,6 +926,18 @@ class Repository:
         else:
             rows = await self._rows(sql + " WHERE chat_id = ? ORDER BY claimed_at, period_key", (chat_id,))
         return [_delivery(row) for row in rows]
+
+    async def refusal_due(self, target_id: int, now: datetime, interval: float) -> bool:
+        """True, and `now` recorded, when `target_id` (a pending or blocked user, a group not let
+        in) was not told it may not use the bot within the last `interval` seconds."""
+        async with self._write() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO refusals (target_id, replied_at) VALUES (?, ?) "
+                "ON CONFLICT (target_id) DO UPDATE SET replied_at = excluded.replied_at "
+                "WHERE refusals.replied_at <= ?",
+                (target_id, _ts(now), _ts(now - timedelta(seconds=interval))),
+            )
+            return cursor.rowcount == 1
 
     # --- corrections and feedback ------------------------------------------------------------
     _CORRECTION_COLUMNS = (
@@ -928,7 +1035,17 @@ class Repository:
                 item_text=item_text,
                 value=value,
             )
-            return await self._insert_correction(conn, fix)
+            stored = await self._insert_correction(conn, fix)
+            # the lists (/latest, /unit, search lines, digests) read the report's own columns
+            if kind == "set_unit":
+                await conn.execute("UPDATE reports SET unit = ?, unit_key = ? WHERE id = ? AND merged_into IS NULL",
+                                   (value or None, lookup_key(value or None), report_id))
+            elif kind == "set_date":
+                await conn.execute("UPDATE reports SET meeting_date = ? WHERE id = ?", (value or None, report_id))
+            elif kind == "set_period":
+                await conn.execute("UPDATE reports SET period = ?, period_key = ? WHERE id = ?",
+                                   (value or None, lookup_key(value or None), report_id))
+            return stored
 
     async def corrections(self, report_id: int, scope: int) -> list[Correction]:
         """A report's corrections, oldest first (the order apply_corrections wants); [] when the
@@ -1102,6 +1219,26 @@ class Repository:
             (max(0, limit),),
         )
         return [InboxEntry(*row[:10], _dt(row[10]) or datetime.now(UTC), *row[11:]) for row in rows]
+
+    async def inbox_prune(self, older_than: datetime, *, batch: int = 5_000, limit: int = 100_000) -> int:
+        """Delete inbox rows done before `older_than` (stored or answered long ago: nothing will
+        replay them), never a 'new' one. At most `limit` rows, `batch` per transaction so the writer
+        is never held for long; returns how many were deleted."""
+        cutoff = _ts(older_than)
+        removed = 0
+        while removed < limit:
+            size = min(batch, limit - removed)
+            async with self._write() as conn:
+                cursor = await conn.execute(
+                    "DELETE FROM inbox WHERE id IN (SELECT id FROM inbox WHERE state = 'done' AND done_at < ? "
+                    "ORDER BY id LIMIT ?)",
+                    (cutoff, size),
+                )
+                deleted = max(0, cursor.rowcount)
+            removed += deleted
+            if deleted < size:
+                break
+        return removed
 
     async def inbox_entry(self, chat_id: int, message_id: int) -> InboxEntry | None:
         """The inbox row of one message (tests and the reliability suite check states with it)."""

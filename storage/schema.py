@@ -27,6 +27,16 @@ History (never edit a released step; append a new one):
   v5  inbox: every incoming report message (text or file reference, sender, forward origin, date,
       and the raw update to replay it) written before the next getUpdates confirms it to Telegram,
       so a crash loses nothing; rows left 'new' are processed again at start-up.
+  v6  deliveries gain the state 'sending' (a request for the chat's digest was written: it may
+      have gone out, so it is never resent) next to 'claimed' (taken by a worker, nothing sent
+      yet: resent after a crash), the claim's `owner` (the digest service that holds it) and a
+      `note` on why a send is in doubt; rows v2-v5 left 'claimed' become 'sending' (then the claim
+      was taken right before sending). refusals: when a pending or blocked user (or a group not
+      let in) was last told so, for at most one such reply per 10 minutes across restarts.
+  v7  replies: a report whose reply (its brief) reached the chat. A crash between saving a summary
+      and sending it left a summarised report nobody was told about; at start-up the summarised
+      reports of the last days without a row here are sent. Every report already summarised when
+      this step runs counts as answered (it was, or long ago).
 
 The index holds `storage.folding.fold` of each text: if `fold` ever changes, add a migration
 that drops and recreates `report_fts` and reindexes every report.
@@ -239,6 +249,39 @@ CREATE TABLE inbox (
 CREATE INDEX inbox_new ON inbox (id) WHERE state = 'new';
 """
 
+V6_DDL = """
+CREATE TABLE deliveries_v6 (
+    chat_id         INTEGER NOT NULL,
+    period_key      TEXT    NOT NULL,
+    state           TEXT    NOT NULL CHECK (state IN ('claimed', 'sending', 'sent')),
+    claimed_at      TEXT    NOT NULL,
+    sent_at         TEXT,
+    owner           TEXT,    -- the DigestService instance that claimed the row
+    note            TEXT,    -- why a 'sending' row is in doubt
+    PRIMARY KEY (chat_id, period_key)
+);
+INSERT INTO deliveries_v6 (chat_id, period_key, state, claimed_at, sent_at, note)
+SELECT chat_id, period_key, CASE state WHEN 'claimed' THEN 'sending' ELSE state END, claimed_at, sent_at,
+       CASE state WHEN 'claimed' THEN 'claimed before schema v6: may have been sent' END
+FROM deliveries;
+DROP TABLE deliveries;
+ALTER TABLE deliveries_v6 RENAME TO deliveries;
+
+CREATE TABLE refusals (
+    target_id       INTEGER PRIMARY KEY,  -- the user told (private chat) or the group told
+    replied_at      TEXT    NOT NULL       -- UTC, as reports.received_at
+);
+"""
+
+V7_DDL = """
+CREATE TABLE replies (
+    report_id       INTEGER PRIMARY KEY,
+    replied_at      TEXT    NOT NULL       -- UTC, as reports.received_at
+);
+INSERT INTO replies (report_id, replied_at)
+SELECT id, received_at FROM reports WHERE state = 'summarised';
+"""
+
 FTS_INSERT = "INSERT INTO report_fts (rowid, scope_tag, title, body, items) VALUES (?, ?, ?, ?, ?)"
 FTS_DELETE = (
     "INSERT INTO report_fts (report_fts, rowid, scope_tag, title, body, items) "
@@ -342,8 +385,18 @@ def _statements(script: str) -> list[str]:
     return out
 
 
+async def _v6(conn: aiosqlite.Connection) -> None:
+    for statement in _statements(V6_DDL):
+        await conn.execute(statement)
+
+
+async def _v7(conn: aiosqlite.Connection) -> None:
+    for statement in _statements(V7_DDL):
+        await conn.execute(statement)
+
+
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

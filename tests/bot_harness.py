@@ -171,3 +171,46 @@ async def store_report(h: BotHarness, scope: int, text: str, *, user_id: int | N
     if summarise:
         await h.repo.save_summary(report.id, h.app.bot_data["engine"].summarise(cleaned))
     return await h.repo.get_report(scope, report.id)
+
+
+# --- helpers for the brief and the ✏️ prompts (issue 12); the ones above keep their meaning ------
+
+
+async def press_until(h: BotHarness, chat_id: int, user_id: int, message_id: int, data: str, predicate: Any,
+                      timeout: float = 15.0) -> dict[str, Any]:
+    """Press a button and wait until some message to the chat (a new one or the pressed one,
+    edited) satisfies `predicate(text)`: replies are paced per chat, so "idle" may come first."""
+    seen = {m["message_id"]: m.get("text") for m in h.emu.messages(chat_id)}
+    h.emu.press_button(chat_id, user_id, message_id, data)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        for m in reversed(h.emu.messages(chat_id)):
+            text = m.get("text") or m.get("caption") or ""
+            if (m["message_id"] not in seen or seen[m["message_id"]] != m.get("text")) and predicate(text):
+                return m
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"no matching reply to {data!r}; got {h.texts(chat_id)[-3:]!r}"[:3000])
+        await asyncio.sleep(0.02)
+
+
+async def wait_new(h: BotHarness, chat_id: int, after: int, predicate: Any, timeout: float = 15.0) -> dict[str, Any]:
+    """The first message to the chat after the first `after` ones that satisfies `predicate(text)`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        for m in h.emu.messages(chat_id)[after:]:
+            if predicate(m.get("text") or m.get("caption") or ""):
+                return m
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"no matching message to {chat_id}; got {h.texts(chat_id)[after:]!r}"[:3000])
+        await asyncio.sleep(0.02)
+
+
+def reply_to(h: BotHarness, chat_id: int, user_id: int, message: dict[str, Any], text: str) -> dict[str, Any]:
+    """Queue the user's text as a reply to `message` (a bot message, e.g. a ForceReply prompt), as
+    Telegram sends it: with `reply_to_message` holding that message. (The emulator's `send_text`
+    has no reply parameter; this builds the same update through its message store.)"""
+    user_message = h.emu._user_message(chat_id, user_id, "private", "Nguyễn Văn A", None)
+    user_message["text"] = text
+    prompt = {k: v for k, v in message.items() if not k.startswith("_") and k != "reply_to_message"}
+    user_message["reply_to_message"] = prompt
+    return h.emu.inject_update({"message": user_message})

@@ -240,17 +240,17 @@ async def test_word_and_delete_buttons(tmp_path: Path) -> None:
     async with BotHarness(tmp_path) as h:
         message = await h.submit(USER, USER, seed_text(0))
         data = {b["text"]: b["callback_data"] for b in buttons(message)}
-        await h.press(USER, USER, message["message_id"], data["Xuất Word"])
+        await h.press(USER, USER, message["message_id"], data["📝 Word"])
         [(name, content)] = h.emu.documents(USER)
         assert name.endswith(".docx") and content[:2] == b"PK"
-        await h.press(USER, USER, message["message_id"], data["Xóa"])
+        await h.press(USER, USER, message["message_id"], data["🗑 Xóa"])
         confirm = h.emu.messages(USER)[-1]
         [ok] = [b["callback_data"] for b in buttons(confirm) if b["text"] == "Xóa hẳn"]
         await h.press(USER, USER, confirm["message_id"], ok)
         assert await h.repo.latest(USER, 5) == []
         # pressing the old summary's buttons now shows nothing
         before = len(h.emu.messages(USER))
-        await h.press(USER, USER, message["message_id"], data["Toàn văn"])
+        await h.press(USER, USER, message["message_id"], data["📜 Văn bản gốc"])
         assert len(h.emu.messages(USER)) == before
         answers = [p for m, p in h.emu.calls if m == "answerCallbackQuery"]
         assert "Không tìm thấy báo cáo" in answers[-1].get("text", "")

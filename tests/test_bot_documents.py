@@ -21,10 +21,12 @@ from PIL import Image, ImageDraw, ImageFont
 import documents
 import documents.ocr
 from bot.render import OCR_NOTICE
+from documents.isolated import Extractor
 from storage import NewReport, Repository
 from storage.models import StoredReport
 from summariser import clean_text
 from tests.bot_harness import USER, BotHarness, buttons
+from tests.bot_readers import NO_OCR
 
 FONTS = os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
 DEJAVU = os.path.join(FONTS, "DejaVuSans.ttf")
@@ -272,9 +274,16 @@ async def test_scanned_pdf_is_ocred_with_notice(tmp_path: Path) -> None:
 
 async def test_photo_without_tesseract_says_how_to_enable_it(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    how = "Cài Tesseract: apt-get install tesseract-ocr tesseract-ocr-vie"
+    how = NO_OCR
     monkeypatch.setattr(documents.ocr, "available", lambda: how)
+    # files are read in worker processes: they are told the same (this process's patch is not theirs)
+    with Extractor(1, light_workers=0, reader="tests.bot_readers:without_ocr") as ex:
+        await _photo_and_scan_refused(tmp_path, ex, how)
+
+
+async def _photo_and_scan_refused(tmp_path: Path, extractor: Extractor, how: str) -> None:
     async with BotHarness(tmp_path) as h:
+        h.app.bot_data["extractor"] = extractor
         h.emu.send_photo(USER, USER, [png(make_photo())])
         [reply] = await h.emu.wait_for_messages(USER, 1)
         assert how in reply["text"] and "ảnh" in reply["text"]

@@ -4,6 +4,7 @@ photos and scans: tests/test_bot_documents.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import time
@@ -16,8 +17,9 @@ import matplotlib
 from aiohttp import web
 from fpdf import FPDF
 
+from documents.isolated import Extractor
 from summariser import clean_text
-from tests.bot_harness import USER, BotHarness, seed_text
+from tests.bot_harness import OTHER, USER, BotHarness, seed_text
 
 HEADINGS = ("Kết quả nổi bật", "Hạn chế, tồn tại", "Nhiệm vụ thời gian tới")
 DEJAVU = os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf")
@@ -202,3 +204,82 @@ async def test_album_of_files_is_one_report(tmp_path: Path) -> None:
         assert report.file_name == "phan_1.txt, phan_2.txt"
         assert _words(report.text) == _words(text)
         assert len(h.report_ids(USER)) == 1
+
+
+# --- bounded extraction (issue 13, defects 2, 3 and 12) ---------------------------------------------
+async def test_a_name_with_a_trailing_space_is_read(tmp_path: Path) -> None:
+    """"x.docx " as phones send it (and a no-break space, Windows' trailing dot): read as a .docx."""
+    async with BotHarness(tmp_path) as h:
+        for i, name in enumerate(("Báo cáo 9 tháng.docx ", "bao_cao.docx\u00a0", "bao_cao_2.docx.")):
+            before = len(h.emu.messages(USER))
+            h.emu.send_document(USER, USER, name, make_docx(seed_text(i)), mime_type="application/octet-stream")
+            await h.summary_message(USER, after=before, timeout=30)
+        reports = await h.repo.latest(USER, 5)
+        assert sorted(r.file_name for r in reports) == ["Báo cáo 9 tháng.docx", "bao_cao.docx", "bao_cao_2.docx."]
+        assert all(r.source_kind == "document" and r.state == "summarised" for r in reports)
+
+
+async def test_a_text_report_is_answered_while_a_file_is_stuck_in_its_worker(tmp_path: Path) -> None:
+    """Files are read in the Extractor's own processes, the summariser runs elsewhere: a file that
+    never finishes holds up no text report. (The file's worker is killed when the test closes it.)"""
+    pid_file = tmp_path / "worker.pid"
+    with Extractor(1, light_workers=0, reader="tests.isolated_helpers:by_name") as extractor:
+        async with BotHarness(tmp_path) as h:
+            h.app.bot_data["extractor"] = extractor
+            h.emu.send_document(USER, USER, "sleep.docx", str(pid_file).encode())
+            for _ in range(600):  # the worker took the file (spawning it takes a few seconds)
+                if pid_file.exists() and pid_file.read_text():
+                    break
+                await asyncio.sleep(0.05)
+            worker = int(pid_file.read_text())
+            before = len(h.emu.messages(OTHER))
+            message = await h.submit(OTHER, OTHER, seed_text(0))
+            assert buttons_of(message) and len(h.emu.messages(OTHER)) == before + 1
+            assert h.emu.messages(USER) == []  # the file is still in its worker, unanswered
+            os.kill(worker, 0)  # (alive)
+            [report] = await h.repo.latest(OTHER, 1)
+            assert report.state == "summarised"
+            extractor.close()  # the stuck file: its reader is told the server could not read it
+            reply = await h.wait_for(USER, lambda t: "sleep.docx" in t, timeout=30)
+            assert "thử lại" in reply[-1]["text"]
+
+
+async def test_a_file_beyond_the_cpu_limit_is_too_complex_not_damaged_and_the_worker_replaced(tmp_path: Path) -> None:
+    with Extractor(1, light_workers=0, cpu_seconds=1, reader="tests.isolated_helpers:by_name") as extractor:
+        async with BotHarness(tmp_path) as h:
+            h.app.bot_data["extractor"] = extractor
+            h.emu.send_document(USER, USER, "spin.docx", make_docx("x"))
+            [reply] = await h.emu.wait_for_messages(USER, 1, timeout=60)
+            assert "«spin.docx»" in reply["text"] and "quá phức tạp" in reply["text"] and "hỏng" not in reply["text"]
+            await h.emu.wait_idle(quiet=0.3)
+            pids = extractor.worker_pids()
+            assert pids == []  # killed, not yet replaced: the next file starts a new worker
+            h.emu.send_document(USER, USER, "bao_cao.docx", make_docx(seed_text(0)))
+            await h.summary_message(USER, timeout=60)
+            assert extractor.worker_pids() and h.repo is not None
+            [report] = await h.repo.latest(USER, 1)
+            assert report.file_name == "bao_cao.docx"
+
+
+async def test_an_album_waits_for_a_piece_read_slower_than_the_window(tmp_path: Path) -> None:
+    """Album pieces are read in worker processes and finish in any order: the album is flushed only
+    once every announced piece is in, however long past the merge window that is."""
+    text = seed_text(1)
+    cut = text.index("\n", len(text) // 2)
+    with Extractor(2, light_workers=0, reader="tests.bot_readers:slow_by_name") as extractor:
+        async with BotHarness(tmp_path, merge_window=0.3) as h:
+            h.app.bot_data["extractor"] = extractor
+            names = ("phan_1.txt", "slow25_phan_2.txt")  # the second one 2.5 s, far over the 0.3 s window
+            for name, part in zip(names, (text[:cut], text[cut + 1 :]), strict=True):
+                update = h.emu.send_document(USER, USER, name, part.encode("utf-8"))
+                update["message"]["media_group_id"] = "album-slow"
+            await h.summary_message(USER, timeout=60)
+            await h.emu.wait_idle(quiet=0.8, timeout=30)
+            [report] = await h.repo.latest(USER, 5)
+            assert report.file_name == "phan_1.txt, slow25_phan_2.txt"
+            assert _words(report.text) == _words(text)
+
+
+def buttons_of(message: dict) -> list[str]:
+    return [b.get("callback_data", "") for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
+            for b in row]

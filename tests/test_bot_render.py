@@ -148,7 +148,7 @@ def test_docx_export_has_title_header_and_three_sections() -> None:
         meeting="Hội nghị Ban Chấp hành lần thứ 24",
         date=date(2023, 10, 5),
         period="9 tháng năm 2023",
-        results=[Item(text="Giá trị sản xuất tăng 8,2% so với cùng kỳ")],
+        results=[Item(text="Giá trị sản xuất tăng 8,2% so với cùng kỳ"), Item(text="tăng cường thu ngân sách")],
         shortcomings=[Item(text="Giải phóng mặt bằng còn chậm")],
         figures=[Figure(text="8,2%")],
     )
@@ -159,6 +159,7 @@ def test_docx_export_has_title_header_and_three_sections() -> None:
     assert "BÁO CÁO TÓM TẮT" in body
     assert "I. KẾT QUẢ NỔI BẬT" in body and "II. HẠN CHẾ, TỒN TẠI" in body and "III. NHIỆM VỤ THỜI GIAN TỚI" in body
     assert "Giá trị sản xuất tăng 8,2% so với cùng kỳ" in body
+    assert "- Tăng cường thu ngân sách" in body  # items start with a capital, as in the chat
     assert SECTION_MISSING["tasks"] in body
     assert "#7" in body
     header_cells = [c.text for c in document.tables[0].rows[0].cells]
@@ -179,3 +180,74 @@ def test_figures_view_names_kind_and_period_escaped() -> None:
     assert "<b>81,2%</b> <i>(so với kế hoạch, 6 tháng đầu năm 2024)</i>" in text
     assert "<b>5%</b> <i>(mục tiêu)</i>" in text and "<b>3 trường hợp</b>" in text
     assert "không nêu số liệu" in render_figures(make_report(Summary()))
+
+
+# --- UTF-16 lengths (issue 13 defect 8) and the brief message (issue 12 part 1) ------------------
+
+EMOJI = "📈"
+
+
+def test_split_html_counts_utf16_units() -> None:
+    from summariser.brief import utf16_len
+
+    block = "• <b>" + EMOJI * 1500 + "</b> " + "tăng trưởng " * 200
+    for limit in (300, 1000, 4096):
+        pieces = split_html([block, "<b>Hạn chế</b>\n• " + EMOJI * 3000], limit)
+        assert all(utf16_len(p) <= limit for p in pieces), limit
+        assert all(balanced(p) and re.sub(r"<[^>]+>", "", p).strip() for p in pieces)  # no empty "<b></b>"
+        text = re.sub(r"<[^>]+>", "", "".join(pieces))
+        assert text.count(EMOJI) == 4500 and "\ud83d" not in text  # nothing lost, no half surrogate
+
+
+def test_split_plain_and_text_pages_count_utf16_units() -> None:
+    from bot.buttons import text_pages
+    from summariser.brief import utf16_len
+
+    text = "Báo cáo tăng trưởng\n" + EMOJI * 1500 + "\n" + " ".join([f"{EMOJI} tăng <&>"] * 800)
+    for limit in (100, 999, 3000):
+        pages = split_plain(text, limit)
+        assert all(utf16_len(p) <= limit for p in pages), limit
+        assert "".join(pages).replace("\n", "").replace(" ", "") == text.replace("\n", "").replace(" ", "")
+    pages = text_pages(text)
+    assert len(pages) >= 2 and all(utf16_len(p) <= 3900 for p in pages)  # escaped, still under the limit
+
+
+def test_summary_page_and_figures_fit_with_emoji_items() -> None:
+    from bot.render import summary_page
+    from summariser.brief import utf16_len
+
+    summary = Summary(unit=EMOJI * 400, results=[Item(text=EMOJI * 1500 + " tăng")] * 4,
+                      figures=[Figure(text="1.234 tỷ đồng", label=EMOJI * 3000)])
+    report = make_report(summary, title=EMOJI * 3000)
+    first, _, pages = summary_page(report, 0)
+    assert pages >= 2 and "Đơn vị:" in first  # the title is capped, not a page of its own
+    for n in range(pages):
+        page, _, _ = summary_page(report, n)
+        assert utf16_len(page) <= 3800 and balanced(page)
+    assert utf16_len(render_figures(report)) <= 4096
+
+
+def test_brief_message_escapes_bolds_and_keeps_warnings_under_the_title() -> None:
+    from bot.render import BRIEF_LIMIT, brief_message, plain_len
+
+    summary = Summary(
+        unit="huyện <Gia Lộc>", meeting="Hội nghị lần thứ 24", date=date(2023, 10, 5),
+        results=[Item(text="tổng thu ngân sách đạt 1.234 tỷ đồng <script>")]
+        + [Item(text=f"kết quả {i} " + "đạt khá " * 40) for i in range(9)],
+        tasks=[Item(text="đẩy nhanh giải phóng mặt bằng & tái định cư")],
+        figures=[Figure(text="1.234 tỷ đồng", section="results")],
+        warnings=["Báo cáo không nêu hạn chế, tồn tại."],
+    )
+    report = make_report(summary, file_name="bc <1>.docx", source_kind="document")
+    message = brief_message(report, ["Văn bản được nhận dạng từ ảnh (OCR)."], notice="Bot vừa khởi động lại.")
+    assert balanced(message) and "<script>" not in message and "&lt;script&gt;" in message
+    lines = message.split("\n")
+    assert lines[0] == "Bot vừa khởi động lại." and lines[2].startswith("📋 <b>huyện &lt;Gia Lộc&gt;")
+    assert lines[3] == "Mã báo cáo: <code>#7</code> · Nguồn: tệp «bc &lt;1&gt;.docx»"
+    assert lines[4].startswith("⚠️") and "OCR" in lines[4] and "không nêu hạn chế" in lines[5]
+    assert "• Tổng thu ngân sách đạt <b>1.234 tỷ đồng</b> &lt;script&gt;" in message  # a capital, bold figure
+    assert "• Đẩy nhanh giải phóng mặt bằng &amp; tái định cư" in message
+    assert "+5 mục khác" in message and "Hạn chế, tồn tại</b>" not in message
+    body = "\n".join(x for x in lines[2:] if not x.startswith("⚠️"))
+    assert plain_len(body) <= BRIEF_LIMIT
+    assert "Chưa có bản tóm tắt" in brief_message(make_report(None))

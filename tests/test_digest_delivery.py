@@ -5,12 +5,18 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
+import pytest
 from telegram import Bot
+from telegram.error import NetworkError, TimedOut
+from telegram.ext import ExtBot
 
-from bot.digests.delivery import Outgoing, PacedSender, SlidingWindowLimiter, Status
+from bot.digests.delivery import Outgoing, PacedSender, SendHooks, SendResult, SlidingWindowLimiter, Status
 from bot.emulator import BotAPIEmulator
+from bot.ratelimit import ChatRateLimiter
 
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -211,3 +217,124 @@ async def test_sender_paces_each_chat_and_all_chats_together_on_a_fake_clock() -
     stamps = sorted(t for _, t in fake.sent)
     for i in range(len(stamps) - 30):
         assert stamps[i + 30] - stamps[i] >= 1.0 - 1e-9
+
+
+# --- at most once, hooks, and the app's rate limiter ----------------------------------------------
+
+
+@pytest.fixture
+async def limited_bot(emu: BotAPIEmulator) -> AsyncIterator[ExtBot[Any]]:
+    """The bot as the app builds it: PTB's ExtBot with our ChatRateLimiter."""
+    async with ExtBot(
+        emu.token, base_url=emu.base_url, base_file_url=emu.base_file_url, rate_limiter=ChatRateLimiter()
+    ) as b:
+        yield b
+
+
+class LosesAnswer:
+    """Sends for real, then loses the answer for the chats in `chats` (once each): as when
+    Telegram delivered the message but the connection dropped or the read timed out."""
+
+    def __init__(self, bot: Any, chats: dict[int, Exception]) -> None:
+        self.bot = bot
+        self.chats = chats
+
+    async def send_message(self, **kw: Any) -> Any:
+        message = await self.bot.send_message(**kw)
+        error = self.chats.pop(kw["chat_id"], None)
+        if error is not None:
+            raise error
+        return message
+
+
+def _caused(error: Exception, cause: Exception) -> Exception:
+    error.__cause__ = cause
+    return error
+
+
+async def test_a_lost_answer_is_not_resent(emu: BotAPIEmulator, bot: Bot) -> None:
+    lossy = LosesAnswer(
+        bot,
+        {
+            40: _caused(TimedOut(), httpx.ReadTimeout("read")),
+            41: _caused(NetworkError("httpx.RemoteProtocolError: Server disconnected"), httpx.RemoteProtocolError("x")),
+        },
+    )
+    sender = PacedSender(lossy, backoff=0.01)
+    for chat in (40, 41):
+        result = await sender.send(chat, [Outgoing(text="một"), Outgoing(text="hai")])
+        assert result.status is Status.UNCERTAIN and result.in_doubt and result.sent == 0
+        assert "answer lost" in (result.error or "")
+        assert [m["text"] for m in emu.messages(chat)] == ["một"]  # once, and the rest not sent after it
+
+
+async def test_hooks_say_when_a_request_starts_and_when_telegram_refused_it(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    emu.fail_next("sendMessage", 502, chat_id=42)
+    events: list[str] = []
+
+    async def started() -> None:
+        events.append(f"started:{sends_to(emu, 42)}")
+
+    async def refused() -> None:
+        events.append("refused")
+
+    sender = PacedSender(bot, backoff=0.01, per_chat_interval=0.01)
+    result = await sender.send(42, [Outgoing(text="a"), Outgoing(text="b")], hooks=SendHooks(started, refused))
+    assert result.status is Status.DELIVERED and result.sent == 2
+    # before each request (none of them written yet), and "refused" only after the 502
+    assert events == ["started:0", "refused", "started:1", "started:2"]
+
+
+async def test_with_the_apps_limiter_a_429_holds_only_its_chat(
+    emu: BotAPIEmulator, limited_bot: ExtBot[Any]
+) -> None:
+    emu.fail_next("sendMessage", 429, retry_after=2, chat_id=50)
+    sender = PacedSender(limited_bot)
+    assert sender.bot_paces
+    slow = asyncio.ensure_future(sender.send(50, [Outgoing(text="chậm")]))
+    others = await asyncio.gather(*(sender.send(c, [Outgoing(text="nhanh")]) for c in range(51, 71)))
+    assert all(r.status is Status.DELIVERED for r in others)
+    assert not slow.done() and emu.messages(50) == []  # the 20 others were not held up by chat 50
+    result = await asyncio.wait_for(slow, timeout=30)
+    assert result.status is Status.DELIVERED and len(emu.messages(50)) == 1
+    assert sends_to(emu, 50) == 2
+
+
+async def test_with_the_apps_limiter_a_lost_answer_is_not_resent(
+    emu: BotAPIEmulator, limited_bot: ExtBot[Any]
+) -> None:
+    if not hasattr(emu, "lose_answers"):
+        pytest.skip("this emulator cannot lose answers")
+    emu.lose_answers("sendMessage", chat_id=60, times=1, mode="drop")
+    started: list[int] = []
+
+    async def mark() -> None:
+        started.append(1)
+
+    result = await PacedSender(limited_bot, backoff=0.01).send(
+        60, [Outgoing(text="một lần")], hooks=SendHooks(started=mark)
+    )
+    assert result.status is Status.UNCERTAIN and result.in_doubt
+    assert len(emu.messages(60)) == 1 and sends_to(emu, 60) == 1 and started == [1]
+
+
+async def test_cancelled_while_the_request_is_unanswered_counts_as_in_doubt() -> None:
+    class Hangs:
+        def __init__(self) -> None:
+            self.reached = asyncio.Event()
+
+        async def send_message(self, **_: Any) -> Any:
+            self.reached.set()
+            await asyncio.sleep(3600)
+
+    hangs = Hangs()
+    sender = PacedSender(hangs, settle_timeout=0.05)
+    result = SendResult(status=Status.DELIVERED)
+    task = asyncio.ensure_future(sender.send(70, [Outgoing(text="x")], result))
+    await hangs.reached.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert result.in_doubt and result.sent == 0

@@ -6,18 +6,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from telegram import Bot
+from telegram.error import TimedOut
+from telegram.ext import ExtBot
 
 from bot.digests.delivery import PacedSender
 from bot.digests.schedule import Slot
 from bot.digests.service import DigestService
 from bot.emulator import BotAPIEmulator
+from bot.ratelimit import ChatRateLimiter
 from storage import NewReport, Repository, Subscription
 from summariser.models import Figure, Item, Summary
 
@@ -242,6 +247,9 @@ async def test_blocked_chat_gets_nothing(emu: BotAPIEmulator, bot: Bot, repo: Re
     assert await repo.get_delivery(8501, KEY) is None
 
 
+NINE_MONTHS = "9 tháng đầu năm 2023"  # a chart compares one period only: both shares are of it
+
+
 async def test_digest_with_chart_is_built_once_per_scope_and_the_photo_reused(
     emu: BotAPIEmulator, bot: Bot, repo: Repository
 ) -> None:
@@ -253,7 +261,7 @@ async def test_digest_with_chart_is_built_once_per_scope_and_the_photo_reused(
         "huyện Bình Gia",
         "Thu ngân sách được gần 20 tỷ đồng, đạt 107% dự toán tỉnh giao; công tác giải phóng mặt bằng chậm tiến độ.",
         received=received,
-        figures=[Figure(text="107%", value=107, unit="%", section="results")],
+        figures=[Figure(text="107%", value=107, unit="%", section="results", kind="share", period=NINE_MONTHS)],
         shortcomings=[Item(text="công tác giải phóng mặt bằng chậm tiến độ")],
     )
     await add_summarised(
@@ -262,7 +270,7 @@ async def test_digest_with_chart_is_built_once_per_scope_and_the_photo_reused(
         "huyện Chi Lăng",
         "Tổng thu ngân sách đạt trên 56,3 tỷ đồng, đạt 121,5% dự toán; giải phóng mặt bằng còn chậm tiến độ.",
         received=received,
-        figures=[Figure(text="121,5%", value=121.5, unit="%", section="results")],
+        figures=[Figure(text="121,5%", value=121.5, unit="%", section="results", kind="share", period=NINE_MONTHS)],
         shortcomings=[Item(text="giải phóng mặt bằng còn chậm tiến độ")],
     )
     await add_summarised(  # another scope: must not appear
@@ -308,3 +316,203 @@ async def test_stopping_does_not_wait_for_a_long_retry_after(
     assert sent_to(emu, 8601) == [] and await repo.get_delivery(8601, KEY) is None
     again = await service(repo, bot, clock).catch_up()
     assert again["sent"] == 1 and len(sent_to(emu, 8601)) == 1
+
+
+# --- crashes, lost answers, and the app's rate limiter (issue 13, defects 4, 5 and 7) -------------
+
+
+@pytest.fixture
+async def limited_bot(emu: BotAPIEmulator) -> AsyncIterator[ExtBot[Any]]:
+    """The bot as the app builds it: PTB's ExtBot with our ChatRateLimiter."""
+    async with ExtBot(
+        emu.token, base_url=emu.base_url, base_file_url=emu.base_file_url, rate_limiter=ChatRateLimiter()
+    ) as b:
+        yield b
+
+
+class Dead(Exception):
+    """What a process that was killed "does" from then on: nothing."""
+
+
+class Crash:
+    def __init__(self) -> None:
+        self.dead = False
+        self.at_crash: list[Any] = []  # the deliveries log as the crash left it
+
+
+class DyingRepo:
+    """The repository as the killed process sees it: after the crash no call reaches the file."""
+
+    def __init__(self, repo: Repository, crash: Crash) -> None:
+        self._repo, self._crash = repo, crash
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._repo, name)
+        if not callable(attr):
+            return attr
+
+        async def call(*args: Any, **kw: Any) -> Any:
+            if self._crash.dead:
+                raise Dead(name)
+            return await attr(*args, **kw)
+
+        return call
+
+
+class DyingBot:
+    """Forwards sends; the `k`-th one is delivered but the process dies before its answer is
+    read (and cancels the run, as a SIGKILL ends everything); later sends never leave."""
+
+    def __init__(self, bot: Any, crash: Crash, k: int) -> None:
+        self.bot, self.crash, self.k, self.count = bot, crash, k, 0
+        self.run: asyncio.Future[Any] | None = None
+        self.rate_limiter = getattr(bot, "rate_limiter", None)
+
+    async def send_message(self, **kw: Any) -> Any:
+        if self.crash.dead:
+            raise Dead("send")
+        message = await self.bot.send_message(**kw)
+        if self.crash.dead:
+            raise Dead("answer lost")
+        self.count += 1
+        if self.count == self.k:
+            self.crash.dead = True
+            assert self.run is not None
+            self.run.cancel()
+            raise Dead("answer lost")
+        return message
+
+    async def send_photo(self, **kw: Any) -> Any:
+        raise AssertionError("no chart in this test")
+
+
+@pytest.mark.parametrize("paced_by", ["sender", "limiter"])
+async def test_a_crash_mid_fan_out_leaves_only_in_flight_chats_unsent_and_none_twice(
+    emu: BotAPIEmulator,
+    bot: Bot,
+    limited_bot: ExtBot[Any],
+    repo: Repository,
+    caplog: pytest.LogCaptureFixture,
+    paced_by: str,
+) -> None:
+    """Defect 4: workers used to claim chats, then wait for the pacer; after a SIGKILL every
+    claimed chat was lost for good. Now a claim whose send had not started is resent."""
+    chats = list(range(6001, 6041))
+    for chat in chats:
+        await subscribe(repo, chat)
+    clock = Clock(OCCURRENCE + timedelta(seconds=2))
+    crash = Crash()
+    dying_bot = DyingBot(bot if paced_by == "sender" else limited_bot, crash, k=10)
+    first = DigestService(
+        DyingRepo(repo, crash),  # type: ignore[arg-type]
+        PacedSender(dying_bot, backoff=0.05, max_attempts=2),
+        now=clock,
+        workers=16,
+    )
+    assert first.sender.bot_paces == (paced_by == "limiter")
+    run = asyncio.ensure_future(first.run_slot(Slot.of(Subscription(chat_id=0))))
+    dying_bot.run = run
+    with pytest.raises(BaseException):  # noqa: B017  cancelled, or Dead from a worker
+        await run
+    crash.at_crash = await repo.deliveries()
+    states = Counter(d.state for d in crash.at_crash)
+    assert states["claimed"] >= 3  # workers holding chats they had not started sending to
+    written = {d.chat_id for d in crash.at_crash if d.state == "sending"}  # requests in flight
+    assert 1 <= len(written) <= 4
+    delivered_first = {c for c in chats if sent_to(emu, c)}
+    assert 10 <= len(delivered_first) < len(chats)
+
+    # Restart: a new service (a new process) on the same database, a minute later.
+    clock.t += timedelta(minutes=1)
+    second = service(repo, limited_bot if paced_by == "limiter" else bot, clock)
+    with caplog.at_level(logging.WARNING, logger="bot.digests.service"):
+        report = await second.catch_up()
+    counts = {c: len(sent_to(emu, c)) for c in chats}
+    assert max(counts.values()) == 1  # nobody got it twice
+    unsent = {c for c, n in counts.items() if n == 0}
+    assert unsent <= written  # only requests in flight at the crash may be missing
+    in_doubt = {d.chat_id for d in await repo.deliveries() if d.state == "sending"}
+    assert in_doubt == written  # and those are left as they were: may have gone out
+    assert any(counts[c] == 1 for c in written)  # the one delivered whose answer the crash lost
+    warned = [r.getMessage() for r in caplog.records if "may have been sent" in r.getMessage()]
+    for chat in in_doubt:
+        assert any(str(chat) in w and KEY in w for w in warned), chat
+    assert report["sent"] == len(chats) - len(delivered_first) - len(unsent)
+    # a third start sends nothing more and warns no more
+    caplog.clear()
+    again = await service(repo, bot, clock).catch_up()
+    assert again["sent"] == 0 and sum(len(sent_to(emu, c)) for c in chats) == len(chats) - len(unsent)
+
+
+async def test_a_lost_answer_is_recorded_not_resent_and_logged(
+    emu: BotAPIEmulator, bot: Bot, repo: Repository, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Defect 7: the answer to a delivered digest was lost and the sender retried: twice."""
+
+    class LosesOne:
+        def __init__(self) -> None:
+            self.lost = False
+
+        async def send_message(self, **kw: Any) -> Any:
+            message = await bot.send_message(**kw)
+            if kw["chat_id"] == 8701 and not self.lost:
+                self.lost = True
+                error = TimedOut()
+                error.__cause__ = httpx.ReadTimeout("read")
+                raise error
+            return message
+
+    for chat in (8701, 8702):
+        await subscribe(repo, chat)
+    clock = Clock(OCCURRENCE + timedelta(seconds=1))
+    with caplog.at_level(logging.WARNING, logger="bot.digests.service"):
+        report = await service(repo, LosesOne(), clock).run_slot(Slot.of(Subscription(chat_id=0)))
+    assert report["uncertain"] == 1 and report["sent"] == 1
+    assert len(sent_to(emu, 8701)) == 1 and len(sent_to(emu, 8702)) == 1
+    delivery = await repo.get_delivery(8701, KEY)
+    assert delivery is not None and delivery.state == "sending" and "answer lost" in (delivery.note or "")
+    assert any("8701" in r.getMessage() and KEY in r.getMessage() for r in caplog.records)
+    clock.t += timedelta(minutes=15)
+    assert (await service(repo, bot, clock).catch_up())["sent"] == 0
+    assert len(sent_to(emu, 8701)) == 1
+
+
+async def test_with_the_apps_limiter_one_subscribers_429_delays_only_that_subscriber(
+    emu: BotAPIEmulator, limited_bot: ExtBot[Any], repo: Repository
+) -> None:
+    """Defect 5: one subscriber's 429 held up the whole fan-out for 20 s."""
+    chats = list(range(8801, 8831))
+    for chat in chats:
+        await subscribe(repo, chat)
+    emu.fail_next("sendMessage", 429, retry_after=3, chat_id=8801)
+    clock = Clock(OCCURRENCE + timedelta(seconds=1))
+    run = asyncio.ensure_future(
+        service(repo, limited_bot, clock, workers=4).run_slot(Slot.of(Subscription(chat_id=0)))
+    )
+    for _ in range(3000):
+        if all(sent_to(emu, c) for c in chats[1:]):
+            break
+        await asyncio.sleep(0.01)
+    assert all(sent_to(emu, c) for c in chats[1:])
+    assert sent_to(emu, 8801) == [] and not run.done()  # the others went while 8801 waits its 3 s
+    report = await asyncio.wait_for(run, timeout=30)
+    assert report["sent"] == len(chats) and all(len(sent_to(emu, c)) == 1 for c in chats)
+
+
+async def test_a_claim_left_by_a_dead_process_is_taken_over_and_a_possibly_sent_one_is_not(
+    emu: BotAPIEmulator, bot: Bot, repo: Repository
+) -> None:
+    for chat in (8901, 8902, 8903):
+        await subscribe(repo, chat)
+    assert await repo.claim_delivery(8901, KEY, owner="dead-process")  # taken, never started
+    assert await repo.claim_delivery(8902, KEY, owner="dead-process")
+    await repo.mark_sending(8902, KEY)  # its request went out
+    clock = Clock(OCCURRENCE + timedelta(hours=1))
+    report = await service(repo, bot, clock).catch_up()
+    assert report["sent"] == 2  # 8901 and 8903
+    assert len(sent_to(emu, 8901)) == 1 and len(sent_to(emu, 8903)) == 1 and sent_to(emu, 8902) == []
+    # a live service's own claim is never taken over by itself, nor by a plain claim
+    assert not await repo.claim_delivery(8902, KEY, owner="someone")
+    assert await repo.claim_delivery(8904, KEY, owner="a")
+    assert not await repo.claim_delivery(8904, KEY, owner="a")
+    assert not await repo.claim_delivery(8904, KEY)

@@ -262,3 +262,37 @@ async def test_close_stops_the_workers_and_refuses_later_reads() -> None:
     assert pids and not any(_alive(pid) for pid in pids)
     with pytest.raises(ReadError):
         await extractor.read(TEXT, "a.txt")
+
+
+_KILLED_PARENT = """
+import asyncio
+from documents.isolated import Extractor
+
+async def main() -> None:
+    extractor = Extractor(1, light_workers=1)
+    await extractor.read("Thu ngân sách đạt 95% dự toán.".encode(), "a.txt")
+    print(extractor.worker_pids()[0], flush=True)
+    await asyncio.sleep(300)
+
+asyncio.run(main())
+"""
+
+
+def test_workers_end_when_the_bot_is_killed() -> None:
+    """A `kill -9` of the bot must not leave its file readers behind (each restart would add some)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    bot = subprocess.Popen([sys.executable, "-c", _KILLED_PARENT], cwd=root, stdout=subprocess.PIPE, text=True)
+    try:
+        assert bot.stdout is not None
+        worker = int(bot.stdout.readline())
+        assert _running(worker)
+    finally:
+        bot.kill()
+        bot.wait()
+    deadline = time.monotonic() + 20
+    while _running(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(worker)

@@ -76,6 +76,11 @@ def _pdf(pages: list[str]) -> bytes:
     [
         ("bao_cao.docx", None, "bao_cao.docx"),
         ("Báo cáo.docx ", None, "Báo cáo.docx"),  # trailing space from a phone: still a .docx
+        ("x.docx ", "application/octet-stream", "x.docx"),  # issue 13: refused before
+        ("bao_cao.docx\u00a0", None, "bao_cao.docx"),  # a no-break space
+        ("bao_cao.pdf\u200b", None, "bao_cao.pdf"),  # a zero-width space
+        ("bao_cao.docx.", None, "bao_cao.docx"),  # Windows drops a trailing dot; clients may not
+        ("bao_cao.docx\t\n", None, "bao_cao.docx"),
         ("  scan.PDF", "application/pdf", "scan.PDF"),
         ("bao_cao.TXT", "text/plain", "bao_cao.TXT"),
         ("trang.htm", None, "trang.htm"),
@@ -164,3 +169,18 @@ def test_mutated_files_never_raise_anything_else() -> None:
                 damaged[rng.randrange(len(damaged))] = rng.randrange(256)
             with contextlib.suppress(ReadError):
                 assert isinstance(documents.read(bytes(damaged), name), documents.Document)
+
+
+def test_read_timeout_and_the_too_complex_reply() -> None:
+    """Images and PDFs (maybe scans, read by OCR) get the longer wall clock; a worker's limit is
+    answered as too complex or too large, never as a damaged file."""
+    from bot.config import Settings
+    from bot.extract import read_error_message, read_timeout
+    from documents.isolated import TOO_COMPLEX
+
+    settings = Settings(_env_file=None, extract_timeout=30, ocr_timeout=200)  # type: ignore[call-arg]
+    assert [read_timeout(n, settings) for n in ("a.jpg", "scan.PDF ", "a.docx", "a.txt")] == [200, 200, 30, 30]
+    too = read_error_message("<x>.docx", ReadError(TOO_COMPLEX, "worker died"))
+    assert "«&lt;x&gt;.docx»" in too and "quá phức tạp" in too and "hỏng" not in too
+    damaged = read_error_message("a.docx", ReadError("Tệp Word bị hỏng, không đọc được.", "bad zip"))
+    assert "bị hỏng" in damaged and "quá phức tạp" not in damaged

@@ -224,6 +224,25 @@ async def test_corrections_are_scope_checked(repo: Repository) -> None:
     assert len(await repo.corrections(rid, -10)) == 1
 
 
+async def test_unit_date_and_period_corrections_reach_the_lists(repo: Repository) -> None:
+    """/latest, /unit, search lines and digests read the report's own columns: a corrected unit,
+    date or period must show there too, not only in the summary."""
+    rid = await stored(repo, seed(0))
+    await repo.add_correction(rid, -10, 5, "set_unit", value="xã Gia Tân")
+    await repo.add_correction(rid, -10, 5, "set_date", value="2024-05-29")
+    await repo.add_correction(rid, -10, 5, "set_period", value="5 tháng đầu năm 2024")
+    report = await repo.get_report(-10, rid)
+    assert report is not None
+    assert (report.unit, report.meeting_date) == ("xã Gia Tân", date(2024, 5, 29))
+    [period] = await repo._rows("SELECT period FROM reports WHERE id = ?", (rid,))
+    assert period[0] == "5 tháng đầu năm 2024"
+    assert [r.id for r in await repo.by_unit(-10, "gia tan")] == [rid]
+    assert await repo.by_unit(-10, "gia loc") == []
+    await repo.add_correction(rid, -10, 5, "set_date")  # cleared
+    report = await repo.get_report(-10, rid)
+    assert report is not None and report.meeting_date is None
+
+
 async def test_feedback_one_vote_per_user_changeable(repo: Repository) -> None:
     rid = await stored(repo, seed(0))
     tally = await repo.set_feedback(rid, -10, 5, 1)

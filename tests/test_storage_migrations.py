@@ -6,13 +6,14 @@ import asyncio
 import hashlib
 import json
 import sqlite3
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from storage import NewReport, Repository
 from storage.folding import lookup_key, text_sha256
+from storage.repository import InboxEntry
 from storage.schema import SCHEMA_VERSION, V1_DDL
 from summariser.models import Item, Summary
 from tests.test_storage_search import index_instances
@@ -183,3 +184,64 @@ async def test_two_openers_migrate_once(tmp_path: Path) -> None:
     finally:
         await a.close()
         await b.close()
+
+
+async def test_v6_keeps_deliveries_and_treats_old_claims_as_possibly_sent(tmp_path: Path) -> None:
+    """Before v6 a claim was taken right before sending, so a row left 'claimed' may have gone
+    out: it becomes 'sending' (never resent). 'sent' rows stay; the refusals table is new."""
+    import aiosqlite
+
+    from storage.schema import MIGRATIONS, register_functions
+
+    path = tmp_path / "v5.sqlite3"
+    async with aiosqlite.connect(path) as conn:
+        await register_functions(conn)
+        for version, step in enumerate(MIGRATIONS[:5], start=1):
+            await step(conn)
+            await conn.execute(f"PRAGMA user_version = {version}")
+        await conn.execute(
+            "INSERT INTO deliveries VALUES (1, 'weekly:2026-11-23', 'claimed', '2026-11-23T00:30:01.000000Z', NULL)"
+        )
+        await conn.execute(
+            "INSERT INTO deliveries VALUES (2, 'weekly:2026-11-23', 'sent', '2026-11-23T00:30:01.000000Z', "
+            "'2026-11-23T00:30:02.000000Z')"
+        )
+        await conn.commit()
+
+    async with await Repository.open(path) as repo:
+        with sqlite3.connect(path) as raw:
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 6
+        old_claim = await repo.get_delivery(1, "weekly:2026-11-23")
+        assert old_claim is not None and old_claim.state == "sending" and "may have been sent" in (old_claim.note or "")
+        sent = await repo.get_delivery(2, "weekly:2026-11-23")
+        assert sent is not None and sent.state == "sent" and sent.sent_at is not None
+        assert not await repo.claim_delivery(1, "weekly:2026-11-23", owner="new process")
+        # the new states work
+        assert await repo.claim_delivery(3, "weekly:2026-11-23", owner="a")
+        await repo.mark_sending(3, "weekly:2026-11-23")
+        delivery = await repo.get_delivery(3, "weekly:2026-11-23")
+        assert delivery is not None and delivery.state == "sending"
+        await repo.unmark_sending(3, "weekly:2026-11-23")
+        delivery = await repo.get_delivery(3, "weekly:2026-11-23")
+        assert delivery is not None and delivery.state == "claimed"
+        assert await repo.refusal_due(42, datetime(2026, 11, 23, tzinfo=UTC), 600)
+
+
+async def test_v7_counts_every_report_summarised_before_it_as_answered(tmp_path: Path) -> None:
+    """A database from before v7 knows nothing of replies: its summarised reports were answered
+    (or long ago) and must not be sent again at start-up; a report summarised after the upgrade
+    without a reply is what start-up sends."""
+    path = tmp_path / "v1.sqlite3"
+    ids = make_v1_database(path)
+    async with await Repository.open(path) as repo:
+        assert await repo.unreplied_reports(within=timedelta(days=100_000)) == []
+        pending = await repo.get_report(-10, ids["pending"])
+        assert pending is not None
+        await repo.save_summary(pending.id, Summary(results=[Item(text="Thu ngân sách đạt 81,2% dự toán")]))
+        assert await repo.unreplied_reports(within=timedelta(days=100_000)) == []  # not from a chat: nobody waits
+        await repo.inbox_add([InboxEntry(1, -10, 7, 5, "text", "…", None, None, None, None, datetime.now(UTC), "{}")])
+        await repo.inbox_done(-10, [7], pending.id)
+        assert [r.id for r in await repo.unreplied_reports(within=timedelta(days=100_000))] == [pending.id]
+        await repo.mark_replied(pending.id)
+        await repo.mark_replied(pending.id)  # twice is harmless
+        assert await repo.unreplied_reports(within=timedelta(days=100_000)) == []

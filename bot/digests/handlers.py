@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.access import ascii_int, authorise
 from bot.digests.jobs import get_service
 from bot.digests.schedule import DAY_NAMES_VI, Slot, describe
 from bot.digests.similarity import fold
+from bot.replies import edit_or_send
 from storage import Repository, Subscription
 
 log = logging.getLogger(__name__)
@@ -285,10 +285,5 @@ async def on_settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     sub = await _save(context, changed)
     now = get_service(context.application).now()
     await query.answer("Đã lưu.")
-    try:
-        await query.edit_message_text(
-            settings_text(sub, now), parse_mode=ParseMode.HTML, reply_markup=settings_keyboard(sub)
-        )
-    except BadRequest as exc:  # "message is not modified" when the same button is pressed twice
-        if "not modified" not in str(exc).lower():
-            raise
+    # (an old message: inaccessible or deleted, the settings go out as a new message)
+    await edit_or_send(context.bot, caller.chat_id, query.message, settings_text(sub, now), settings_keyboard(sub))

@@ -3,7 +3,13 @@
 One JobQueue job per schedule slot (cadence, day, time, zone), named "digest:<slot key>", with an
 APScheduler CronTrigger in the slot's time zone; the set of jobs is re-synced from the database
 at start-up and whenever a subscription changes. A start-up job then sends what was missed while
-the bot was down (within the grace window), and a periodic sweep retries released claims.
+the bot was down (within the grace window): chats never claimed and chats a dead process claimed
+but had not started sending to; those whose send may have gone out are logged, not resent (see
+bot.digests.service). A periodic sweep retries released claims.
+
+The sender sends through the application's bot, whose `bot.ratelimit.ChatRateLimiter` paces the
+digests together with the replies (digests at BULK priority: a user's /help does not queue behind
+a 10,000-chat fan-out) and pauses only the chat a 429 names.
 """
 
 from __future__ import annotations

@@ -1,16 +1,28 @@
-"""The digest service: who is due, building each digest once, and delivering it exactly once.
+"""The digest service: who is due, building each digest once, and delivering it.
 
-Exactly once rests on the deliveries log: a chat's digest for a period is claimed
-(`claim_delivery`) right before it is sent and marked sent right after; a claim that cannot be
-honoured (nothing reached the chat) is released so a later run may retry. Chats are claimed one at
-a time as workers reach them, so stopping half-way through a fan-out leaves the rest unclaimed
-for the next run, and nothing claimed is sent twice.
+The guarantee: a chat never gets a period's digest twice (at most once), and every chat whose
+send had not started when the bot stopped or crashed gets it at the next start (within the grace
+window). Only a chat whose request was in flight at a crash, or whose answer was lost, may end
+without it; it is logged with its chat id and period.
+
+It rests on the deliveries log, one row per (chat, period):
+- 'claimed' (`claim_delivery`): a worker took the chat; nothing has been sent. Two runs never
+  send to a chat side by side. Left by a process that died, it is taken over and sent.
+- 'sending' (`mark_sending`): written right before the first request goes out, once every wait
+  (the pacer, the rate limiter's per-chat and overall caps) is over: from here the digest may
+  have reached the chat, so it is never sent again. Telegram refusing the request without acting
+  on it (429, 5xx) sets it back to 'claimed' while we wait to retry. A lost answer (read
+  timeout, connection dropped after sending) keeps it, with a note, and is logged: at most once.
+- 'sent' (`mark_delivered`): confirmed, also when only some parts went out (never a part twice).
+A send that fails for good with nothing sent (403, 400, retries spent) deletes the row, so a
+later run (the periodic sweep) may try again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.digests.content import build_digest
-from bot.digests.delivery import Outgoing, PacedSender, SendResult, Status
+from bot.digests.delivery import Outgoing, PacedSender, SendHooks, SendResult, Status
 from bot.digests.messages import chart_caption, render_digest
 from bot.digests.schedule import Due, Slot, latest_due
 from storage import Repository, StoredReport, Subscription
@@ -77,7 +89,8 @@ DigestCache = dict[tuple[int, datetime, datetime, str, str], "asyncio.Future[Pre
 
 @dataclass
 class FanOutReport:
-    """What one run did, by outcome ("sent", "already", "empty", "forbidden", "failed", ...)."""
+    """What one run did, by outcome ("sent", "already", "empty_skipped", "forbidden", "failed",
+    "uncertain" (may have gone out: recorded, not resent), "partial", "cancelled", ...)."""
 
     outcomes: Counter[str] = field(default_factory=Counter)
     not_started: int = 0
@@ -110,6 +123,8 @@ class DigestService:
         self._executor: ThreadPoolExecutor | None = None
         self._failures: Counter[tuple[int, str]] = Counter()
         self._inflight: set[tuple[int, str]] = set()
+        self._told_in_doubt: set[tuple[int, str]] = set()
+        self.owner = uuid.uuid4().hex  # whose 'claimed' rows are ours (others' are a dead process's)
         self.max_failed_runs = 3  # a chat that failed this often for one period is left alone
         self.drain_timeout = drain_timeout
 
@@ -168,16 +183,21 @@ class DigestService:
             if due is None or self._failures[(sub.chat_id, due.key)] >= self.max_failed_runs:
                 continue
             delivery = await self.repo.get_delivery(sub.chat_id, due.key)
+            held = (sub.chat_id, due.key)
             if delivery is not None:
-                if delivery.state == "claimed" and (sub.chat_id, due.key) not in self._inflight:
-                    # Claimed by a process that died before confirming: the digest may or may not
-                    # have reached the chat. Never risk sending it twice.
+                if delivery.state == "sending" and held not in self._inflight and held not in self._told_in_doubt:
+                    # Its request went out (or was about to) when the sender stopped or lost the
+                    # answer: the digest may have reached the chat. Never risk sending it twice.
+                    self._told_in_doubt.add(held)
                     log.warning(
-                        "digest %s for chat %s was claimed but never confirmed: not resent",
+                        "digest %s for chat %s may have been sent (%s): not resent",
                         due.key,
                         sub.chat_id,
+                        delivery.note or "the bot stopped while its request was in flight",
                     )
-                continue
+                if delivery.state != "claimed" or held in self._inflight:
+                    continue
+                # 'claimed' by a process that stopped before its send started: nothing went out.
             if now - due.occurrence > self.grace:
                 skipped += 1
                 log.info(
@@ -263,21 +283,23 @@ class DigestService:
     ) -> str:
         """One chat's digest for one period, at most once; returns the outcome's name."""
         chat, key = due.sub.chat_id, due.key
-        if not await self._may_receive(chat):
-            log.info("digest %s for chat %s: chat no longer allowed, not sent", key, chat)
-            return "not_allowed"
-        claim = asyncio.ensure_future(self.repo.claim_delivery(chat, key))
-        try:
-            claimed = await asyncio.shield(claim)
-        except asyncio.CancelledError:  # stopped mid-claim: undo our claim, nothing was sent
-            await asyncio.wait({claim})
-            if not claim.cancelled() and claim.exception() is None and claim.result():
-                await self.repo.release_delivery(chat, key)
-            raise
-        if not claimed:
+        if (chat, key) in self._inflight:  # another run of ours is at it
             return "already"
         self._inflight.add((chat, key))
         try:
+            if not await self._may_receive(chat):
+                log.info("digest %s for chat %s: chat no longer allowed, not sent", key, chat)
+                return "not_allowed"
+            claim = asyncio.ensure_future(self.repo.claim_delivery(chat, key, self.owner))
+            try:
+                claimed = await asyncio.shield(claim)
+            except asyncio.CancelledError:  # stopped mid-claim: undo our claim, nothing was sent
+                await asyncio.wait({claim})
+                if not claim.cancelled() and claim.exception() is None and claim.result():
+                    await self.repo.release_delivery(chat, key)
+                raise
+            if not claimed:
+                return "already"
             return await self._send_claimed(due, cache)
         finally:
             self._inflight.discard((chat, key))
@@ -285,21 +307,36 @@ class DigestService:
     async def _send_claimed(self, due: Due, cache: DigestCache | None) -> str:
         chat, key = due.sub.chat_id, due.key
         result = SendResult(status=Status.DELIVERED)
+        marked = False
+
+        async def started() -> None:  # right before a request is written
+            nonlocal marked
+            if not marked:
+                await self.repo.mark_sending(chat, key)
+                marked = True
+
+        async def refused() -> None:  # Telegram did not act on it; we will try again
+            nonlocal marked
+            if marked:
+                await self.repo.unmark_sending(chat, key)
+                marked = False
+
         try:
             scope = await self.repo.scope_of_chat(chat)
             prepared = await self._prepared(scope, due, cache if cache is not None else {})
             if prepared.empty and due.sub.skip_empty:
                 await self.repo.mark_delivered(chat, key)
                 return "empty_skipped"
-            await self.sender.send(chat, prepared.parts(), result)
+            await self.sender.send(chat, prepared.parts(), result, hooks=SendHooks(started, refused))
         except asyncio.CancelledError:
             await self._settle(chat, key, result, cancelled=True)
             raise
         except Exception:
             log.exception("digest %s for chat %s failed", key, chat)
             result.status = Status.FAILED
-            await self._settle(chat, key, result)
-            return "failed"
+            if marked:  # a request had gone out: whatever failed after it, it may have arrived
+                result.in_doubt, result.error = True, "an error after the request was written"
+            return await self._settle(chat, key, result)
         if prepared.chart is not None and prepared.chart_file_id is None:
             for message in result.messages:
                 if message.photo:
@@ -307,7 +344,8 @@ class DigestService:
         return await self._settle(chat, key, result)
 
     async def _settle(self, chat: int, key: str, result: SendResult, *, cancelled: bool = False) -> str:
-        """Record the outcome: sent (even partly: never send a part twice) or released."""
+        """Record the outcome: sent (even partly: never send a part twice), in doubt (kept as
+        'sending' with a note: never resent), or released (nothing went out)."""
         if result.status is Status.FORBIDDEN:
             log.warning("chat %s refuses messages (%s): subscription deactivated", chat, result.error)
             await self.repo.deactivate_subscription(chat)
@@ -316,6 +354,12 @@ class DigestService:
             if cancelled or result.status is not Status.DELIVERED:
                 log.warning("digest %s for chat %s sent only in part (%d message(s))", key, chat, result.sent)
             return "sent" if result.status is Status.DELIVERED and not cancelled else "partial"
+        if result.in_doubt or result.status is Status.UNCERTAIN:
+            note = result.error or "answer lost"
+            await self.repo.mark_sending(chat, key, note=note)
+            self._told_in_doubt.add((chat, key))
+            log.warning("digest %s for chat %s may have been sent (%s): recorded, not resent", key, chat, note)
+            return "uncertain"
         await self.repo.release_delivery(chat, key)
         if cancelled:
             return "cancelled"
@@ -333,7 +377,7 @@ class DigestService:
         end = self.now()
         start = end - timedelta(days=days)
         prepared = await self.build(scope, start, end, tz or ZoneInfo("Asia/Ho_Chi_Minh"), None)
-        return await self.sender.send(chat_id, prepared.parts())
+        return await self.sender.send(chat_id, prepared.parts(), bulk=False)
 
     def subscription_changed(self, sub: Subscription) -> None:
         """Forget failure counts for the chat (new settings deserve a new try)."""
