@@ -11,11 +11,17 @@ from telegram import Update
 
 from bot.config import load_settings
 from bot.logs import configure_logging
+from storage.backend import DatabaseConfigError, check_target, parse_target
 
 
 def main() -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     settings = load_settings()
+    try:  # a server that is down or refuses us: one line now, not a traceback from post_init
+        asyncio.run(check_target(parse_target(settings.database)))
+    except DatabaseConfigError as exc:
+        print(f"invalid configuration: BOT_DATABASE: {exc}", file=sys.stderr)
+        return 2
     if settings.bot_token:
         from bot.app import build_application
 

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from storage.backend import parse_target
+
 AccessMode = Literal["open", "allowlist", "approval"]
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 
@@ -93,6 +95,14 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("database")
+    @classmethod
+    def _check_database(cls, value: str) -> str:
+        """A SQLite path or a postgresql:// URL (driver installed); reachability is checked at
+        start (`storage.backend.check_target`), not on every Settings()."""
+        parse_target(value)
+        return value.strip()
 
     @field_validator("bot_api_base_url", "bot_api_file_url")
     @classmethod
