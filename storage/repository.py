@@ -1,4 +1,5 @@
-"""Async repository over SQLite (aiosqlite). The contract the bot codes against.
+"""Async repository over SQLite (aiosqlite) or PostgreSQL (asyncpg). The contract the bot
+codes against.
 
 Every read of report data takes the caller's `scope`; nothing crosses scopes.
 
@@ -6,6 +7,11 @@ Concurrency: one writer connection whose transactions (BEGIN IMMEDIATE) are seri
 asyncio.Lock, and one reader connection (WAL lets it read while the writer writes). A second
 process on the same file waits on busy_timeout instead of failing.
 Times are stored in UTC; naive datetimes given to the repository are taken as UTC.
+
+PostgreSQL (`Repository.open("postgresql://...")`) runs the same queries through `storage.pg`
+(placeholders, types and the FTS5 statements translated there; write transactions serialised
+across processes by an advisory lock, as SQLite serialises writers on the file). The few places
+where the dialects differ branch on `self._pg`.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from typing import Any
 import aiosqlite
 
 from storage import search as fts
+from storage import search_pg
+from storage.backend import parse_target
 from storage.corrections import apply_corrections, item_at
 from storage.folding import chunk_terms, fold_cached, lookup_key, words_sha256
 from storage.models import (
@@ -43,7 +51,15 @@ from storage.models import (
     UnitCount,
     User,
 )
-from storage.schema import FTS_DELETE, FTS_INSERT, fts_row, items_text, migrate, register_functions
+from storage.schema import (
+    FTS_DELETE,
+    FTS_INSERT,
+    fts_row,
+    items_text,
+    migrate,
+    migrate_pg,
+    register_functions,
+)
 from summariser.models import Summary
 
 BUSY_TIMEOUT_MS = 30_000
@@ -161,19 +177,31 @@ class InboxEntry:
 
 
 class Repository:
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
-        """Use `Repository.open`."""
+    def __init__(self, writer: Any, reader: Any, *, pg: bool = False) -> None:
+        """Use `Repository.open`. `writer` and `reader` are aiosqlite connections, or their
+        storage.pg twins when `pg`."""
         self._writer = writer
         self._reader = reader
+        self._pg = pg
         self._write_lock = asyncio.Lock()
         self._terms: set[str] | None = None  # search_terms already stored (skips re-inserting)
         self._chunks: set[str] = set()  # text chunks whose terms are stored
+
+    @property
+    def backend(self) -> str:
+        return "postgresql" if self._pg else "sqlite"
 
     @classmethod
     async def open(cls, path: str | Path = "data/bot.sqlite3") -> Repository:
         """Open (creating the folder and file), set WAL/foreign keys/busy timeout, migrate.
 
-        ":memory:" works too (one connection then serves reads and writes)."""
+        ":memory:" works too (one connection then serves reads and writes). A BOT_DATABASE
+        value is accepted as it is: "sqlite:///path", or a postgresql:// URL (migrated too)."""
+        if isinstance(path, str):
+            target = parse_target(path)
+            if target.kind == "postgresql":
+                return await cls._open_pg(target.location)
+            path = target.location
         memory = str(path) == ":memory:"
         if not memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -193,6 +221,19 @@ class Repository:
             await writer.close()
             raise
         return cls(writer, reader)
+
+    @classmethod
+    async def _open_pg(cls, url: str) -> Repository:
+        from storage import pg
+
+        writer, readers = await pg.connect(url)
+        try:
+            await migrate_pg(writer.raw)
+        except BaseException:
+            await writer.close()
+            await readers.close()
+            raise
+        return cls(writer, readers, pg=True)
 
     async def close(self) -> None:
         async with self._write_lock:
@@ -216,7 +257,7 @@ class Repository:
                 await asyncio.shield(self._writer.execute("COMMIT"))
             except BaseException:
                 # Also when COMMIT itself failed: never leave the connection inside a transaction.
-                with contextlib.suppress(sqlite3.Error):
+                with contextlib.suppress(sqlite3.Error, OSError, RuntimeError):
                     await asyncio.shield(self._writer.execute("ROLLBACK"))
                 raise
 
@@ -259,9 +300,11 @@ class Repository:
         """`merged`: also a report merged into another (kept for the record, read by its id only)."""
         if not merged:
             where = f"({where}) AND r.merged_into IS NULL"
+        # a negative limit is no limit (SQLite's LIMIT -1; PostgreSQL refuses it)
         rows = await self._rows(
-            f"SELECT {_REPORT_COLUMNS} FROM {_REPORT_FROM} WHERE {where} ORDER BY {order} LIMIT ?",
-            (*params, limit),
+            f"SELECT {_REPORT_COLUMNS} FROM {_REPORT_FROM} WHERE {where} ORDER BY {order}"
+            + (" LIMIT ?" if limit >= 0 else ""),
+            (*params, limit) if limit >= 0 else tuple(params),
         )
         return [_report(row) for row in rows]
 
@@ -570,9 +613,18 @@ class Repository:
                 return []
             where.append("r.unit_key LIKE ? ESCAPE '\\'")
             params.append(_like(key))
+        if self._pg:
+            items = (
+                "j.value ->> 'text' FROM reports r JOIN summaries s ON s.id = r.summary_id, "
+                f"jsonb_array_elements(CAST(s.summary_json AS jsonb) -> '{section}') WITH ORDINALITY j (value, key)"
+            )
+        else:
+            items = (
+                "json_extract(j.value, '$.text') FROM reports r JOIN summaries s ON s.id = r.summary_id, "
+                f"json_each(s.summary_json, '$.{section}') j"
+            )
         rows = await self._rows(
-            "SELECT r.id, r.unit, r.meeting_date, r.received_at, json_extract(j.value, '$.text') "
-            f"FROM reports r JOIN summaries s ON s.id = r.summary_id, json_each(s.summary_json, '$.{section}') j "
+            f"SELECT r.id, r.unit, r.meeting_date, r.received_at, {items} "
             f"WHERE {' AND '.join(where)} AND r.merged_into IS NULL ORDER BY r.received_at, r.id, j.key LIMIT ?",
             (*params, limit),
         )
@@ -592,8 +644,10 @@ class Repository:
     async def unit_counts(self, scope: int) -> list[UnitCount]:
         """Reports per unit (spellings that differ only in accents/case count as one; the newest
         spelling is shown), most reports first."""
+        # SQLite takes a bare column from the row of MAX(); PostgreSQL says so explicitly
+        unit = "(array_agg(unit ORDER BY received_at DESC))[1]" if self._pg else "unit"
         rows = await self._rows(
-            "SELECT unit, COUNT(*), MAX(received_at) FROM reports "
+            f"SELECT {unit}, COUNT(*), MAX(received_at) FROM reports "
             "WHERE scope = ? AND unit_key IS NOT NULL GROUP BY unit_key ORDER BY COUNT(*) DESC, unit_key",
             (scope,),
         )
@@ -616,8 +670,11 @@ class Repository:
         parsed = fts.parse(query)
         if not parsed or limit <= 0:
             return SearchPage()
-        ranked, total, capped = await fts.ranked_ids(self._reader, scope, parsed, limit, max(offset, 0))
+        plan = search_pg if self._pg else fts
+        ranked, total, capped = await plan.ranked_ids(self._reader, scope, parsed, limit, max(offset, 0))
         ids = [rowid for rowid, _ in ranked]
+        if not ids:
+            return SearchPage(total=total, capped=capped)
         excerpts = await fts.excerpts(self._reader, scope, parsed, ids)
         info = {
             row[0]: row
@@ -863,9 +920,9 @@ class Repository:
 
     @staticmethod
     async def _insert_correction(conn: aiosqlite.Connection, fix: Correction) -> Correction:
-        cursor = await conn.execute(
+        rows = await conn.execute_fetchall(
             "INSERT INTO corrections (report_id, scope, user_id, created_at, kind, section, item_index, "
-            "item_text, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "item_text, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 fix.report_id,
                 fix.scope,
@@ -878,7 +935,7 @@ class Repository:
                 fix.value,
             ),
         )
-        return fix.model_copy(update={"id": cursor.lastrowid})
+        return fix.model_copy(update={"id": next(iter(rows))[0]})
 
     async def add_correction(
         self,

@@ -1,0 +1,174 @@
+"""PostgreSQL for the tests: the same repository tests run on SQLite and on PostgreSQL.
+
+`TEST_POSTGRES_URL` (set by .ci/run) names a server whose user may create databases; without it a
+throw-away cluster is started here from the server binaries on the machine (as the `postgres`
+user when the tests run as root: the server refuses root), on a free local port, with fsync off.
+Each test gets a database of its own. When neither works the PostgreSQL half skips, saying why.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from storage import Repository
+
+BACKENDS = ["sqlite", "postgresql"]
+_state: dict[str, str | None] = {}
+
+
+def _binary(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
+    return candidates[0] if candidates else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_cluster() -> tuple[str | None, str]:
+    """(URL, '') of a throw-away cluster, or (None, why it could not start)."""
+    initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
+    if not initdb or not pg_ctl:
+        return None, "PostgreSQL server binaries (initdb, pg_ctl) not found"
+    as_user: list[str] = []
+    root = tempfile.mkdtemp(prefix="hoinghi-pg-")
+    if os.geteuid() == 0:
+        try:
+            import pwd
+
+            pw = pwd.getpwnam("postgres")
+        except KeyError:
+            return None, "running as root and there is no 'postgres' user to run the server"
+        os.chown(root, pw.pw_uid, pw.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data, port = str(Path(root) / "data"), _free_port()
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
+    try:
+        subprocess.run([*as_user, initdb, "-D", data, "-A", "trust", "-U", "postgres"], check=True,
+                       capture_output=True, timeout=120)
+        subprocess.run([*as_user, pg_ctl, "-D", data, "-o", options, "-l", str(Path(root) / "log"), "-w",
+                        "start"], check=True, capture_output=True, timeout=120)
+    except (OSError, subprocess.SubprocessError) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        return None, f"could not start a PostgreSQL cluster: {exc} {detail.decode(errors='replace')[-300:]}"
+
+    def stop() -> None:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            subprocess.run([*as_user, pg_ctl, "-D", data, "-m", "immediate", "stop"], capture_output=True,
+                           timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+
+    atexit.register(stop)
+    return f"postgresql://postgres@127.0.0.1:{port}/postgres", ""
+
+
+def server_url() -> str:
+    """The admin URL of a server for the tests; pytest.skip with the reason when there is none."""
+    if "url" not in _state:
+        try:
+            import asyncpg  # noqa: F401
+        except ImportError:
+            _state["url"], _state["why"] = None, "asyncpg is not installed"
+        else:
+            given = os.environ.get("TEST_POSTGRES_URL")
+            if given:
+                _state["url"], _state["why"] = given, ""
+            else:
+                _state["url"], _state["why"] = _start_cluster()
+    url = _state["url"]
+    if url is None:
+        pytest.skip(f"PostgreSQL tests skipped: {_state['why']}")
+    return url
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@contextlib.asynccontextmanager
+async def fresh_database() -> AsyncIterator[str]:
+    """The URL of a new, empty database, dropped afterwards."""
+    import asyncpg
+
+    admin_url = server_url()
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield _with_database(admin_url, name)
+    finally:
+        admin = await asyncpg.connect(admin_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+@contextlib.asynccontextmanager
+async def database(backend: str, tmp_path: Path, name: str = "db.sqlite3") -> AsyncIterator[str]:
+    """A BOT_DATABASE value of a new database on `backend`."""
+    if backend == "sqlite":
+        yield str(tmp_path / name)
+        return
+    async with fresh_database() as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql":
+        server_url()  # skips here, with the reason, when there is no server
+    return str(request.param)
+
+
+@pytest.fixture
+async def db_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    async with database(backend, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+async def any_repo(db_url: str) -> AsyncIterator[Repository]:
+    repository = await Repository.open(db_url)
+    yield repository
+    await repository.close()
+
+
+async def pg_index_is_rebuilt(repo: Repository) -> bool:
+    """Whether every PostgreSQL index row equals the row rebuilt from the report as it is now
+    (what the SQLite tests check with FTS5's instance table)."""
+    from storage.folding import fold
+    from storage.pg import tsvector
+
+    rows = await repo._rows(
+        "SELECT r.id, COALESCE(r.title, r.summary_title), r.text, r.items_text, CAST(f.doc AS text) "
+        "FROM reports r LEFT JOIN report_fts f ON f.rowid = r.id ORDER BY r.id"
+    )
+    for _, title, text, items, doc in rows:
+        literal, _ = tsvector(fold(title), fold(text), fold(items))
+        rebuilt = await repo._rows("SELECT CAST(CAST(? AS tsvector) AS text)", (literal,))
+        if rebuilt[0][0] != doc:
+            return False
+    return bool(rows)
