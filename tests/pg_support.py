@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -29,55 +27,24 @@ BACKENDS = ["sqlite", "postgresql"]
 _state: dict[str, str | None] = {}
 
 
-def _binary(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
-    return candidates[0] if candidates else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _start_cluster() -> tuple[str | None, str]:
     """(URL, '') of a throw-away cluster, or (None, why it could not start)."""
-    initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
-    if not initdb or not pg_ctl:
-        return None, "PostgreSQL server binaries (initdb, pg_ctl) not found"
-    as_user: list[str] = []
-    root = tempfile.mkdtemp(prefix="hoinghi-pg-")
-    if os.geteuid() == 0:
-        try:
-            import pwd
+    from storage import local_pg
 
-            pw = pwd.getpwnam("postgres")
-        except KeyError:
-            return None, "running as root and there is no 'postgres' user to run the server"
-        os.chown(root, pw.pw_uid, pw.pw_gid)
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data, port = str(Path(root) / "data"), _free_port()
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
+    root = Path(tempfile.mkdtemp(prefix="hoinghi-pg-"))
     try:
-        subprocess.run([*as_user, initdb, "-D", data, "-A", "trust", "-U", "postgres"], check=True,
-                       capture_output=True, timeout=120)
-        subprocess.run([*as_user, pg_ctl, "-D", data, "-o", options, "-l", str(Path(root) / "log"), "-w",
-                        "start"], check=True, capture_output=True, timeout=120)
-    except (OSError, subprocess.SubprocessError) as exc:
-        detail = getattr(exc, "stderr", b"") or b""
-        return None, f"could not start a PostgreSQL cluster: {exc} {detail.decode(errors='replace')[-300:]}"
+        url = local_pg.start(root, fast=True)
+    except local_pg.ClusterError as exc:
+        shutil.rmtree(root, ignore_errors=True)
+        return None, str(exc)
 
     def stop() -> None:
         with contextlib.suppress(OSError, subprocess.SubprocessError):
-            subprocess.run([*as_user, pg_ctl, "-D", data, "-m", "immediate", "stop"], capture_output=True,
-                           timeout=60)
+            local_pg.stop(root)
         shutil.rmtree(root, ignore_errors=True)
 
     atexit.register(stop)
-    return f"postgresql://postgres@127.0.0.1:{port}/postgres", ""
+    return url, ""
 
 
 def server_url() -> str:
