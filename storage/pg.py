@@ -100,11 +100,18 @@ _REWRITES: dict[str, tuple[str, Callable[[Sequence[Any]], Sequence[Any]]]] = {
 _OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO", re.IGNORECASE)
 
 
+# `? IS [NOT] NULL`: PostgreSQL cannot tell the parameter's type from that alone (SQLite needs
+# none); as text it takes any value (`_coerce` sends numbers as their text).
+_NULL_TEST = re.compile(r"(?<![\w'])\?(\s+IS\s+(?:NOT\s+)?NULL)", re.IGNORECASE)
+
+
 def translate(sql: str) -> str:
-    """The repository's SQL in PostgreSQL's spelling (placeholders, INSERT OR IGNORE)."""
+    """The repository's SQL in PostgreSQL's spelling (placeholders, INSERT OR IGNORE, untyped
+    null tests)."""
     ignore = bool(_OR_IGNORE.match(sql))
     if ignore:
         sql = _OR_IGNORE.sub("INSERT INTO", sql, count=1)
+    sql = _NULL_TEST.sub(r"CAST(? AS TEXT)\1", sql)
     out: list[str] = []
     n = 0
     quoted = False

@@ -195,3 +195,28 @@ async def test_replicas_opening_at_once_migrate_once() -> None:
         finally:
             for repo in repos:
                 await repo.close()
+
+
+async def test_inbox_on_both_backends(any_repo: Repository) -> None:
+    """The intake inbox (written before Telegram is answered) behaves the same on both."""
+    from storage.repository import InboxEntry
+
+    def entry(message_id: int) -> InboxEntry:
+        return InboxEntry(
+            update_id=message_id, chat_id=-100123456789, message_id=message_id, user_id=5, kind="text",
+            text=f"báo cáo {message_id}", file_id=None, file_name=None, file_size=None, forward_origin=None,
+            sent_at=T0, update_json="{}",
+        )
+
+    assert await any_repo.inbox_add([entry(1), entry(2), entry(1)]) == [True, True, False]
+    assert await any_repo.inbox_add([entry(2)]) == [False]  # redelivered
+    await any_repo.inbox_done(-100123456789, [1])  # answered, not a report
+    await any_repo.inbox_done(-100123456789, [2], report_id=77)
+    await any_repo.inbox_done(-100123456789, [1], report_id=78)  # a report id is recorded even when done
+    assert await any_repo.inbox_pending() == []
+    one = await any_repo.inbox_entry(-100123456789, 1)
+    two = await any_repo.inbox_entry(-100123456789, 2)
+    assert one is not None and (one.state, one.report_id, one.sent_at) == ("done", 78, T0)
+    assert two is not None and (two.state, two.report_id, two.text) == ("done", 77, "báo cáo 2")
+    assert await any_repo.inbox_add([entry(3)]) == [True]
+    assert [e.message_id for e in await any_repo.inbox_pending()] == [3]
