@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -233,13 +234,62 @@ class Repository:
             await writer.close()
             await readers.close()
             raise
-        return cls(writer, readers, pg=True)
+        repo = cls(writer, readers, pg=True)
+        repo._lease_url = url
+        return repo
 
     async def close(self) -> None:
         async with self._write_lock:
+            if self._lease_conn is not None:
+                with contextlib.suppress(Exception):
+                    await self._lease_conn.close()
+                self._lease_conn = None
             if self._reader is not self._writer:
                 await self._reader.close()
             await self._writer.close()
+
+    # --- leases (one replica does a job) ----------------------------------------------------------
+    _lease_conn: Any = None
+    _lease_url: str | None = None
+    _leases: set[str] = frozenset()  # type: ignore[assignment]  # held on _lease_conn
+    _lease_lock: asyncio.Lock | None = None
+
+    async def hold_lease(self, name: str) -> bool:
+        """Whether this process holds the lease `name` (taking it when free): the replica that
+        holds "digests" schedules and sends them. On PostgreSQL a session advisory lock on a
+        connection of its own: when the holder dies its connection closes and the lock is free at
+        once (a dead network: within the server's TCP keepalive); the others call this
+        periodically and one of them takes over. On SQLite (one process per file) always True."""
+        if not self._pg or self._lease_url is None:
+            return True
+
+        key = int.from_bytes(hashlib.sha256(f"lease:{name}".encode()).digest()[:8], "big", signed=True)
+        if self._lease_lock is None:
+            self._lease_lock = asyncio.Lock()
+        async with self._lease_lock:  # one query at a time on the lease connection
+            return await self._hold_lease(name, key)
+
+    async def _hold_lease(self, name: str, key: int) -> bool:
+        import asyncpg
+
+        try:
+            if self._lease_conn is None or self._lease_conn.is_closed():
+                self._lease_conn = await asyncpg.connect(self._lease_url)
+                self._leases = set()
+            if name in self._leases:  # a session lock lasts as long as its connection
+                await self._lease_conn.fetchval("SELECT 1")
+                return True
+            if await self._lease_conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+                self._leases.add(name)
+                return True
+            return False
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            # the lease connection is gone: whatever it held is released; try again next time
+            with contextlib.suppress(Exception):
+                if self._lease_conn is not None:
+                    self._lease_conn.terminate()
+            self._lease_conn = None
+            return False
 
     async def __aenter__(self) -> Repository:
         return self

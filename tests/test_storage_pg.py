@@ -220,3 +220,60 @@ async def test_inbox_on_both_backends(any_repo: Repository) -> None:
     assert two is not None and (two.state, two.report_id, two.text) == ("done", 77, "báo cáo 2")
     assert await any_repo.inbox_add([entry(3)]) == [True]
     assert [e.message_id for e in await any_repo.inbox_pending()] == [3]
+
+
+async def test_one_replica_holds_the_digest_lease_and_another_takes_over() -> None:
+    async with fresh_database() as url:
+        a, b = await Repository.open(url), await Repository.open(url)
+        try:
+            assert await a.hold_lease("digests") and await a.hold_lease("digests")  # kept
+            assert not await b.hold_lease("digests")
+            assert await b.hold_lease("other")  # leases are by name
+            await a.close()  # the leader stops: its lease is free at once
+            assert await b.hold_lease("digests")
+        finally:
+            await b.close()
+
+
+async def test_a_killed_leader_frees_its_lease() -> None:
+    """SIGKILL (no clean-up at all): the server sees the connection close and frees the lock."""
+    import os
+    import signal
+    import sys
+
+    async with fresh_database() as url:
+        code = (
+            "import asyncio, sys\n"
+            "from storage import Repository\n"
+            "async def main():\n"
+            f"    repo = await Repository.open({url!r})\n"
+            "    print(await repo.hold_lease('digests'), flush=True)\n"
+            "    await asyncio.sleep(120)\n"
+            "asyncio.run(main())\n"
+        )
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", code, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL,
+        )
+        repo = await Repository.open(url)
+        try:
+            assert proc.stdout is not None
+            assert (await asyncio.wait_for(proc.stdout.readline(), 60)).strip() == b"True"
+            assert not await repo.hold_lease("digests")
+            proc.send_signal(signal.SIGKILL)
+            await proc.wait()
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 30  # the issue's takeover bound
+            while not await repo.hold_lease("digests"):
+                assert loop.time() < deadline, "the lease was not freed within 30 s"
+                await asyncio.sleep(0.2)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+            await repo.close()
+
+
+async def test_sqlite_always_leads(tmp_path: Path) -> None:
+    async with await Repository.open(str(tmp_path / "x.sqlite3")) as repo:
+        assert await repo.hold_lease("digests")
