@@ -63,13 +63,21 @@ def tsvector(title: str | None, folded_body: str | None, items: str | None) -> t
     terms are all there, some without positions: phrase checks of such a report are done in
     Python, see storage.search_pg).
 
-    Weights: title A, items B, body D (ts_rank's stand-in for bm25's column weights)."""
+    Weights: title A, items B, body D (ts_rank's stand-in for bm25's column weights).
+
+    Each pair of adjacent terms within a column is a lexeme too ("tri chinh", no position; a
+    term never holds a space, so none collides with a word): a phrase query requires its pairs
+    first, which the GIN index answers, and compares positions only in the few reports holding
+    them. Without the pairs, a phrase whose words are in every report while the phrase is in
+    none had PostgreSQL read every report's tsvector (~0.5 s at 100,000 reports, measured)."""
     positions: dict[str, list[str]] = {}
+    pairs: set[str] = set()
     truncated = False
     at = 0
     for text, weight in ((title, "A"), (items, "B"), (folded_body, "")):
         if not text:
             continue
+        previous = None
         for term in terms(text):
             at += 1
             found = positions.setdefault(term, [])  # past the limits: the term, without a position
@@ -77,8 +85,13 @@ def tsvector(title: str | None, folded_body: str | None, items: str | None) -> t
                 found.append(f"{at}{weight}")
             else:
                 truncated = True
+            if previous is not None:
+                pairs.add(f"{previous} {term}")
+            previous = term
         at += COLUMN_GAP
     literal = " ".join(f"'{t}':{','.join(p)}" if p else f"'{t}'" for t, p in positions.items())
+    if pairs:
+        literal += " " + " ".join(f"'{pair}'" for pair in pairs)
     return literal, truncated
 
 

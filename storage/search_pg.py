@@ -8,6 +8,10 @@ the same terms FTS5 indexes, at the same positions, with a gap between title, it
 that no phrase spans two columns, as in FTS5). PostgreSQL's own parser is not used: it keeps
 "1.234" as one token and indexes "giải-phóng" as three, which would change phrase positions.
 
+A phrase also requires its pairs of adjacent words, indexed as lexemes of their own (see
+storage.pg.tsvector), so a rare phrase of common words costs a GIN lookup, not a read of every
+report.
+
 Where PostgreSQL's tsvector cannot hold a report whole (16,383 positions, 256 per term: reports
 of ~15,000+ words), the row is flagged `truncated`; its phrases are then checked in Python on the
 text (the same patterns the excerpts use), so a phrase deep inside a long report is still found.
@@ -20,6 +24,7 @@ SQLite's while the hits are the same.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -54,10 +59,16 @@ def _lex(term: str, prefix: bool = False) -> str:
 
 
 def _phrase(tokens: Sequence[str]) -> str:
+    """A phrase: its adjacent pairs (indexed lexemes, see storage.pg.tsvector: the GIN index
+    finds the few reports holding them) and the positions (exactness: "a b c" is not "a b" and
+    "b c" apart)."""
     parts = _lexemes(tokens)
     if not parts:
         return "''"
-    return _lex(parts[0]) if len(parts) == 1 else "(" + " <-> ".join(map(_lex, parts)) + ")"
+    if len(parts) == 1:
+        return _lex(parts[0])
+    pairs = [_lex(f"{a} {b}") for a, b in itertools.pairwise(parts)]
+    return "(" + " & ".join(dict.fromkeys(pairs)) + " & (" + " <-> ".join(map(_lex, parts)) + "))"
 
 
 def _loose(tokens: Sequence[str], prefix: bool) -> str:
