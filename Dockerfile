@@ -12,7 +12,7 @@ COPY documents ./documents
 COPY summariser ./summariser
 COPY storage ./storage
 COPY bot ./bot
-RUN pip install . && rm -rf /src
+RUN pip install ".[pg]" && rm -rf /src
 WORKDIR /app
 COPY seeds ./seeds
 RUN mkdir -p /app/data && chown -R bot:bot /app/data
@@ -20,4 +20,5 @@ USER bot
 ENV BOT_DATABASE=/app/data/bot.sqlite3
 VOLUME ["/app/data"]
 # BOT_TOKEN must be given at run time: docker run -e BOT_TOKEN=... -v hoinghi-data:/app/data IMAGE
+# (PostgreSQL and webhooks behind a proxy: docker-compose.yml)
 CMD ["python", "-m", "bot"]

@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: run test lint bench clean score reliability
+.PHONY: run run-pg test lint bench clean score reliability
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +21,21 @@ $(VENV)/.stamp-test: $(SOURCES) | $(VENV)/bin/python
 	$(PIP) install -q -e ".[test,neural]"
 	touch $@ $(VENV)/.stamp-run
 
+$(VENV)/.stamp-pg: $(SOURCES) | $(VENV)/bin/python
+	$(PIP) install -q -e ".[pg]"
+	touch $@
+
 $(VENV)/.stamp-bench: $(SOURCES) | $(VENV)/bin/python
 	$(PIP) install -q -e ".[test,bench]"
 	touch $@
 
 run: $(VENV)/.stamp-run
 	$(PY) -m bot
+
+# The bot on PostgreSQL: a local cluster in data/pg (started, or created, by storage.local_pg;
+# stop it with `$(PY) -m storage.local_pg data/pg --stop`).
+run-pg: $(VENV)/.stamp-pg
+	BOT_DATABASE="$$($(PY) -m storage.local_pg data/pg)" $(PY) -m bot
 
 test: $(VENV)/.stamp-test
 	$(PY) -m ruff check .

@@ -11,8 +11,11 @@ are the commune's), quoted phrases, abbreviations and expansions, and the worst 
 check: '"trị chính"', both words in every report, the phrase in none.
 
 Usage: .venv/bin/python bench/storage.py [--n 10000 100000] [--batch 1000] [--rounds 5] [--keep DIR]
-       [--reuse] [--no-optimize]
+       [--reuse] [--no-optimize] [--backend sqlite postgresql] [--pg URL]
 --reuse times the searches of a database kept before (--keep DIR) instead of building it.
+--backend postgresql runs the same on PostgreSQL (a database per N on the server of --pg, an admin
+URL; without it a throw-away local cluster, storage.local_pg); with both backends a side-by-side
+table of the figures ends the run.
 """
 
 from __future__ import annotations
@@ -21,12 +24,14 @@ import argparse
 import asyncio
 import random
 import re
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -162,13 +167,35 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def run(n: int, batch: int, rounds: int, directory: Path, optimize: bool = True) -> None:
+async def pg_database(admin_url: str, name: str) -> str:
+    """A new database `name` (dropped first) on the server of `admin_url`; its URL."""
+    import asyncpg
+
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    parts = urlsplit(admin_url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def pg_size(repo: Repository) -> int:
+    return int((await repo._rows("SELECT pg_database_size(current_database())"))[0][0])
+
+
+async def run(
+    n: int, batch: int, rounds: int, directory: Path, optimize: bool = True, pg_admin: str | None = None
+) -> dict[str, float]:
+    """Build and time one database; the figures of the summary table."""
     path = directory / f"bench-{n}.sqlite3"
     for old in directory.glob(path.name + "*"):
         old.unlink()
     corpus = Corpus()
     start = datetime(2024, 1, 1, tzinfo=UTC)
-    repo = await Repository.open(path)
+    target = await pg_database(pg_admin, f"bench_{n}") if pg_admin else str(path)
+    repo = await Repository.open(target)
     insert_s = summary_s = 0.0
     text_bytes = 0
     for first in range(0, n, batch):
@@ -183,27 +210,28 @@ async def run(n: int, batch: int, rounds: int, directory: Path, optimize: bool =
         )
         summary_s += time.perf_counter() - t
     await repo.close()  # the last connection checkpoints and removes the WAL
-    size = size_of(path)
 
-    repo = await Repository.open(path)  # new connections; the OS cache is still warm
+    repo = await Repository.open(target)  # new connections; the OS cache is still warm
+    size = await pg_size(repo) if pg_admin else size_of(path)
     main_reports = len(await repo.latest(MAIN_SCOPE, n))
     print(
-        f"\n=== N = {n:,} reports ({main_reports:,} in the searched scope), {text_bytes / 1e6:.0f} MB of text"
+        f"\n=== {repo.backend}: N = {n:,} reports ({main_reports:,} in the searched scope), "
+        f"{text_bytes / 1e6:.0f} MB of text"
     )
     print(f"insert  (add_reports, batches of {batch}): {n / insert_s:,.0f} reports/s ({insert_s:.1f} s)")
     print(f"summary (save_summaries, same batches):   {n / summary_s:,.0f} reports/s ({summary_s:.1f} s)")
     print(f"insert + summary:                         {n / (insert_s + summary_s):,.0f} reports/s")
     print(f"database size: {size / 1e6:,.0f} MB ({size / n / 1024:.1f} KiB/report)")
     await lookup_latency(repo, start + timedelta(minutes=RECEIVED_EVERY_MIN * n // 2))
-    await search_latency(repo, rounds, "as inserted")
-    if not optimize:
-        await repo.close()
-        return
-    t = time.perf_counter()
-    await repo.optimize_index()
-    print(f"optimize_index: {time.perf_counter() - t:.1f} s")
-    await search_latency(repo, rounds, "after optimize_index")
+    figures = {"insert/s": n / insert_s, "insert+summary/s": n / (insert_s + summary_s), "MB": size / 1e6}
+    figures["search p95 ms"] = await search_latency(repo, rounds, "as inserted")
+    if optimize:
+        t = time.perf_counter()
+        await repo.optimize_index()
+        print(f"optimize_index: {time.perf_counter() - t:.1f} s")
+        figures["search p95 ms"] = await search_latency(repo, rounds, "after optimize_index")
     await repo.close()
+    return figures
 
 
 async def reuse(path: Path, rounds: int) -> None:
@@ -244,7 +272,7 @@ async def lookup_latency(repo: Repository, middle: datetime) -> None:
         print(f"    {name:36} {statistics.median(times):7.1f} ms  ({size} rows)")
 
 
-async def search_latency(repo: Repository, rounds: int, label: str) -> None:
+async def search_latency(repo: Repository, rounds: int, label: str) -> float:
     latencies: dict[str, list[float]] = {q: [] for q in QUERIES}
     totals: dict[str, str] = {}
     for _ in range(rounds):
@@ -260,6 +288,15 @@ async def search_latency(repo: Repository, rounds: int, label: str) -> None:
     )
     for q in QUERIES:
         print(f"    {q!r:32} matches {totals[q]:>7}  median {statistics.median(latencies[q]):6.1f} ms")
+    return pct(every, 0.95)
+
+
+def side_by_side(results: dict[tuple[str, int], dict[str, float]]) -> None:
+    print("\n=== side by side")
+    names = ["insert/s", "insert+summary/s", "search p95 ms", "MB"]
+    print(f"{'backend':<12}{'N':>9}" + "".join(f"{name:>18}" for name in names))
+    for (backend, n), figures in results.items():
+        print(f"{backend:<12}{n:>9,}" + "".join(f"{figures[name]:>18,.1f}" for name in names))
 
 
 def main() -> None:
@@ -270,6 +307,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="write the databases here (default: a temp dir)")
     parser.add_argument("--reuse", action="store_true", help="time the searches of a kept database")
     parser.add_argument("--no-optimize", action="store_true", help="stop before optimize_index")
+    parser.add_argument("--backend", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite"])
+    parser.add_argument("--pg", help="admin URL of a PostgreSQL server (default: a throw-away local cluster)")
     args = parser.parse_args()
     if args.reuse:
         if not args.keep:
@@ -277,16 +316,34 @@ def main() -> None:
         for n in args.n:
             asyncio.run(reuse(args.keep / f"bench-{n}.sqlite3", args.rounds))
         return
-    if args.keep:
-        args.keep.mkdir(parents=True, exist_ok=True)
-        for n in args.n:
-            asyncio.run(run(n, args.batch, args.rounds, args.keep, not args.no_optimize))
-        return
     with tempfile.TemporaryDirectory(prefix="storage-bench-") as tmp:
-        for n in args.n:
-            asyncio.run(run(n, args.batch, args.rounds, Path(tmp)))
-            for old in Path(tmp).glob("*"):
-                old.unlink()
+        directory = args.keep or Path(tmp)
+        directory.mkdir(parents=True, exist_ok=True)
+        pg_admin = args.pg
+        cluster = None
+        if "postgresql" in args.backend and not pg_admin:
+            from storage import local_pg
+
+            cluster = Path(tempfile.mkdtemp(prefix="storage-bench-pg-"))  # the server's own (not tmp's 0700)
+            pg_admin = local_pg.start(cluster)
+        results: dict[tuple[str, int], dict[str, float]] = {}
+        try:
+            for n in args.n:
+                for backend in args.backend:
+                    results[(backend, n)] = asyncio.run(
+                        run(n, args.batch, args.rounds, directory, not args.no_optimize,
+                            pg_admin if backend == "postgresql" else None)
+                    )
+                    if not args.keep:
+                        for old in directory.glob("bench-*"):
+                            old.unlink()
+        finally:
+            if cluster is not None:
+                from storage import local_pg
+
+                local_pg.stop(cluster)
+                shutil.rmtree(cluster, ignore_errors=True)
+        side_by_side(results)
 
 
 if __name__ == "__main__":

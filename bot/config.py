@@ -5,6 +5,7 @@ The token is a SecretStr so it never shows up in a repr, a traceback or a valida
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
 from typing import Annotated, Literal
@@ -12,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from storage.backend import parse_target
 
 AccessMode = Literal["open", "allowlist", "approval"]
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
@@ -84,6 +87,14 @@ class Settings(BaseSettings):
     # Inbox rows done (stored or answered) are deleted after this many days; 'new' ones never.
     inbox_keep_days: float = Field(default=7.0, ge=0, le=3650)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Webhook mode (bot.webhook) when set: the public URL Telegram POSTs updates to (behind the
+    # reverse proxy); polling otherwise. Several replicas share one URL and one secret.
+    webhook_url: str | None = None
+    # host:port the webhook server listens on (the proxy forwards to it)
+    webhook_listen: str = "127.0.0.1:8080"
+    # The X-Telegram-Bot-Api-Secret-Token every POST must carry; derived from the token when unset,
+    # so replicas agree without one more setting.
+    webhook_secret: SecretStr | None = None
 
     @field_validator("admins", "allowed", mode="before")
     @classmethod
@@ -111,12 +122,55 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @field_validator("database")
+    @classmethod
+    def _check_database(cls, value: str) -> str:
+        """A SQLite path or a postgresql:// URL (driver installed); reachability is checked at
+        start (`storage.backend.check_target`), not on every Settings()."""
+        parse_target(value)
+        return value.strip()
+
     @field_validator("bot_api_base_url", "bot_api_file_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError("must be an http(s) URL")
         return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.match(r"^https?://[^\s/]+(/\S*)?$", value.strip()):
+            raise ValueError("must be the public https:// URL Telegram sends updates to")
+        return value.strip()
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        host, _, port = value.strip().rpartition(":")
+        if not host or not port.isascii() or not port.isdigit() or not 0 <= int(port) < 65536:
+            raise ValueError("must be host:port, e.g. 0.0.0.0:8080 (port 0: any free port)")
+        return value.strip()
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _check_secret(cls, value: object) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.strip()):
+            raise ValueError("1-256 characters A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value.strip()
+
+    def webhook_secret_token(self) -> str:
+        """The secret every webhook request must carry: BOT_WEBHOOK_SECRET, or one derived from the
+        bot token (the same on every replica; whoever has the token controls the bot anyway)."""
+        if self.webhook_secret is not None:
+            return self.webhook_secret.get_secret_value()
+        return hashlib.sha256(f"hoinghi-webhook:{self.token()}".encode()).hexdigest()
 
     @property
     def tz(self) -> ZoneInfo:

@@ -214,9 +214,14 @@ class IntakeBot(ExtBot):  # type: ignore[type-arg]
         result = await self._post("getUpdates", data, read_timeout=base + wait, write_timeout=write_timeout,
                                   connect_timeout=connect_timeout, pool_timeout=pool_timeout,
                                   api_kwargs=api_kwargs)
+        return await self.intake(result if isinstance(result, list) else [])
+
+    async def intake(self, result: list[Any]) -> tuple[Update, ...]:
+        """Updates as Telegram sent them (a getUpdates batch, or one webhook POST: bot.webhook
+        answers 200 only after this returns), parsed and their report messages in the inbox."""
         updates: list[Update] = []
         entries: list[tuple[int, InboxEntry]] = []
-        for raw in result if isinstance(result, list) else []:
+        for raw in result:
             raw_id = raw.get("update_id") if isinstance(raw, dict) else None
             if not isinstance(raw_id, int) or isinstance(raw_id, bool):
                 log.warning("skipping an update without a usable update_id")

@@ -1,4 +1,5 @@
-"""Async repository over SQLite (aiosqlite). The contract the bot codes against.
+"""Async repository over SQLite (aiosqlite) or PostgreSQL (asyncpg). The contract the bot
+codes against.
 
 Every read of report data takes the caller's `scope`; nothing crosses scopes.
 
@@ -6,12 +7,18 @@ Concurrency: one writer connection whose transactions (BEGIN IMMEDIATE) are seri
 asyncio.Lock, and one reader connection (WAL lets it read while the writer writes). A second
 process on the same file waits on busy_timeout instead of failing.
 Times are stored in UTC; naive datetimes given to the repository are taken as UTC.
+
+PostgreSQL (`Repository.open("postgresql://...")`) runs the same queries through `storage.pg`
+(placeholders, types and the FTS5 statements translated there; write transactions serialised
+across processes by an advisory lock, as SQLite serialises writers on the file). The few places
+where the dialects differ branch on `self._pg`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import sqlite3
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -24,6 +31,8 @@ from typing import Any
 import aiosqlite
 
 from storage import search as fts
+from storage import search_pg
+from storage.backend import parse_target
 from storage.corrections import apply_corrections, item_at
 from storage.folding import chunk_terms, fold_cached, lookup_key, words_sha256
 from storage.models import (
@@ -44,7 +53,15 @@ from storage.models import (
     UnitCount,
     User,
 )
-from storage.schema import FTS_DELETE, FTS_INSERT, fts_row, items_text, migrate, register_functions
+from storage.schema import (
+    FTS_DELETE,
+    FTS_INSERT,
+    fts_row,
+    items_text,
+    migrate,
+    migrate_pg,
+    register_functions,
+)
 from summariser.models import Summary
 
 BUSY_TIMEOUT_MS = 30_000
@@ -211,19 +228,31 @@ class _WriteLock:
 
 
 class Repository:
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
-        """Use `Repository.open`."""
+    def __init__(self, writer: Any, reader: Any, *, pg: bool = False) -> None:
+        """Use `Repository.open`. `writer` and `reader` are aiosqlite connections, or their
+        storage.pg twins when `pg`."""
         self._writer = writer
         self._reader = reader
+        self._pg = pg
         self._write_lock = _WriteLock()
         self._terms: set[str] | None = None  # search_terms already stored (skips re-inserting)
         self._chunks: set[str] = set()  # text chunks whose terms are stored
+
+    @property
+    def backend(self) -> str:
+        return "postgresql" if self._pg else "sqlite"
 
     @classmethod
     async def open(cls, path: str | Path = "data/bot.sqlite3") -> Repository:
         """Open (creating the folder and file), set WAL/foreign keys/busy timeout, migrate.
 
-        ":memory:" works too (one connection then serves reads and writes)."""
+        ":memory:" works too (one connection then serves reads and writes). A BOT_DATABASE
+        value is accepted as it is: "sqlite:///path", or a postgresql:// URL (migrated too)."""
+        if isinstance(path, str):
+            target = parse_target(path)
+            if target.kind == "postgresql":
+                return await cls._open_pg(target.location)
+            path = target.location
         memory = str(path) == ":memory:"
         if not memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -244,11 +273,73 @@ class Repository:
             raise
         return cls(writer, reader)
 
+    @classmethod
+    async def _open_pg(cls, url: str) -> Repository:
+        from storage import pg
+
+        writer, readers = await pg.connect(url)
+        try:
+            await migrate_pg(writer.raw)
+        except BaseException:
+            await writer.close()
+            await readers.close()
+            raise
+        repo = cls(writer, readers, pg=True)
+        repo._lease_url = url
+        return repo
+
     async def close(self) -> None:
         async with self._write_lock.hold():
+            if self._lease_conn is not None:
+                with contextlib.suppress(Exception):
+                    await self._lease_conn.close()
+                self._lease_conn = None
             if self._reader is not self._writer:
                 await self._reader.close()
             await self._writer.close()
+
+    # --- leases (one replica does a job) ----------------------------------------------------------
+    _lease_conn: Any = None
+    _lease_url: str | None = None
+    _leases: set[str] = frozenset()  # type: ignore[assignment]  # held on _lease_conn
+    _lease_lock: asyncio.Lock | None = None
+
+    async def hold_lease(self, name: str) -> bool:
+        """Whether this process holds the lease `name` (taking it when free): the replica that
+        holds "digests" schedules and sends them. On PostgreSQL a session advisory lock on a
+        connection of its own: when the holder dies its connection closes and the lock is free at
+        once (a dead network: within the server's TCP keepalive); the others call this
+        periodically and one of them takes over. On SQLite (one process per file) always True."""
+        if not self._pg or self._lease_url is None:
+            return True
+
+        key = int.from_bytes(hashlib.sha256(f"lease:{name}".encode()).digest()[:8], "big", signed=True)
+        if self._lease_lock is None:
+            self._lease_lock = asyncio.Lock()
+        async with self._lease_lock:  # one query at a time on the lease connection
+            return await self._hold_lease(name, key)
+
+    async def _hold_lease(self, name: str, key: int) -> bool:
+        import asyncpg
+
+        try:
+            if self._lease_conn is None or self._lease_conn.is_closed():
+                self._lease_conn = await asyncpg.connect(self._lease_url)
+                self._leases = set()
+            if name in self._leases:  # a session lock lasts as long as its connection
+                await self._lease_conn.fetchval("SELECT 1")
+                return True
+            if await self._lease_conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+                self._leases.add(name)
+                return True
+            return False
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            # the lease connection is gone: whatever it held is released; try again next time
+            with contextlib.suppress(Exception):
+                if self._lease_conn is not None:
+                    self._lease_conn.terminate()
+            self._lease_conn = None
+            return False
 
     async def __aenter__(self) -> Repository:
         return self
@@ -266,7 +357,7 @@ class Repository:
                 await asyncio.shield(self._writer.execute("COMMIT"))
             except BaseException:
                 # Also when COMMIT itself failed: never leave the connection inside a transaction.
-                with contextlib.suppress(sqlite3.Error):
+                with contextlib.suppress(sqlite3.Error, OSError, RuntimeError):
                     await asyncio.shield(self._writer.execute("ROLLBACK"))
                 raise
 
@@ -309,9 +400,11 @@ class Repository:
         """`merged`: also a report merged into another (kept for the record, read by its id only)."""
         if not merged:
             where = f"({where}) AND r.merged_into IS NULL"
+        # a negative limit is no limit (SQLite's LIMIT -1; PostgreSQL refuses it)
         rows = await self._rows(
-            f"SELECT {_REPORT_COLUMNS} FROM {_REPORT_FROM} WHERE {where} ORDER BY {order} LIMIT ?",
-            (*params, limit),
+            f"SELECT {_REPORT_COLUMNS} FROM {_REPORT_FROM} WHERE {where} ORDER BY {order}"
+            + (" LIMIT ?" if limit >= 0 else ""),
+            (*params, limit) if limit >= 0 else tuple(params),
         )
         return [_report(row) for row in rows]
 
@@ -620,9 +713,18 @@ class Repository:
                 return []
             where.append("r.unit_key LIKE ? ESCAPE '\\'")
             params.append(_like(key))
+        if self._pg:
+            items = (
+                "j.value ->> 'text' FROM reports r JOIN summaries s ON s.id = r.summary_id, "
+                f"jsonb_array_elements(CAST(s.summary_json AS jsonb) -> '{section}') WITH ORDINALITY j (value, key)"
+            )
+        else:
+            items = (
+                "json_extract(j.value, '$.text') FROM reports r JOIN summaries s ON s.id = r.summary_id, "
+                f"json_each(s.summary_json, '$.{section}') j"
+            )
         rows = await self._rows(
-            "SELECT r.id, r.unit, r.meeting_date, r.received_at, json_extract(j.value, '$.text') "
-            f"FROM reports r JOIN summaries s ON s.id = r.summary_id, json_each(s.summary_json, '$.{section}') j "
+            f"SELECT r.id, r.unit, r.meeting_date, r.received_at, {items} "
             f"WHERE {' AND '.join(where)} AND r.merged_into IS NULL ORDER BY r.received_at, r.id, j.key LIMIT ?",
             (*params, limit),
         )
@@ -642,8 +744,10 @@ class Repository:
     async def unit_counts(self, scope: int) -> list[UnitCount]:
         """Reports per unit (spellings that differ only in accents/case count as one; the newest
         spelling is shown), most reports first."""
+        # SQLite takes a bare column from the row of MAX(); PostgreSQL says so explicitly
+        unit = "(array_agg(unit ORDER BY received_at DESC))[1]" if self._pg else "unit"
         rows = await self._rows(
-            "SELECT unit, COUNT(*), MAX(received_at) FROM reports "
+            f"SELECT {unit}, COUNT(*), MAX(received_at) FROM reports "
             "WHERE scope = ? AND unit_key IS NOT NULL GROUP BY unit_key ORDER BY COUNT(*) DESC, unit_key",
             (scope,),
         )
@@ -684,8 +788,11 @@ class Repository:
         parsed = fts.parse(query)
         if not parsed or limit <= 0:
             return SearchPage()
-        ranked, total, capped = await fts.ranked_ids(self._reader, scope, parsed, limit, max(offset, 0))
+        plan = search_pg if self._pg else fts
+        ranked, total, capped = await plan.ranked_ids(self._reader, scope, parsed, limit, max(offset, 0))
         ids = [rowid for rowid, _ in ranked]
+        if not ids:
+            return SearchPage(total=total, capped=capped)
         excerpts = await fts.excerpts(self._reader, scope, parsed, ids)
         info = {
             row[0]: row
@@ -864,7 +971,7 @@ class Repository:
                 "ON CONFLICT (chat_id, period_key) DO UPDATE SET owner = excluded.owner, "
                 "claimed_at = excluded.claimed_at "
                 "WHERE deliveries.state = 'claimed' AND excluded.owner IS NOT NULL "
-                "AND deliveries.owner IS NOT excluded.owner",
+                "AND (deliveries.owner IS NULL OR deliveries.owner <> excluded.owner)",  # (both backends)
                 (chat_id, period_key, _ts(), owner),
             )
             return cursor.rowcount == 1
@@ -970,9 +1077,9 @@ class Repository:
 
     @staticmethod
     async def _insert_correction(conn: aiosqlite.Connection, fix: Correction) -> Correction:
-        cursor = await conn.execute(
+        rows = await conn.execute_fetchall(
             "INSERT INTO corrections (report_id, scope, user_id, created_at, kind, section, item_index, "
-            "item_text, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "item_text, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 fix.report_id,
                 fix.scope,
@@ -985,7 +1092,7 @@ class Repository:
                 fix.value,
             ),
         )
-        return fix.model_copy(update={"id": cursor.lastrowid})
+        return fix.model_copy(update={"id": next(iter(rows))[0]})
 
     async def add_correction(
         self,

@@ -46,6 +46,12 @@ class BotHarness:
 
     async def __aenter__(self) -> BotHarness:
         await self.emu.start()
+        if self.repo is None and os.environ.get("TEST_BOT_BACKEND") == "postgresql":
+            # the bot suites on PostgreSQL: TEST_BOT_BACKEND=postgresql pytest tests/test_bot_*.py
+            from tests.pg_support import fresh_database
+
+            self._pg_database = fresh_database()
+            self.repo = await Repository.open(await self._pg_database.__aenter__())
         if self.repo is None:
             self.repo = await Repository.open(self.tmp_path / "bot.sqlite3")
         self.settings = Settings(
@@ -81,6 +87,8 @@ class BotHarness:
         finally:
             if self.repo is not None and self.given_repo is None:
                 await self.repo.close()
+            if getattr(self, "_pg_database", None) is not None:
+                await self._pg_database.__aexit__(None, None, None)
             await self.emu.stop()
 
     # --- helpers ---------------------------------------------------------------------------------

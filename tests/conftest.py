@@ -9,6 +9,9 @@ from telegram import Bot
 
 from bot.emulator import BotAPIEmulator
 
+# `backend`, `db_url`, `any_repo`: repository tests run on SQLite and on PostgreSQL
+pytest_plugins = ["tests.pg_support"]
+
 
 @pytest.fixture
 async def emu() -> AsyncIterator[BotAPIEmulator]:

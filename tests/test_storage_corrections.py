@@ -24,6 +24,7 @@ from storage.models import Correction
 from storage.schema import MIGRATIONS, SCHEMA_VERSION, register_functions
 from summariser import clean_text, summarise
 from summariser.models import Figure, Item, Span, Summary
+from tests.pg_support import pg_index_is_rebuilt
 from tests.test_storage_migrations import make_v1_database
 from tests.test_storage_search import index_instances
 
@@ -37,8 +38,8 @@ def seed(i: int) -> str:
 
 
 @pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[Repository]:
-    repository = await Repository.open(tmp_path / "db.sqlite3")
+async def repo(db_url: str) -> AsyncIterator[Repository]:
+    repository = await Repository.open(db_url)
     yield repository
     await repository.close()
 
@@ -280,8 +281,7 @@ async def test_merge_reports(tmp_path: Path, repo: Repository) -> None:
     # ... but no longer listed: a digest must not count the second half twice
     assert second not in [r.id for r in await repo.latest(-10, 10)]
     assert first in [r.id for r in await repo.latest(-10, 10)]
-    with sqlite3.connect(tmp_path / "db.sqlite3") as raw:
-        assert raw.execute("SELECT merged_into FROM reports WHERE id = ?", (second,)).fetchone() == (first,)
+    assert await repo._rows("SELECT merged_into FROM reports WHERE id = ?", (second,)) == [(first,)]
     (record,) = await repo.corrections(first, -10)
     assert (record.kind, record.value, record.user_id) == ("merge", str(second), 5)
     with pytest.raises(ValueError, match="already merged"):
@@ -297,13 +297,15 @@ async def test_merge_reports(tmp_path: Path, repo: Repository) -> None:
     await repo.save_summary(first, summarise(merged.text))
     again = await repo.get_report(-10, first)
     assert again is not None and again.state == "summarised"
-    kept_terms, rebuilt = index_instances(tmp_path / "db.sqlite3")
-    assert kept_terms == rebuilt
+    if repo.backend == "sqlite":
+        kept_terms, rebuilt = index_instances(tmp_path / "db.sqlite3")
+        assert kept_terms == rebuilt
+    else:
+        assert await pg_index_is_rebuilt(repo)
     # deleting the first leaves the second, no longer merged into anything
     assert await repo.delete_report(-10, first)
-    with sqlite3.connect(tmp_path / "db.sqlite3") as raw:
-        assert raw.execute("SELECT merged_into FROM reports WHERE id = ?", (second,)).fetchone() == (None,)
-        assert raw.execute("SELECT count(*) FROM corrections").fetchone() == (0,)
+    assert await repo._rows("SELECT merged_into FROM reports WHERE id = ?", (second,)) == [(None,)]
+    assert await repo._rows("SELECT count(*) FROM corrections") == [(0,)]
 
 
 # --- schema v4 from a real v3 database ---------------------------------------------------------

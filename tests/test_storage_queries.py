@@ -62,8 +62,8 @@ async def fill(repo: Repository, scope: int, rows: list[tuple[int, str, date, st
 
 
 @pytest.fixture
-async def corpus(tmp_path: Path) -> AsyncIterator[Corpus]:
-    repo = await Repository.open(tmp_path / "db.sqlite3")
+async def corpus(db_url: str) -> AsyncIterator[Corpus]:
+    repo = await Repository.open(db_url)
     ids = {1: await fill(repo, 1, CORPUS)}
     # A second scope with the same texts, units and items, received at the same times, plus one
     # more report: anything leaking from it shows up in ids or counts.

@@ -21,10 +21,9 @@ def seed(i: int) -> str:
 
 
 @pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[Repository]:
-    repository = await Repository.open(tmp_path / "db.sqlite3")
-    yield repository
-    await repository.close()
+async def repo(any_repo: Repository) -> AsyncIterator[Repository]:
+    """Every test taking `repo` runs on SQLite and on PostgreSQL (tests/pg_support.py)."""
+    yield any_repo
 
 
 def summary(
@@ -122,8 +121,7 @@ async def test_save_summary_keeps_history_newest_wins(repo: Repository, tmp_path
     assert got.meeting_date == date(2023, 10, 6)
     assert got.engine == "new" and got.engine_version == "1.0"
     assert got.summarised_at is not None
-    with sqlite3.connect(tmp_path / "db.sqlite3") as raw:
-        engines = [r[0] for r in raw.execute("SELECT engine FROM summaries ORDER BY id")]
+    engines = [r[0] for r in await repo._rows("SELECT engine FROM summaries ORDER BY id")]
     assert engines == ["old", "new"]
     assert [r.id for r in await repo.by_unit(1, "binh giang")] == [stored.id]
     assert await repo.by_unit(1, "gia loc") == []

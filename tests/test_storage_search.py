@@ -27,8 +27,8 @@ OTHER = "Đồng chí Đặng Văn Minh dự họp. Huyện ủy giao nhiệm v�
 
 
 @pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[Repository]:
-    repository = await Repository.open(tmp_path / "db.sqlite3")
+async def repo(db_url: str) -> AsyncIterator[Repository]:
+    repository = await Repository.open(db_url)
     for i, path in enumerate(SEEDS):
         await repository.add_report(
             NewReport(scope=1, chat_id=1, text=path.read_text(encoding="utf-8"), title=f"Seed {i}")
@@ -116,8 +116,8 @@ async def test_snippet_marks_the_match_in_the_original_spelling(repo: Repository
     assert "Đảng uỷ" in page.hits[0].snippet  # the report's own spelling, not the folded copy
 
 
-async def test_decomposed_text_is_found_and_marked(tmp_path: Path) -> None:
-    async with await Repository.open(tmp_path / "nfd.sqlite3") as repo:
+async def test_decomposed_text_is_found_and_marked(db_url: str) -> None:
+    async with await Repository.open(db_url) as repo:
         text = unicodedata.normalize("NFD", "Huyện Gia Lộc đẩy mạnh chuyển đổi số trong năm 2024.")
         await repo.add_report(NewReport(scope=1, chat_id=1, text=text))
         page = await repo.search(1, "chuyển đổi số")
@@ -196,8 +196,8 @@ async def test_fts_syntax_soup_never_raises(repo: Repository, query: str) -> Non
     await repo.search(1, query)
 
 
-async def test_title_and_items_outweigh_body(tmp_path: Path) -> None:
-    async with await Repository.open(tmp_path / "rank.sqlite3") as repo:
+async def test_title_and_items_outweigh_body(db_url: str) -> None:
+    async with await Repository.open(db_url) as repo:
         filler = " ".join(["Hội nghị bàn về công tác phát triển kinh tế xã hội địa phương."] * 3)
         # the body-only report is the newest: newest-first would list it first
         titled, _ = await repo.add_report(
@@ -216,8 +216,8 @@ async def test_title_and_items_outweigh_body(tmp_path: Path) -> None:
         assert page.hits[0].rank <= page.hits[-1].rank  # bm25: lower is better
 
 
-async def test_summary_items_are_indexed_and_replaced_on_resummary(tmp_path: Path) -> None:
-    async with await Repository.open(tmp_path / "items.sqlite3") as repo:
+async def test_summary_items_are_indexed_and_replaced_on_resummary(db_url: str) -> None:
+    async with await Repository.open(db_url) as repo:
         stored, _ = await repo.add_report(NewReport(scope=1, chat_id=1, text="Hội nghị giao ban tháng 9."))
         assert (await repo.search(1, "nước sạch")).total == 0
         await repo.save_summary(
@@ -256,8 +256,8 @@ async def test_hit_fields(repo: Repository) -> None:
     assert hit.snippet and "\x02" in hit.snippet and "\x03" in hit.snippet
 
 
-async def test_marker_bytes_inside_a_report_are_not_taken_as_marks(tmp_path: Path) -> None:
-    async with await Repository.open(tmp_path / "m.sqlite3") as repo:
+async def test_marker_bytes_inside_a_report_are_not_taken_as_marks(db_url: str) -> None:
+    async with await Repository.open(db_url) as repo:
         await repo.add_report(NewReport(scope=1, chat_id=1, text="Báo cáo \x02giả\x03 về nông thôn mới"))
         page = await repo.search(1, "nong thon")
         assert marked(page.hits[0].snippet) == ["nông thôn"]

@@ -10,6 +10,9 @@ bot.digests.service). A periodic sweep retries released claims.
 The sender sends through the application's bot, whose `bot.ratelimit.ChatRateLimiter` paces the
 digests together with the replies (digests at BULK priority: a user's /help does not queue behind
 a 10,000-chat fan-out) and pauses only the chat a 429 names.
+
+Replicas on one PostgreSQL database: only the holder of the "digests" lease runs these jobs;
+the others try the lease every LEASE_INTERVAL and take over when the holder is gone.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ log = logging.getLogger(__name__)
 SERVICE_KEY = "digests"
 JOB_PREFIX = "digest:"
 SWEEP_INTERVAL = timedelta(minutes=15)
+LEASE = "digests"
+LEADER_KEY = "digests:leader"
+# how often a standby replica tries the lease: a dead leader's digests go on within ~this
+LEASE_INTERVAL = timedelta(seconds=10)
 
 
 def _grace(application: Application) -> timedelta:  # type: ignore[type-arg]
@@ -79,19 +86,46 @@ def sync_jobs(job_queue: JobQueue[Any] | None, slots: set[Slot], grace: timedelt
         )
 
 
+async def leading(application: Application) -> bool:  # type: ignore[type-arg]
+    """Whether this replica schedules and sends digests: it holds the database's "digests" lease
+    (Repository.hold_lease: always on SQLite; on PostgreSQL one replica at a time)."""
+    hold = getattr(application.bot_data.get("repo"), "hold_lease", None)
+    leader = True if hold is None else await hold(LEASE)
+    application.bot_data[LEADER_KEY] = leader
+    return leader
+
+
 async def _slot_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not await leading(context.application):
+        return
     slot: Slot = context.job.data  # type: ignore[union-attr,assignment]
     await get_service(context.application).run_slot(slot)
 
 
 async def _startup_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not await leading(context.application):
+        log.info("another replica holds the digest lease: this one only stands by")
+        return
     service = get_service(context.application)
     await service.rebuild_schedule()
     await service.catch_up()
 
 
 async def _sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await get_service(context.application).catch_up()
+    if await leading(context.application):
+        await get_service(context.application).catch_up()
+
+
+async def _lease_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A standby replica takes the lease when the leader is gone (its connection closed), then
+    does what the leader's start-up did: the schedule, and the digests missed meanwhile (claimed
+    but unconfirmed ones are never resent)."""
+    was = context.application.bot_data.get(LEADER_KEY, False)
+    if await leading(context.application) and not was:
+        log.info("took over the digest lease")
+        service = get_service(context.application)
+        await service.rebuild_schedule()
+        await service.catch_up()
 
 
 def install_jobs(application: Application) -> None:  # type: ignore[type-arg]
@@ -102,6 +136,13 @@ def install_jobs(application: Application) -> None:  # type: ignore[type-arg]
         log.error("no JobQueue (install python-telegram-bot[job-queue]): digests are not scheduled")
         return
     job_queue.run_once(_startup_job, 0, name="digests:startup", job_kwargs={"misfire_grace_time": None})
+    job_queue.run_repeating(
+        _lease_job,
+        interval=LEASE_INTERVAL,
+        first=LEASE_INTERVAL,
+        name="digests:lease",
+        job_kwargs={"coalesce": True, "max_instances": 1},
+    )
     job_queue.run_repeating(
         _sweep_job,
         interval=SWEEP_INTERVAL,

@@ -1,0 +1,273 @@
+"""PostgreSQL under the repository's SQL: a thin aiosqlite-shaped face over asyncpg.
+
+The repository keeps ONE copy of its queries, written in the SQL that SQLite and PostgreSQL
+share (qmark placeholders, `ON CONFLICT`, `RETURNING`, `NULLS LAST`); this module runs them on
+PostgreSQL:
+  * `?` -> `$n` (outside string literals), `INSERT OR IGNORE` -> `... ON CONFLICT DO NOTHING`;
+  * parameters are coerced to the types the server inferred (SQLite compares an int with a text
+    column; asyncpg refuses to send an int for a text parameter);
+  * `BEGIN IMMEDIATE` -> `BEGIN` + a transaction-level advisory lock: write transactions are
+    serialised across every process on the database, as SQLite serialises writers on a file.
+    The repository relies on that (e.g. add_reports reads back the ids above the old MAX(id));
+  * the few statements that are FTS5 (index rows, 'optimize') are replaced by their PostgreSQL
+    twins (`_REWRITES`): the index is a tsvector per report built from `storage.abbreviations.terms`
+    of the folded text, so both backends index exactly the same terms at the same positions;
+  * constraint violations are raised as `sqlite3.IntegrityError` subclasses, so callers catch one
+    type whatever the backend.
+Dialect differences that are not one statement (JSON, bare columns, search) are branches in the
+repository and `storage.search_pg`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import asyncpg
+
+from storage.abbreviations import terms
+from storage.schema import FTS_DELETE, FTS_INSERT
+
+WRITE_LOCK_KEY = 0x6869_6E67_0001  # pg_advisory_xact_lock key of write transactions
+MAX_POSITION = 16383  # tsvector positions stop here (PostgreSQL clamps larger ones)
+MAX_POSITIONS_PER_TERM = 256  # PostgreSQL keeps at most this many positions of one lexeme
+COLUMN_GAP = 2  # positions left free between title, items and body: no phrase spans two columns
+_STATEMENT_CACHE = 512
+_TEXT_TYPES = {"text", "varchar", "bpchar", "name", "unknown"}
+_INT_TYPES = {"int2", "int4", "int8"}
+
+
+class IntegrityError(sqlite3.IntegrityError):
+    """A constraint violation on PostgreSQL (callers catch sqlite3.IntegrityError for both)."""
+
+
+class Cursor:
+    """What the repository reads from aiosqlite's cursor after an execute."""
+
+    def __init__(self, rowcount: int, rows: list[tuple[Any, ...]] | None = None) -> None:
+        self.rowcount = rowcount
+        self.lastrowid: int | None = None  # never set: use RETURNING
+        self._rows = rows or []
+
+    async def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._rows
+
+
+def tsvector(title: str | None, folded_body: str | None, items: str | None) -> tuple[str, bool]:
+    """The index document of a report as a tsvector literal, and whether it was truncated
+    (positions past MAX_POSITION or a term with more than MAX_POSITIONS_PER_TERM occurrences; the
+    terms are all there, some without positions: phrase checks of such a report are done in
+    Python, see storage.search_pg).
+
+    Weights: title A, items B, body D (ts_rank's stand-in for bm25's column weights).
+
+    Each pair of adjacent terms within a column is a lexeme too ("tri chinh", no position; a
+    term never holds a space, so none collides with a word): a phrase query requires its pairs
+    first, which the GIN index answers, and compares positions only in the few reports holding
+    them. Without the pairs, a phrase whose words are in every report while the phrase is in
+    none had PostgreSQL read every report's tsvector (~0.5 s at 100,000 reports, measured)."""
+    positions: dict[str, list[str]] = {}
+    pairs: set[str] = set()
+    truncated = False
+    at = 0
+    for text, weight in ((title, "A"), (items, "B"), (folded_body, "")):
+        if not text:
+            continue
+        previous = None
+        for term in terms(text):
+            at += 1
+            found = positions.setdefault(term, [])  # past the limits: the term, without a position
+            if at <= MAX_POSITION and len(found) < MAX_POSITIONS_PER_TERM:
+                found.append(f"{at}{weight}")
+            else:
+                truncated = True
+            if previous is not None:
+                pairs.add(f"{previous} {term}")
+            previous = term
+        at += COLUMN_GAP
+    literal = " ".join(f"'{t}':{','.join(p)}" if p else f"'{t}'" for t, p in positions.items())
+    if pairs:
+        literal += " " + " ".join(f"'{pair}'" for pair in pairs)
+    return literal, truncated
+
+
+def _fts_insert(params: Sequence[Any]) -> tuple[Any, ...]:
+    rowid, tag, title, body, items = params
+    doc, truncated = tsvector(title, body, items)
+    return rowid, tag, doc, truncated
+
+
+_REWRITES: dict[str, tuple[str, Callable[[Sequence[Any]], Sequence[Any]]]] = {
+    FTS_INSERT: (
+        "INSERT INTO report_fts (rowid, scope_tag, doc, truncated) VALUES ($1, $2, $3::tsvector, $4)",
+        _fts_insert,
+    ),
+    FTS_DELETE: ("DELETE FROM report_fts WHERE rowid = $1", lambda p: (p[0],)),
+    "INSERT INTO report_fts (report_fts) VALUES ('optimize')": ("ANALYZE report_fts", lambda p: ()),
+}
+
+_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO", re.IGNORECASE)
+
+
+# `? IS [NOT] NULL`: PostgreSQL cannot tell the parameter's type from that alone (SQLite needs
+# none); as text it takes any value (`_coerce` sends numbers as their text).
+_NULL_TEST = re.compile(r"(?<![\w'])\?(\s+IS\s+(?:NOT\s+)?NULL)", re.IGNORECASE)
+
+
+def translate(sql: str) -> str:
+    """The repository's SQL in PostgreSQL's spelling (placeholders, INSERT OR IGNORE, untyped
+    null tests)."""
+    ignore = bool(_OR_IGNORE.match(sql))
+    if ignore:
+        sql = _OR_IGNORE.sub("INSERT INTO", sql, count=1)
+    sql = _NULL_TEST.sub(r"CAST(? AS TEXT)\1", sql)
+    out: list[str] = []
+    n = 0
+    quoted = False
+    for ch in sql:
+        if ch == "'":
+            quoted = not quoted
+        if ch == "?" and not quoted:
+            n += 1
+            out.append(f"${n}")
+        else:
+            out.append(ch)
+    text = "".join(out)
+    return text + " ON CONFLICT DO NOTHING" if ignore else text
+
+
+def _coerce(value: Any, type_name: str) -> Any:
+    if value is None:
+        return None
+    if type_name in _TEXT_TYPES and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    if type_name in _INT_TYPES:
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+            return int(value)
+    if type_name in ("float4", "float8", "numeric") and isinstance(value, int):
+        return float(value)
+    return value
+
+
+class Connection:
+    """One asyncpg connection with aiosqlite's execute / execute_fetchall / executemany."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.raw = conn
+        self._statements: OrderedDict[str, tuple[Any, list[str]]] = OrderedDict()
+        self.in_transaction = False
+
+    async def _prepared(self, sql: str) -> tuple[Any, list[str]]:
+        found = self._statements.get(sql)
+        if found is not None:
+            self._statements.move_to_end(sql)
+            return found
+        statement = await self.raw.prepare(sql)
+        found = (statement, [t.name for t in statement.get_parameters()])
+        self._statements[sql] = found
+        if len(self._statements) > _STATEMENT_CACHE:
+            self._statements.popitem(last=False)
+        return found
+
+    def _plan(self, sql: str) -> tuple[str, Callable[[Sequence[Any]], Sequence[Any]] | None]:
+        rewrite = _REWRITES.get(sql)
+        if rewrite is not None:
+            return rewrite
+        return translate(sql), None
+
+    async def _control(self, sql: str) -> bool:
+        """Transaction statements; True when `sql` was one."""
+        word = sql.strip().upper()
+        if word == "BEGIN IMMEDIATE" or word == "BEGIN":
+            await self.raw.execute("BEGIN")
+            self.in_transaction = True
+            await self.raw.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK_KEY)
+            return True
+        if word in ("COMMIT", "ROLLBACK"):
+            self.in_transaction = False
+            await self.raw.execute(word)
+            return True
+        return False
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        if await self._control(sql):
+            return Cursor(-1)
+        text, mapper = self._plan(sql)
+        if mapper is not None:
+            params = mapper(params)
+            if not text.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "SELECT")):
+                await self.raw.execute(text)
+                return Cursor(-1)
+        statement, types = await self._prepared(text)
+        args = [_coerce(v, t) for v, t in zip(params, types, strict=True)]
+        try:
+            rows = await statement.fetch(*args)
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise IntegrityError(str(exc)) from exc
+        status = statement.get_statusmsg() or ""
+        tail = status.rsplit(" ", 1)[-1]
+        count = int(tail) if tail.isdigit() else -1
+        return Cursor(count, [tuple(r) for r in rows])
+
+    async def execute_fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return await (await self.execute(sql, params)).fetchall()
+
+    async def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> None:
+        text, mapper = self._plan(sql)
+        rows = [mapper(p) if mapper else p for p in seq]
+        if not rows:
+            return
+        statement, types = await self._prepared(text)
+        try:
+            await statement.executemany([[_coerce(v, t) for v, t in zip(p, types, strict=True)] for p in rows])
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise IntegrityError(str(exc)) from exc
+
+    async def close(self) -> None:
+        await self.raw.close()
+
+
+class Readers:
+    """A few connections for reads (an asyncpg connection runs one query at a time): each call
+    takes a free one. Reads run outside any transaction and see what has committed."""
+
+    def __init__(self, connections: list[Connection]) -> None:
+        self._all = connections
+        self._free: asyncio.Queue[Connection] = asyncio.Queue()
+        for conn in connections:
+            self._free.put_nowait(conn)
+
+    async def execute_fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        conn = await self._free.get()
+        try:
+            return await conn.execute_fetchall(sql, params)
+        finally:
+            self._free.put_nowait(conn)
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        conn = await self._free.get()
+        try:
+            return await conn.execute(sql, params)
+        finally:
+            self._free.put_nowait(conn)
+
+    async def close(self) -> None:
+        for conn in self._all:
+            await conn.close()
+
+
+async def connect(url: str, readers: int = 2) -> tuple[Connection, Readers]:
+    """The writer connection and the readers of a repository."""
+    writer = Connection(await asyncpg.connect(url))
+    try:
+        pool = [Connection(await asyncpg.connect(url)) for _ in range(readers)]
+    except BaseException:
+        await writer.close()
+        raise
+    return writer, Readers(pool)
