@@ -216,6 +216,10 @@ async def main_async(args: argparse.Namespace) -> int:
             print(f"{total} reports from {args.users} users in {elapsed:.1f} s; POSTs: {dict(stats)}")
             print(f"stored {len(rows)}; lost {lost}; duplicated {duplicated}; users not answered for every "
                   f"report {unanswered}; inbox rows left 'new' {inbox_left}")
+            for u, ids in answered.items():
+                if len(ids) < args.reports:
+                    texts = [(m.get("text") or "")[:70].replace("\n", " ") for m in emu.messages(10_000 + u)]
+                    print(f"  user {u}: {len(ids)} summaries; the bot's messages: {texts}")
             ok = lost == 0 and duplicated == 0 and unanswered == 0
             print("OK" if ok else "FAILED")
             return 0 if ok else 1
