@@ -86,32 +86,39 @@ async def _tell(update: Update, text: str) -> None:
         log.warning("could not tell user about access: %s", exc)
 
 
-async def _refusal_due(context: ContextTypes.DEFAULT_TYPE, target: int) -> bool:
-    """Whether `target` may be told again: not within REFUSAL_INTERVAL by this process (memory,
-    noted before any await so a burst of updates makes one check) nor, after a restart, by the
-    last one (the database)."""
+async def _refusal_due(context: ContextTypes.DEFAULT_TYPE, target: int) -> tuple[bool, bool]:
+    """(whether `target` may be told again, whether it was never told before): not within
+    REFUSAL_INTERVAL by this process (memory, noted before any await so a burst of updates makes
+    one check) nor, after a restart, by the last one (the database)."""
     recent: OrderedDict[int, float] = context.bot_data.setdefault(_REFUSALS_KEY, OrderedDict())
     now = time.monotonic()
     last = recent.get(target)
     if last is not None and now - last < REFUSAL_INTERVAL:
-        return False
+        return False, False
     recent[target] = now
     recent.move_to_end(target)
     while len(recent) > _REFUSALS_MAX:
         recent.popitem(last=False)
     repo: Repository = context.bot_data["repo"]
     try:
-        return await repo.refusal_due(target, datetime.now(UTC), REFUSAL_INTERVAL)
+        first = not await repo.refused_before(target)
+        return await repo.refusal_due(target, datetime.now(UTC), REFUSAL_INTERVAL), first
     except Exception:  # the reply is a courtesy: never fail the update over it
         log.exception("could not check when %s was last refused", target)
-        return True
+        return True, False
 
 
-async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    """`_tell`, rationed per user (private chat) or per group; button presses always answered."""
+async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, first_text: str | None = None) -> None:
+    """`_tell`, rationed per user (private chat) or per group; button presses always answered.
+    `first_text` instead of `text` for the first notice the target ever gets (the welcome): in a
+    burst, whichever message is answered first carries it."""
     chat = update.effective_chat
-    if update.callback_query is None and chat is not None and not await _refusal_due(context, chat.id):
-        return
+    if update.callback_query is None and chat is not None:
+        due, first = await _refusal_due(context, chat.id)
+        if not due:
+            return
+        if first and first_text is not None:
+            text = first_text
     await _tell(update, text)
 
 
@@ -194,11 +201,9 @@ async def authorise(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Calle
         ok = chat.id in settings.allowed or (chat_user is not None and chat_user.role in ("member", "admin"))
     if not ok:
         if settings.access == "approval":
+            await _refuse(update, context, MSG_PENDING, first_text=MSG_PENDING_NEW)
             if created:
-                await _refuse(update, context, MSG_PENDING_NEW)
                 await notify_admins(context, stored)
-            else:
-                await _refuse(update, context, MSG_PENDING)
         else:
             await _refuse(update, context, MSG_NOT_ALLOWED)
         return None

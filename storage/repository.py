@@ -1034,6 +1034,10 @@ class Repository:
             rows = await self._rows(sql + " WHERE chat_id = ? ORDER BY claimed_at, period_key", (chat_id,))
         return [_delivery(row) for row in rows]
 
+    async def refused_before(self, target_id: int) -> bool:
+        """Whether `target_id` was ever told it may not use the bot (its first notice welcomes it)."""
+        return bool(await self._rows("SELECT 1 FROM refusals WHERE target_id = ?", (target_id,)))
+
     async def refusal_due(self, target_id: int, now: datetime, interval: float) -> bool:
         """True, and `now` recorded, when `target_id` (a pending or blocked user, a group not let
         in) was not told it may not use the bot within the last `interval` seconds."""

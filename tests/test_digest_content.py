@@ -173,7 +173,8 @@ async def test_seed_chart_compares_only_one_period(
     binh_gia = next(r for r in reports if r.unit and "Bình Gia" in r.unit)
     assert binh_gia.summary is not None and binh_gia.summary.period == "9 tháng đầu năm 2023"
     twin = binh_gia.model_copy(
-        update={"id": 999, "summary": binh_gia.summary.model_copy(update={"unit": "huyện Văn Quan"})}
+        update={"id": 999, "summary": binh_gia.summary.model_copy(update={"unit": "huyện Văn Quan"}),
+                "listed": ("huyện Văn Quan", binh_gia.meeting_date)}
     )
     digest = build_digest([*reports, twin], start=START, end=END, scope=SCOPE)
     assert digest.chart is not None and len(digest.chart.points) == 2
