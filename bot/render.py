@@ -347,7 +347,7 @@ def report_line(report: StoredReport) -> str:
     s = report.summary
     meeting = (s.meeting if s else None) or (None if s and s.unit else report.title)
     state = "" if report.state == "summarised" else f" <i>({esc(STATE_LABELS.get(report.state, ''))})</i>"
-    return list_line(report.id, s.unit if s else None, meeting, report.meeting_date, report.received_at) + state
+    return list_line(report.id, report.unit, meeting, report.meeting_date, report.received_at) + state
 
 
 def marked_snippet(snippet: str) -> str:
@@ -373,7 +373,7 @@ def marked_snippet(snippet: str) -> str:
 def render_hit(n: int, hit: SearchHit) -> str:
     """A hit in the list format, then the report's sentence holding the query (the snippet when the
     repository gave no sentence)."""
-    meeting = None if hit.unit else hit.title
+    meeting = hit.meeting_name or (None if hit.unit else hit.title)  # as report_line names it
     line = list_line(hit.report_id, hit.unit, meeting, hit.meeting_date, hit.received_at)
     sentence = getattr(hit, "sentence", "")  # a storage without sentences gives the snippet only
     return f"{n}. {line}\n   {marked_snippet(sentence or hit.snippet)}"

@@ -74,6 +74,7 @@ class SearchHit(BaseModel):
     unit: str | None
     meeting_date: date | None
     received_at: datetime
+    meeting_name: str | None = None  # the meeting the summary names, for the list line
     snippet: str  # a few words of `sentence` around the first match, marked the same way
     rank: float  # bm25, lower is better; 0.0 when the page is ordered newest first (storage.search)
     # the report's sentence holding the query (its phrase first), matches marked with \x02 ... \x03

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import sqlite3
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -97,6 +98,17 @@ def _like(key: str) -> str:
     """A LIKE pattern matching `key` anywhere (with ESCAPE '\\')."""
     escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def _meeting_of(summary_json: str | None) -> str | None:
+    """The meeting a stored summary names ("Hội nghị Ban Chấp hành … lần thứ 24"), for list lines."""
+    if not summary_json:
+        return None
+    try:
+        meeting = json.loads(summary_json).get("meeting")
+    except (ValueError, AttributeError):
+        return None
+    return meeting if isinstance(meeting, str) and meeting else None
 
 
 def _report(row: Sequence[Any]) -> StoredReport:
@@ -797,7 +809,8 @@ class Repository:
         info = {
             row[0]: row
             for row in await self._rows(
-                "SELECT id, COALESCE(title, summary_title), unit, meeting_date, received_at FROM reports "
+                "SELECT id, COALESCE(title, summary_title), unit, meeting_date, received_at, "
+                "(SELECT s.summary_json FROM summaries s WHERE s.id = reports.summary_id) FROM reports "
                 # `+scope`: look the ids up by primary key, not by walking the scope's index; a
                 # report merged into another keeps its index row but is read by its id only
                 f"WHERE +scope = ? AND id IN ({','.join('?' * len(ids))}) AND merged_into IS NULL",
@@ -808,13 +821,14 @@ class Repository:
         for report_id, rank in ranked:
             if report_id not in info:  # deleted meanwhile, or merged
                 continue
-            _, title, unit, meeting, received = info[report_id]
+            _, title, unit, meeting, received, summary_json = info[report_id]
             found = excerpts.get(report_id)
             hits.append(
                 SearchHit(
                     report_id=report_id,
                     title=title,
                     unit=unit,
+                    meeting_name=_meeting_of(summary_json),
                     meeting_date=date.fromisoformat(meeting) if meeting else None,
                     received_at=_dt(received),
                     snippet=found.snippet if found else "",

@@ -211,6 +211,12 @@ async def test_set_command_clear_and_scope(tmp_path: Path) -> None:
         assert [(f.kind, f.value) for f in await h.repo.corrections(rid, USER)] == [
             ("set_date", "2024-04-01"), ("set_date", None)
         ]
+        # a corrected unit is what the lists show and find
+        await h.ask(USER, USER, f"/set {rid} đơn vị xã Gia Tân")
+        [latest] = await h.ask(USER, USER, "/latest")
+        assert f"#{rid} · xã Gia Tân" in latest
+        [by_unit] = await h.ask(USER, USER, "/unit Gia Tân")
+        assert f"#{rid}" in by_unit
 
 
 # --- every press answered; old messages -----------------------------------------------------------

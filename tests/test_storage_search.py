@@ -254,6 +254,11 @@ async def test_hit_fields(repo: Repository) -> None:
     assert report is not None
     assert hit.title == report.title and hit.received_at == report.received_at
     assert hit.snippet and "\x02" in hit.snippet and "\x03" in hit.snippet
+    assert hit.meeting_name is None  # not summarised yet
+    # the meeting the summary names, for the list line (#id · unit · meeting · date)
+    await repo.save_summary(hit.report_id, Summary(unit="huyện Gia Lộc", meeting="Hội nghị Ban Chấp hành lần thứ 24"))
+    again = next(h for h in (await repo.search(1, "Gia Lộc")).hits if h.report_id == hit.report_id)
+    assert again.meeting_name == "Hội nghị Ban Chấp hành lần thứ 24" and again.unit == "huyện Gia Lộc"
 
 
 async def test_marker_bytes_inside_a_report_are_not_taken_as_marks(db_url: str) -> None:
