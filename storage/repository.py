@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import json
 import sqlite3
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -98,6 +99,23 @@ def _like(key: str) -> str:
     """A LIKE pattern matching `key` anywhere (with ESCAPE '\\')."""
     escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+async def _set_wal(conn: aiosqlite.Connection) -> None:
+    """WAL mode, waiting for another opener of the same file: the switch needs the file to itself
+    and SQLite answers "database is locked" at once instead of calling the busy handler (two
+    processes starting together on a loaded machine: seen in CI)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.01
+    while True:
+        try:
+            await conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
 
 
 def _meeting_of(summary_json: str | None) -> str | None:
@@ -271,7 +289,7 @@ class Repository:
         writer = await _connect(str(path))
         try:
             if not memory:
-                await writer.execute("PRAGMA journal_mode = WAL")
+                await _set_wal(writer)
                 await writer.execute("PRAGMA synchronous = NORMAL")
             # FTS5 segment writes and merges reread their pages: 20 MB instead of the default 2 MB
             # cut bulk insert time by ~6 % (bench/storage.py).
