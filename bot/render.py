@@ -15,6 +15,7 @@ from datetime import date, datetime
 from storage.models import Correction, SearchHit, SectionItem, StoredReport
 from summariser.brief import LIMIT as BRIEF_LIMIT
 from summariser.brief import SEPARATOR, make_brief, shorten, utf16_len
+from summariser.brief import capitalise as brief_capitalise
 from summariser.models import Figure, Item, Summary
 
 MESSAGE_LIMIT = 4096
@@ -310,15 +311,9 @@ def render_warnings(warnings: Iterable[str]) -> str:
 
 
 def capitalise(text: str) -> str:
-    """First letter upper-cased (items are often cut from mid-sentence: "tăng cường…"); the rest kept
-    as written, so abbreviations and names are untouched."""
-    text = text.strip()
-    for i, ch in enumerate(text):
-        if ch.isalpha():
-            return text[:i] + ch.upper() + text[i + 1 :]
-        if ch.isdigit():
-            return text
-    return text
+    """An item as lists show it: stripped, its first letter upper-cased (summariser.brief's rule,
+    the same in the brief, the lists and Word)."""
+    return brief_capitalise(text.strip())
 
 
 def when_marked(meeting_date: date | None, received_at: date | datetime | None) -> str:

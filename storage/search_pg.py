@@ -41,9 +41,9 @@ from storage.search import (
     Query,
     Ranked,
     Tokens,
-    _case_variants,
     _first,
     _pattern,
+    _written_so,
 )
 
 WEIGHTS = "{0.25, 0, 0.5, 1.0}"  # ts_rank weights D (body), C, B (items), A (title)
@@ -143,25 +143,6 @@ async def _matches(conn: Any, scope: int, groups: Sequence[Group]) -> list[int]:
     return sorted(have, reverse=True)[: COUNT_CAP + 1]
 
 
-async def _written_so(conn: Any, scope: int, phrases: Sequence[str], ids: list[int]) -> set[int]:
-    """storage.search._written_so on PostgreSQL (strpos for instr)."""
-    if not ids or not phrases:
-        return set()
-    conditions, args = [], []
-    for phrase in phrases:
-        variants = _case_variants(phrase)
-        conditions.append("(" + " OR ".join("strpos(h, ?) > 0" for _ in variants) + ")")
-        args += variants
-    wanted = ",".join(str(int(i)) for i in ids)
-    rows = await conn.execute_fetchall(
-        "SELECT id FROM (SELECT id, COALESCE(title, summary_title, '') || chr(10) || COALESCE(unit, '') "
-        f"AS h FROM reports WHERE scope = ? AND id IN ({wanted})) AS t "
-        f"WHERE {' AND '.join(conditions)}",
-        (scope, *args),
-    )
-    return {row[0] for row in rows}
-
-
 async def _rank(conn: Any, query: Query, rows: list[int]) -> dict[int, float]:
     """-ts_rank over the single words of the rows that hold them all (lower is better, as bm25's
     rank); {} when the query has no single words."""
@@ -196,7 +177,7 @@ async def ranked_ids(conn: Any, scope: int, query: Query, limit: int, offset: in
         phrase_hits = (await _matches(conn, scope, _tier_groups(query)))[:COUNT_CAP]
         tier = dict.fromkeys(phrase_hits, _TIER_PHRASE)
     if query.exact and phrase_hits:
-        written = await _written_so(conn, scope, query.exact, phrase_hits[:RANK_WINDOW])
+        written = await _written_so(conn, scope, query.exact, phrase_hits[:RANK_WINDOW], pg=True)
         tier |= dict.fromkeys(written, _TIER_EXACT)
     listed = sorted(set(candidates) | set(tier), key=lambda r: (tier.get(r, _TIER_WORDS), -r))[:COUNT_CAP]
     total = len(listed)
