@@ -852,6 +852,8 @@ class Ingestor:
                 await self.done(chat_id, inbox_ids, report.id)
             if not created:
                 if report.summary is not None and report.state == "summarised":
+                    if inbox_ids and await self._answered_already(report, chat_id, inbox_ids):
+                        return report
                     note = f"Báo cáo này đã được gửi trước đây (mã <code>#{report.id}</code>); đây là bản tóm tắt đã có."
                     await self.reply_brief(report, chat_id, notice=note, warnings=reader_warnings(doc))
                     return report
@@ -873,6 +875,20 @@ class Ingestor:
             with contextlib.suppress(TelegramError):
                 await send_html(bot, chat_id, "Có lỗi khi xử lý báo cáo. Vui lòng thử lại sau ít phút.")
             return None
+
+    async def _answered_already(self, report: StoredReport, chat_id: int, inbox_ids: list[int]) -> bool:
+        """The message is the report's own, handled again after a crash (it was in the inbox before
+        the report was stored: the kill came between the two), and the report's reply went out or
+        may have (start-up sent it, or it was 'sending'): a second brief would be a duplicate. A
+        report sent again later, or one whose reply never started, is answered as before."""
+        reply = await self.repo.get_reply(report.id)
+        if reply is None or reply.state == "unsent":
+            return False
+        if not await self.repo.inbox_arrived_before(chat_id, inbox_ids, report.received_at):
+            return False
+        log.info("message(s) %s of chat %s are report %s's own, its reply %s: not answered again",
+                 inbox_ids, chat_id, report.id, "sent" if reply.state == "sent" else "may have gone out")
+        return True
 
     async def summarise_and_reply(
         self, report: StoredReport, chat_id: int, notice: str | None = None, *, doc: Document | None = None

@@ -1441,6 +1441,18 @@ class Repository:
                 break
         return removed
 
+    async def inbox_arrived_before(self, chat_id: int, message_ids: Iterable[int], when: datetime) -> bool:
+        """Whether every one of these inbox messages was written before `when` (the bot's clock
+        for both): a message already in when a report was stored is that report's own message
+        handled again after a crash, not the report sent once more."""
+        ids = sorted(set(message_ids))
+        if not ids:
+            return False
+        marks = ", ".join("?" for _ in ids)
+        rows = await self._rows(f"SELECT COUNT(*) FROM inbox WHERE chat_id = ? AND message_id IN ({marks}) "
+                                "AND received_at <= ?", (chat_id, *ids, _ts(when)))
+        return int(rows[0][0]) == len(ids)
+
     async def inbox_entry(self, chat_id: int, message_id: int) -> InboxEntry | None:
         """The inbox row of one message (tests and the reliability suite check states with it)."""
         rows = await self._rows(

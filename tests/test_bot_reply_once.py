@@ -6,6 +6,7 @@ sent again at start-up. Against the emulator, through PTB's real request path an
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -160,3 +161,39 @@ async def test_a_brief_telegram_refused_is_sent_again_at_start_up(tmp_path: Path
         assert len(again.emu.messages(USER)) == 1
         sent = await again.repo.get_reply(report.id)
         assert sent is not None and sent.state == "sent"
+
+
+async def test_a_report_message_replayed_after_its_reply_went_out_is_not_answered_again(
+        tmp_path: Path, repo: Repository, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kill came after the report was stored but before its inbox row was marked done: at
+    start-up the report's reply goes out (or went out), and the replay of the same message finds
+    the report stored. It is the report's own message (in the inbox before the report was
+    stored), so no second brief; the same report sent again later is answered as before."""
+    from bot.ingest import Ingestor
+
+    async def never_done(self: Ingestor, chat_id: int, message_ids: list[int], report_id: int | None = None) -> None:
+        return None  # the kill: the row stays 'new'
+
+    monkeypatch.setattr(Ingestor, "done", never_done)
+    async with BotHarness(tmp_path, repo=repo) as h:
+        sent = h.emu.send_text(USER, USER, seed_text(0))
+        await h.summary_message(USER)
+        await h.emu.wait_idle(quiet=0.3, timeout=20)
+    monkeypatch.undo()
+    [row] = await repo.inbox_pending()
+    assert row.message_id == sent["message"]["message_id"]
+    [report] = await repo.latest(USER)
+    attempt = await repo.get_reply(report.id)
+    assert attempt is not None and attempt.state == "sent"
+    async with BotHarness(tmp_path, repo=repo) as again:
+        for _ in range(200):
+            if not await repo.inbox_pending():
+                break
+            await asyncio.sleep(0.05)
+        await again.emu.wait_idle(quiet=0.5, timeout=20)
+        assert await repo.inbox_pending() == []  # replayed
+        assert again.emu.messages(USER) == []  # and not answered a second time
+        again.emu._message_ids = itertools.count(100)  # a new emulator: ids past the first one's
+        again.emu.send_text(USER, USER, seed_text(0))  # the same report, sent again now
+        answer = await again.wait_for(USER, lambda t: "đã được gửi trước đây" in t)
+        assert len(answer) == 1 and f"#{report.id}" in answer[0]["text"]

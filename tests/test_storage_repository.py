@@ -420,6 +420,21 @@ async def test_a_reply_recorded_without_an_attempt_is_sent(repo: Repository) -> 
     assert await repo.unreplied_reports() == []
 
 
+async def test_inbox_arrived_before_tells_a_report_s_own_message_from_a_later_copy(repo: Repository) -> None:
+    """A message written to the inbox before the report was stored is the report's own (replayed);
+    one written after it is the report sent again. Every message asked about must be in and before."""
+    entry = InboxEntry(1, 44, 30, 44, "text", "…", None, None, None, None, datetime.now(UTC), "{}")
+    await repo.inbox_add([entry])
+    stored, _ = await repo.add_report(NewReport(scope=44, chat_id=44, user_id=44, text=seed(3)))
+    await repo.inbox_add([InboxEntry(2, 44, 31, 44, "text", "…", None, None, None, None, datetime.now(UTC), "{}")])
+    assert await repo.inbox_arrived_before(44, [30], stored.received_at)
+    assert not await repo.inbox_arrived_before(44, [31], stored.received_at)
+    assert not await repo.inbox_arrived_before(44, [30, 31], stored.received_at)
+    assert not await repo.inbox_arrived_before(44, [30, 99], stored.received_at)  # 99 never came in
+    assert not await repo.inbox_arrived_before(45, [30], stored.received_at)  # another chat's
+    assert not await repo.inbox_arrived_before(44, [], stored.received_at)
+
+
 async def test_optimize_index_keeps_results(repo: Repository) -> None:
     for i in range(5):
         stored, _ = await repo.add_report(NewReport(scope=1, chat_id=1, text=seed(i)))
