@@ -794,43 +794,47 @@ class Repository:
         return await self._reports("r.state = 'received'", (), "r.id", -1)
 
     # --- replies (at most once: 'sending' is written before the request) -------------------------
+    async def _write_one(self, sql: str, params: Sequence[Any]) -> None:
+        """One statement as its own transaction (autocommit: one round trip to the writer's
+        thread or server instead of BEGIN, the statement and COMMIT), before queued work (the
+        express lane): for the reply records, which sit right before and after a request."""
+        async with self._write_lock.hold(express=True):
+            await self._writer.execute(sql, params)
+
     async def reply_sending(self, report_id: int) -> None:
         """The report's reply is about to be written to Telegram: from here on it may reach the chat
         and a crash leaves it 'sending' (never resent). Called right before the request, after every
-        wait, on the express lane: the time from this commit to the request is the one window in
-        which a crash loses a reply. A reply recorded 'sent' stays so (a joined report's edit)."""
-        async with self._write(express=True) as conn:
-            await conn.execute(
-                "INSERT INTO replies (report_id, state, attempted_at) VALUES (?, 'sending', ?) "
-                "ON CONFLICT (report_id) DO UPDATE SET state = 'sending', attempted_at = excluded.attempted_at, "
-                "note = NULL WHERE replies.state <> 'sent'",
-                (report_id, _ts()))
+        wait: the time from this commit to the request is the one window in which a crash loses a
+        reply, so it is one autocommit statement on the express lane. A reply recorded 'sent'
+        stays so (a joined report's edit)."""
+        await self._write_one(
+            "INSERT INTO replies (report_id, state, attempted_at) VALUES (?, 'sending', ?) "
+            "ON CONFLICT (report_id) DO UPDATE SET state = 'sending', attempted_at = excluded.attempted_at, "
+            "note = NULL WHERE replies.state <> 'sent'",
+            (report_id, _ts()))
 
     async def mark_replied(self, report_id: int, message_id: int | None = None) -> None:
         """The report's reply (its brief) reached its chat, as message `message_id`: not sent again
         at start-up. The first record is kept (a later brief of the same report changes nothing)."""
         now = _ts()
-        async with self._write(express=True) as conn:
-            await conn.execute(
-                "INSERT INTO replies (report_id, state, attempted_at, replied_at, message_id) "
-                "VALUES (?, 'sent', ?, ?, ?) "
-                "ON CONFLICT (report_id) DO UPDATE SET state = 'sent', replied_at = excluded.replied_at, "
-                "message_id = excluded.message_id, note = NULL WHERE replies.state <> 'sent'",
-                (report_id, now, now, message_id))
+        await self._write_one(
+            "INSERT INTO replies (report_id, state, attempted_at, replied_at, message_id) "
+            "VALUES (?, 'sent', ?, ?, ?) "
+            "ON CONFLICT (report_id) DO UPDATE SET state = 'sent', replied_at = excluded.replied_at, "
+            "message_id = excluded.message_id, note = NULL WHERE replies.state <> 'sent'",
+            (report_id, now, now, message_id))
 
     async def reply_refused(self, report_id: int, note: str) -> None:
         """Telegram refused the reply without acting on it (a 4xx other than 429, a 5xx, no
         connection): back to 'unsent', so it is sent again (at start-up), `note` saying why."""
-        async with self._write(express=True) as conn:
-            await conn.execute("UPDATE replies SET state = 'unsent', note = ? WHERE report_id = ? AND state = 'sending'",
-                               (note[:500], report_id))
+        await self._write_one("UPDATE replies SET state = 'unsent', note = ? WHERE report_id = ? AND state = 'sending'",
+                              (note[:500], report_id))
 
     async def reply_in_doubt(self, report_id: int, note: str) -> None:
         """A 'sending' reply may have gone out and will not be resent: `note` records why (its
         answer was lost, or a crash came during the send), so nothing about it is silent."""
-        async with self._write(express=True) as conn:
-            await conn.execute("UPDATE replies SET note = ? WHERE report_id = ? AND state = 'sending'",
-                               (note[:500], report_id))
+        await self._write_one("UPDATE replies SET note = ? WHERE report_id = ? AND state = 'sending'",
+                              (note[:500], report_id))
 
     _REPLY_COLUMNS = "p.report_id, r.chat_id, p.state, p.attempted_at, p.replied_at, p.message_id, p.note"
 
