@@ -23,7 +23,7 @@ import json
 import sqlite3
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -794,12 +794,14 @@ class Repository:
         return await self._reports("r.state = 'received'", (), "r.id", -1)
 
     # --- replies (at most once: 'sending' is written before the request) -------------------------
-    async def _write_one(self, sql: str, params: Sequence[Any]) -> None:
+    async def _write_one(self, sql: str, params: Callable[[], Sequence[Any]]) -> None:
         """One statement as its own transaction (autocommit: one round trip to the writer's
         thread or server instead of BEGIN, the statement and COMMIT), before queued work (the
-        express lane): for the reply records, which sit right before and after a request."""
+        express lane): for the reply records, which sit right before and after a request.
+        `params` is called once the writer is ours, so a time in them is the commit's (to a
+        round trip), not that of the wait for the writer."""
         async with self._write_lock.hold(express=True):
-            await self._writer.execute(sql, params)
+            await self._writer.execute(sql, params())
 
     async def reply_sending(self, report_id: int) -> None:
         """The report's reply is about to be written to Telegram: from here on it may reach the chat
@@ -811,30 +813,34 @@ class Repository:
             "INSERT INTO replies (report_id, state, attempted_at) VALUES (?, 'sending', ?) "
             "ON CONFLICT (report_id) DO UPDATE SET state = 'sending', attempted_at = excluded.attempted_at, "
             "note = NULL WHERE replies.state <> 'sent'",
-            (report_id, _ts()))
+            lambda: (report_id, _ts()))
 
     async def mark_replied(self, report_id: int, message_id: int | None = None) -> None:
         """The report's reply (its brief) reached its chat, as message `message_id`: not sent again
         at start-up. The first record is kept (a later brief of the same report changes nothing)."""
-        now = _ts()
+
+        def params() -> tuple[int, str, str, int | None]:
+            now = _ts()
+            return report_id, now, now, message_id
+
         await self._write_one(
             "INSERT INTO replies (report_id, state, attempted_at, replied_at, message_id) "
             "VALUES (?, 'sent', ?, ?, ?) "
             "ON CONFLICT (report_id) DO UPDATE SET state = 'sent', replied_at = excluded.replied_at, "
             "message_id = excluded.message_id, note = NULL WHERE replies.state <> 'sent'",
-            (report_id, now, now, message_id))
+            params)
 
     async def reply_refused(self, report_id: int, note: str) -> None:
         """Telegram refused the reply without acting on it (a 4xx other than 429, a 5xx, no
         connection): back to 'unsent', so it is sent again (at start-up), `note` saying why."""
         await self._write_one("UPDATE replies SET state = 'unsent', note = ? WHERE report_id = ? AND state = 'sending'",
-                              (note[:500], report_id))
+                              lambda: (note[:500], report_id))
 
     async def reply_in_doubt(self, report_id: int, note: str) -> None:
         """A 'sending' reply may have gone out and will not be resent: `note` records why (its
         answer was lost, or a crash came during the send), so nothing about it is silent."""
         await self._write_one("UPDATE replies SET note = ? WHERE report_id = ? AND state = 'sending'",
-                              (note[:500], report_id))
+                              lambda: (note[:500], report_id))
 
     _REPLY_COLUMNS = "p.report_id, r.chat_id, p.state, p.attempted_at, p.replied_at, p.message_id, p.note"
 
