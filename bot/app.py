@@ -11,7 +11,7 @@ import contextlib
 import importlib.util
 import logging
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -45,7 +45,7 @@ from bot.ingest import (
 from bot.ratelimit import ChatRateLimiter, may_have_been_sent
 from bot.replies import send_html
 from storage import Repository
-from storage.models import StoredReport
+from storage.models import ReplyAttempt, StoredReport
 from storage.repository import InboxEntry
 from summariser.engines import get_engine
 
@@ -85,24 +85,26 @@ async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         ingest.spawn(_warm_workers(pool, settings.workers))
     # read before polling starts: only what the last process left (this one's own work is not taken twice)
     repo = ingest.repo
-    left = Leftovers(await repo.pending_reports(), await repo.unreplied_reports(), await repo.inbox_pending())
+    left = Leftovers(await repo.pending_reports(), await repo.unreplied_reports(), await repo.inbox_pending(),
+                     await repo.replies_in_doubt())
     ingest.spawn(_resume(ingest, left))
 
 
 @dataclass(frozen=True, slots=True)
 class Leftovers:
-    """What a crash left: reports stored but not summarised, summarised but not answered, and
-    inbox rows confirmed to Telegram but never handled."""
+    """What a crash left: reports stored but not summarised, summarised but not answered, inbox
+    rows confirmed to Telegram but never handled, and replies cut off while being sent."""
 
     pending: list[StoredReport]
     unreplied: list[StoredReport]
     inbox: list[InboxEntry]
+    in_doubt: list[ReplyAttempt] = field(default_factory=list)
 
 
 async def _resume(ingest: Ingestor, left: Leftovers) -> None:
     """After a restart: summarise stored-but-unsummarised reports and send lost replies, then handle
     the inbox rows a crash left (one after the other, so no report is summarised twice)."""
-    await ingest.complete_pending(left.pending, left.unreplied)
+    await ingest.complete_pending(left.pending, left.unreplied, left.in_doubt)
     try:
         await ingest.replay_inbox(left.inbox)
     except Exception:

@@ -21,6 +21,7 @@ from telegram.ext import ContextTypes
 from bot.access import Caller, ascii_int, authorise
 from bot.config import Settings
 from bot.export_docx import build_docx
+from bot.ratelimit import SendOptions
 from bot.render import (
     brief_message,
     cap_units,
@@ -169,10 +170,11 @@ CORRECTIONS_SHOWN = 8  # the newest fixes listed under a brief; the older ones a
 
 async def send_brief(bot: Bot, chat_id: int, report: StoredReport, repo: Repository | None = None, *,
                      warnings: Iterable[str] = (), notice: str | None = None,
-                     with_corrections: bool = False) -> Message | None:
+                     with_corrections: bool = False, options: SendOptions | None = None) -> Message | None:
     """The first reply to a report (and /report): the brief of the corrected summary with its
     buttons; `with_corrections` adds the record of who changed what (so a fix is never silent),
-    the newest `CORRECTIONS_SHOWN` of them, so the message stays well under Telegram's limit."""
+    the newest `CORRECTIONS_SHOWN` of them, so the message stays well under Telegram's limit.
+    `options`: the limiter's, for the first message (`bot.replies.reply_once`)."""
     up = down = 0
     record = ""
     if repo is not None:
@@ -186,7 +188,7 @@ async def send_brief(bot: Bot, chat_id: int, report: StoredReport, repo: Reposit
                 record += f"\n<i>… và {len(fixes) - CORRECTIONS_SHOWN} chỉnh sửa trước đó.</i>"
     text = brief_message(report, warnings, notice)
     messages = split_html([text, record]) if record else [text]
-    return await send_html(bot, chat_id, messages, brief_keyboard(report.id, up, down))
+    return await send_html(bot, chat_id, messages, brief_keyboard(report.id, up, down), options)
 
 
 async def send_docx(bot: Bot, chat_id: int, report: StoredReport) -> None:

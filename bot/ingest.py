@@ -32,7 +32,7 @@ import logging
 import multiprocessing
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextvars import ContextVar
@@ -71,13 +71,13 @@ from bot.extract import (
 from bot.fetch import FetchError, fetch_document, find_url
 from bot.pieces import continues, utf16_len
 from bot.render import OCR_NOTICE, esc, fmt_int
-from bot.replies import send_html, typing
+from bot.replies import reply_once, send_html, typing
 from documents import Document
 from documents.errors import ReadError
 from documents.isolated import Extractor
 from documents.text import join_parts
 from storage import NewReport, Repository, StoredReport
-from storage.models import SourceKind
+from storage.models import ReplyAttempt, SourceKind
 from storage.repository import InboxEntry
 from summariser import Item, Rejection, Span, Summary, check_report, clean_text
 
@@ -154,7 +154,8 @@ class ReplyLog:
 # is recorded, or turned into edits of the answer to the piece it continues. A context variable,
 # so the function that renders the first reply is the one used for the joined report too.
 _REPLY: ContextVar[ReplyLog | None] = ContextVar("reply_log", default=None)
-_EDITABLE = frozenset({"parse_mode", "reply_markup", "link_preview_options"})
+# what an edit takes as well (`rate_limit_args`: a reply's 'sending' record is written before an edit too)
+_EDITABLE = frozenset({"parse_mode", "reply_markup", "link_preview_options", "rate_limit_args"})
 
 
 def inbox_entry(raw: dict[str, Any], update: Update) -> InboxEntry | None:
@@ -851,12 +852,10 @@ class Ingestor:
                 await self.done(chat_id, inbox_ids, report.id)
             if not created:
                 if report.summary is not None and report.state == "summarised":
+                    if inbox_ids and await self._answered_already(report, chat_id, inbox_ids):
+                        return report
                     note = f"Báo cáo này đã được gửi trước đây (mã <code>#{report.id}</code>); đây là bản tóm tắt đã có."
-                    from bot.commands import send_brief  # the brief of the corrected summary, its buttons
-
-                    if await send_brief(bot, chat_id, report, self.repo, warnings=reader_warnings(doc),
-                                        notice=note) is not None:
-                        await self.repo.mark_replied(report.id)
+                    await self.reply_brief(report, chat_id, notice=note, warnings=reader_warnings(doc))
                     return report
                 if report.state == "received":
                     await send_html(
@@ -876,6 +875,20 @@ class Ingestor:
             with contextlib.suppress(TelegramError):
                 await send_html(bot, chat_id, "Có lỗi khi xử lý báo cáo. Vui lòng thử lại sau ít phút.")
             return None
+
+    async def _answered_already(self, report: StoredReport, chat_id: int, inbox_ids: list[int]) -> bool:
+        """The message is the report's own, handled again after a crash (it was in the inbox before
+        the report was stored: the kill came between the two), and the report's reply went out or
+        may have (start-up sent it, or it was 'sending'): a second brief would be a duplicate. A
+        report sent again later, or one whose reply never started, is answered as before."""
+        reply = await self.repo.get_reply(report.id)
+        if reply is None or reply.state == "unsent":
+            return False
+        if not await self.repo.inbox_arrived_before(chat_id, inbox_ids, report.received_at):
+            return False
+        log.info("message(s) %s of chat %s are report %s's own, its reply %s: not answered again",
+                 inbox_ids, chat_id, report.id, "sent" if reply.state == "sent" else "may have gone out")
+        return True
 
     async def summarise_and_reply(
         self, report: StoredReport, chat_id: int, notice: str | None = None, *, doc: Document | None = None
@@ -908,21 +921,30 @@ class Ingestor:
         if stored is None:  # deleted meanwhile
             return None
         # the brief (one phone screen) with its buttons: full summary, figures, source, Word, ✏️, 👍/👎
-        from bot.commands import send_brief  # (bot.commands imports this module's users, not it)
-
-        sent = await send_brief(bot, chat_id, stored, self.repo, notice=notice,
-                                warnings=reader_warnings(doc) if doc is not None else ())
-        if sent is not None:
-            await self.repo.mark_replied(stored.id)
+        await self.reply_brief(stored, chat_id, notice=notice, warnings=reader_warnings(doc) if doc is not None else ())
         return stored
 
+    async def reply_brief(self, report: StoredReport, chat_id: int, *, notice: str | None = None,
+                          warnings: Iterable[str] = ()) -> Message | None:
+        """The report's reply, its brief, at most once across crashes (`bot.replies.reply_once`);
+        None when it was not sent or may have gone out without an answer (recorded and logged)."""
+        from bot.commands import send_brief  # (bot.commands imports this module's users, not it)
+
+        bot = self.app.bot
+        return await reply_once(bot, self.repo, report.id, chat_id, lambda options: send_brief(
+            bot, chat_id, report, self.repo, warnings=warnings, notice=notice, options=options))
+
     async def complete_pending(self, pending: list[StoredReport] | None = None,
-                               unreplied: list[StoredReport] | None = None) -> int:
+                               unreplied: list[StoredReport] | None = None,
+                               in_doubt: list[ReplyAttempt] | None = None) -> int:
         """After a crash: summarise the reports left in state `received`, and send the brief of those
-        summarised whose reply never went out, telling their chats. The lists are read before
-        polling starts (`bot.app.post_init`): a report this process is handling is not taken too."""
+        summarised whose reply never started (or was refused), telling their chats. Replies a crash
+        left 'sending' may have reached their chats: logged and recorded, not sent again. The lists
+        are read before polling starts (`bot.app.post_init`): this process's own work is not taken."""
         pending = await self.repo.pending_reports() if pending is None else pending
         unreplied = await self.repo.unreplied_reports() if unreplied is None else unreplied
+        in_doubt = await self.repo.replies_in_doubt() if in_doubt is None else in_doubt
+        await self.record_in_doubt(in_doubt)
         done = 0
         for report in pending:
             try:
@@ -934,20 +956,30 @@ class Ingestor:
                     done += 1
             except Exception:
                 log.exception("completing pending report %s failed", report.id)
-        from bot.commands import send_brief  # (bot.commands imports this module's users, not it)
-
         for report in unreplied:
             try:
                 notice = (f"Bot vừa khởi động lại; đây là bản tóm tắt báo cáo <code>#{report.id}</code> "
                           "gửi trước đó (chưa kịp gửi trả lời).")
-                if await send_brief(self.app.bot, report.chat_id, report, self.repo, notice=notice) is not None:
-                    await self.repo.mark_replied(report.id)
+                if await self.reply_brief(report, report.chat_id, notice=notice) is not None:
                     done += 1
             except Exception:
                 log.exception("sending the lost reply of report %s failed", report.id)
         if done:
             log.info("completed %d pending or unanswered report(s) at start-up", done)
         return done
+
+    async def record_in_doubt(self, in_doubt: list[ReplyAttempt]) -> None:
+        """Replies the last process was sending when it stopped: Telegram may have taken them (no
+        idempotency key tells), so at most once: each named in the log (report and chat, no
+        content) and its row noted, not sent again."""
+        for attempt in in_doubt:
+            log.warning("reply to report %s in chat %s was being sent when the bot stopped (at %s): "
+                        "it may have gone out, not resent", attempt.report_id, attempt.chat_id,
+                        attempt.attempted_at.isoformat(timespec="milliseconds"))
+            await self.repo.reply_in_doubt(attempt.report_id, "the bot stopped during the send: may have gone out, "
+                                                              "not resent")
+        if in_doubt:
+            log.warning("%d reply(ies) in doubt after a restart, not resent", len(in_doubt))
 
 
 def _too_long(size: int, limit: int) -> str:

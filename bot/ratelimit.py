@@ -92,12 +92,16 @@ class Priority(IntEnum):
 class SendOptions:
     """`rate_limit_args` of a request: its priority, its own retry budget (None: the limiter's;
     0: the caller handles 429 and 5xx itself), and a coroutine awaited right before the request
-    is written (each attempt), once every wait is over: the digest service records 'sending'
-    there, so a crash before that moment leaves the chat marked 'not started'."""
+    is written (each attempt), once every wait is over: the digest service and the replies
+    record 'sending' there, so a crash before that moment leaves the send marked 'not started'.
+    `refused` is awaited when Telegram refused an attempt without acting on it (a 429, a 5xx, no
+    connection) and the limiter is about to wait and try again: a crash during that wait then
+    finds the send 'not started' again instead of 'may have gone out'."""
 
     priority: Priority = Priority.INTERACTIVE
     retries: int | None = None
     before_send: Callable[[], Awaitable[None]] | None = field(default=None, compare=False)
+    refused: Callable[[], Awaitable[None]] | None = field(default=None, compare=False)
 
 
 def _seconds(value: int | float | timedelta) -> float:
@@ -404,16 +408,23 @@ class ChatRateLimiter(BaseRateLimiter[SendOptions | int]):
                 if limited > retries or wait > self.max_retry_after:
                     raise
                 log.info("%s to chat %s: 429, this chat waits %.1f s", endpoint, key, wait)
+                await self._refused(options)
             except TelegramError as exc:
                 if not not_processed(exc) or failed >= server_retries:
                     raise
                 failed += 1
                 delay = self._backoff(failed)
                 log.info("%s to chat %s: %s, retry %d in %.1f s", endpoint, key, exc, failed, delay)
+                await self._refused(options)
                 await self._sleep(delay)
             finally:
                 if capped:
                     chat.last = self._clock()
+
+    @staticmethod
+    async def _refused(options: SendOptions) -> None:
+        if options.refused is not None:
+            await options.refused()
 
     async def _uncounted(
         self, callback: Callback, args: Any, kwargs: dict[str, Any], endpoint: str, options: SendOptions
@@ -436,10 +447,12 @@ class ChatRateLimiter(BaseRateLimiter[SendOptions | int]):
                 if limited > retries or wait > self.max_retry_after:
                     raise
                 log.info("%s: 429, this method waits %.1f s", endpoint, wait)
+                await self._refused(options)
             except TelegramError as exc:
                 if not not_processed(exc) or failed >= server_retries:
                     raise
                 failed += 1
                 delay = self._backoff(failed)
                 log.info("%s: %s, retry %d in %.1f s", endpoint, exc, failed, delay)
+                await self._refused(options)
                 await self._sleep(delay)

@@ -1,15 +1,21 @@
-"""Sending HTML replies and the inline keyboards attached to them."""
+"""Sending HTML replies and the inline keyboards attached to them; a report's reply at most once."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
+
+from bot.ratelimit import ChatRateLimiter, SendOptions, may_have_been_sent
+
+if TYPE_CHECKING:
+    from storage import Repository
 
 log = logging.getLogger(__name__)
 
@@ -21,17 +27,61 @@ async def send_html(
     chat_id: int,
     messages: list[str] | str,
     keyboard: InlineKeyboardMarkup | None = None,
+    options: SendOptions | None = None,
 ) -> Message | None:
-    """Send one or more HTML messages in order; the keyboard goes on the last one."""
+    """Send one or more HTML messages in order; the keyboard goes on the last one. `options`
+    (the limiter's `rate_limit_args`) go with the first: from it on, the reply may have gone out."""
     if isinstance(messages, str):
         messages = [messages]
     last: Message | None = None
     for i, text in enumerate(messages):
         markup = keyboard if i == len(messages) - 1 else None
+        extra = {"rate_limit_args": options} if options is not None and i == 0 else {}
         last = await bot.send_message(
-            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=NO_PREVIEW
+            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=NO_PREVIEW, **extra
         )
     return last
+
+
+async def reply_once(bot: Bot, repo: Repository, report_id: int, chat_id: int,
+                     send: Callable[[SendOptions | None], Awaitable[Message | None]]) -> Message | None:
+    """Send the reply to report `report_id` (`send`, given the options to send its first message
+    with) at most once across crashes: the Bot API has no idempotency key, so a crash between
+    Telegram taking a reply and our record of it cannot be told from a crash just before the
+    request. 'sending' is recorded right before the request is written (by the app's limiter,
+    after every wait: the window in which a crash loses the reply is that commit -> the request),
+    'sent' with Telegram's message id after the answer. A refusal Telegram did not act on goes
+    back to 'unsent' (sent again at start-up) and is raised; a lost answer (the reply may have
+    gone out) is recorded and logged and None returned: neither resent nor followed by "Có lỗi"."""
+    started = False
+
+    async def before() -> None:
+        nonlocal started
+        await repo.reply_sending(report_id)
+        started = True
+
+    async def refused() -> None:  # the limiter waits, then tries again: until then nothing went out
+        await repo.reply_refused(report_id, "refused by Telegram (429/5xx/no connection); trying again")
+
+    paced = isinstance(getattr(bot, "rate_limiter", None), ChatRateLimiter)
+    if not paced:  # no limiter to call `before` after its waits: as close to the request as we get
+        await before()
+    try:
+        message = await send(SendOptions(before_send=before, refused=refused) if paced else None)
+    except TelegramError as exc:
+        if not started:
+            raise
+        if may_have_been_sent(exc):
+            note = f"answer lost ({type(exc).__name__}): may have gone out, not resent"
+            await repo.reply_in_doubt(report_id, note)
+            log.warning("reply to report %s in chat %s: %s", report_id, chat_id, note)
+            return None
+        await repo.reply_refused(report_id, f"{type(exc).__name__}: {exc}")
+        raise
+    # (anything else once started, a cancellation included, leaves 'sending': it may have gone out)
+    if message is not None:
+        await repo.mark_replied(report_id, message.message_id)
+    return message
 
 
 GONE_EDITS = ("message to edit not found", "message can't be edited", "message_id_invalid")

@@ -3,6 +3,7 @@
 from storage.models import (
     Delivery,
     NewReport,
+    ReplyAttempt,
     SearchHit,
     SearchPage,
     SectionItem,
@@ -16,6 +17,7 @@ from storage.repository import Repository
 __all__ = [
     "Delivery",
     "NewReport",
+    "ReplyAttempt",
     "Repository",
     "SearchHit",
     "SearchPage",

@@ -134,6 +134,23 @@ class Delivery(BaseModel):
     note: str | None = None  # why a 'sending' row is in doubt
 
 
+ReplyState = Literal["unsent", "sending", "sent"]
+
+
+class ReplyAttempt(BaseModel):
+    """The record of a report's reply (its brief): 'sending' is written before the request goes
+    out, so a crash leaves it saying the reply may have reached the chat (never sent twice);
+    'unsent' after a refusal Telegram did not act on (sent again at start-up)."""
+
+    report_id: int
+    chat_id: int
+    state: ReplyState
+    attempted_at: datetime
+    replied_at: datetime | None = None
+    message_id: int | None = None  # Telegram's id of the brief, once 'sent'
+    note: str | None = None  # why a 'sending' row is in doubt, or why the send was refused
+
+
 CorrectionKind = Literal["move", "drop", "set_unit", "set_date", "set_period", "merge"]
 ITEM_KINDS: tuple[CorrectionKind, ...] = ("move", "drop")
 

@@ -23,7 +23,7 @@ import json
 import sqlite3
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -46,6 +46,7 @@ from storage.models import (
     FeedbackTally,
     ItemSection,
     NewReport,
+    ReplyAttempt,
     Role,
     SearchHit,
     SearchPage,
@@ -182,6 +183,11 @@ def _delivery(row: Sequence[Any]) -> Delivery:
     return Delivery(
         chat_id=row[0], period_key=row[1], state=row[2], claimed_at=_dt(row[3]), sent_at=_dt(row[4]), note=row[5]
     )
+
+
+def _reply(row: Sequence[Any]) -> ReplyAttempt:
+    return ReplyAttempt(report_id=row[0], chat_id=row[1], state=row[2], attempted_at=_dt(row[3]),
+                        replied_at=_dt(row[4]), message_id=row[5], note=row[6])
 
 
 async def _connect(path: str) -> aiosqlite.Connection:
@@ -787,23 +793,85 @@ class Repository:
         """Reports in state `received` in every scope (to complete after a crash), oldest first."""
         return await self._reports("r.state = 'received'", (), "r.id", -1)
 
-    async def mark_replied(self, report_id: int) -> None:
-        """The report's reply (its brief) reached its chat: not sent again at start-up."""
-        async with self._write(express=True) as conn:
-            await conn.execute("INSERT OR IGNORE INTO replies (report_id, replied_at) VALUES (?, ?)",
-                               (report_id, _ts()))
+    # --- replies (at most once: 'sending' is written before the request) -------------------------
+    async def _write_one(self, sql: str, params: Callable[[], Sequence[Any]]) -> None:
+        """One statement as its own transaction (autocommit: one round trip to the writer's
+        thread or server instead of BEGIN, the statement and COMMIT), before queued work (the
+        express lane): for the reply records, which sit right before and after a request.
+        `params` is called once the writer is ours, so a time in them is the commit's (to a
+        round trip), not that of the wait for the writer."""
+        async with self._write_lock.hold(express=True):
+            await self._writer.execute(sql, params())
+
+    async def reply_sending(self, report_id: int) -> None:
+        """The report's reply is about to be written to Telegram: from here on it may reach the chat
+        and a crash leaves it 'sending' (never resent). Called right before the request, after every
+        wait: the time from this commit to the request is the one window in which a crash loses a
+        reply, so it is one autocommit statement on the express lane. A reply recorded 'sent'
+        stays so (a joined report's edit)."""
+        await self._write_one(
+            "INSERT INTO replies (report_id, state, attempted_at) VALUES (?, 'sending', ?) "
+            "ON CONFLICT (report_id) DO UPDATE SET state = 'sending', attempted_at = excluded.attempted_at, "
+            "note = NULL WHERE replies.state <> 'sent'",
+            lambda: (report_id, _ts()))
+
+    async def mark_replied(self, report_id: int, message_id: int | None = None) -> None:
+        """The report's reply (its brief) reached its chat, as message `message_id`: not sent again
+        at start-up. The first record is kept (a later brief of the same report changes nothing)."""
+
+        def params() -> tuple[int, str, str, int | None]:
+            now = _ts()
+            return report_id, now, now, message_id
+
+        await self._write_one(
+            "INSERT INTO replies (report_id, state, attempted_at, replied_at, message_id) "
+            "VALUES (?, 'sent', ?, ?, ?) "
+            "ON CONFLICT (report_id) DO UPDATE SET state = 'sent', replied_at = excluded.replied_at, "
+            "message_id = excluded.message_id, note = NULL WHERE replies.state <> 'sent'",
+            params)
+
+    async def reply_refused(self, report_id: int, note: str) -> None:
+        """Telegram refused the reply without acting on it (a 4xx other than 429, a 5xx, no
+        connection): back to 'unsent', so it is sent again (at start-up), `note` saying why."""
+        await self._write_one("UPDATE replies SET state = 'unsent', note = ? WHERE report_id = ? AND state = 'sending'",
+                              lambda: (note[:500], report_id))
+
+    async def reply_in_doubt(self, report_id: int, note: str) -> None:
+        """A 'sending' reply may have gone out and will not be resent: `note` records why (its
+        answer was lost, or a crash came during the send), so nothing about it is silent."""
+        await self._write_one("UPDATE replies SET note = ? WHERE report_id = ? AND state = 'sending'",
+                              lambda: (note[:500], report_id))
+
+    _REPLY_COLUMNS = "p.report_id, r.chat_id, p.state, p.attempted_at, p.replied_at, p.message_id, p.note"
+
+    async def get_reply(self, report_id: int) -> ReplyAttempt | None:
+        rows = await self._rows(f"SELECT {self._REPLY_COLUMNS} FROM replies p JOIN reports r ON r.id = p.report_id "
+                                "WHERE p.report_id = ?", (report_id,))
+        return _reply(rows[0]) if rows else None
+
+    async def replies_in_doubt(self, within: timedelta = UNREPLIED_WINDOW) -> list[ReplyAttempt]:
+        """Replies a crash left 'sending' (started within `within`, nothing recorded about them
+        yet): each may have reached its chat, so start-up logs and records them instead of
+        sending them again. Oldest first."""
+        rows = await self._rows(
+            f"SELECT {self._REPLY_COLUMNS} FROM replies p JOIN reports r ON r.id = p.report_id "
+            "WHERE p.state = 'sending' AND p.note IS NULL AND p.attempted_at >= ? ORDER BY p.report_id",
+            (_ts(datetime.now(UTC) - within),))
+        return [_reply(row) for row in rows]
 
     async def unreplied_reports(self, within: timedelta = UNREPLIED_WINDOW) -> list[StoredReport]:
         """Summarised reports of the last `within` that came in through the inbox (a chat sent them)
-        and whose reply never went out (a crash between saving the summary and sending it), oldest
-        first. Older ones are left alone: after days the official has resent or forgotten the
-        report, and a late brief would only confuse; reports stored otherwise (imports, tools) were
-        never waiting for a reply."""
+        and whose reply was never started (a crash between saving the summary and sending it) or
+        was refused by Telegram ('unsent'), oldest first. A reply left 'sending' may have gone out:
+        not here (see `replies_in_doubt`). Older ones are left alone: after days the official has
+        resent or forgotten the report, and a late brief would only confuse; reports stored
+        otherwise (imports, tools) were never waiting for a reply."""
         since = _ts(datetime.now(UTC) - within)
         return await self._reports(
             "r.state = 'summarised' AND r.received_at >= ? "
             "AND EXISTS (SELECT 1 FROM inbox i WHERE i.report_id = r.id) "
-            "AND NOT EXISTS (SELECT 1 FROM replies p WHERE p.report_id = r.id)", (since,), "r.id", -1)
+            "AND NOT EXISTS (SELECT 1 FROM replies p WHERE p.report_id = r.id AND p.state <> 'unsent')",
+            (since,), "r.id", -1)
 
     async def search(self, scope: int, query: str, limit: int = 5, offset: int = 0) -> SearchPage:
         """FTS5 over title, text and summary items; diacritics- and đ-insensitive; user input is
@@ -1382,6 +1450,18 @@ class Repository:
             if deleted < size:
                 break
         return removed
+
+    async def inbox_arrived_before(self, chat_id: int, message_ids: Iterable[int], when: datetime) -> bool:
+        """Whether every one of these inbox messages was written before `when` (the bot's clock
+        for both): a message already in when a report was stored is that report's own message
+        handled again after a crash, not the report sent once more."""
+        ids = sorted(set(message_ids))
+        if not ids:
+            return False
+        marks = ", ".join("?" for _ in ids)
+        rows = await self._rows(f"SELECT COUNT(*) FROM inbox WHERE chat_id = ? AND message_id IN ({marks}) "
+                                "AND received_at <= ?", (chat_id, *ids, _ts(when)))
+        return int(rows[0][0]) == len(ids)
 
     async def inbox_entry(self, chat_id: int, message_id: int) -> InboxEntry | None:
         """The inbox row of one message (tests and the reliability suite check states with it)."""

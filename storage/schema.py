@@ -37,6 +37,11 @@ History (never edit a released step; append a new one):
       and sending it left a summarised report nobody was told about; at start-up the summarised
       reports of the last days without a row here are sent. Every report already summarised when
       this step runs counts as answered (it was, or long ago).
+  v8  replies record each attempt: 'sending' (with its time) is written right before the request,
+      'sent' (with Telegram's message_id) after; a definite refusal goes back to 'unsent' (sent
+      again at start-up). The Bot API has no idempotency key, so a kill between Telegram taking a
+      reply and our record of it sent the brief twice: a 'sending' row found at start-up may have
+      gone out and is not resent (at most once), its `note` saying so. Rows of v7 are 'sent'.
 
 The index holds `storage.folding.fold` of each text: if `fold` ever changes, add a migration
 that drops and recreates `report_fts` and reindexes every report.
@@ -290,6 +295,22 @@ INSERT INTO replies (report_id, replied_at)
 SELECT id, received_at FROM reports WHERE state = 'summarised';
 """
 
+REPLY_ATTEMPTS_DDL = """
+CREATE TABLE replies_attempts (
+    report_id       INTEGER NOT NULL PRIMARY KEY,
+    state           TEXT    NOT NULL CHECK (state IN ('unsent', 'sending', 'sent')),
+    attempted_at    TEXT    NOT NULL,  -- UTC, as reports.received_at: when the last send started
+    replied_at      TEXT,              -- when Telegram's answer was recorded ('sent')
+    message_id      INTEGER,           -- Telegram's id of the brief ('sent'; NULL for rows of v7)
+    note            TEXT               -- why a 'sending' row is in doubt, or why a send was refused
+);
+INSERT INTO replies_attempts (report_id, state, attempted_at, replied_at)
+SELECT report_id, 'sent', replied_at, replied_at FROM replies;
+DROP TABLE replies;
+ALTER TABLE replies_attempts RENAME TO replies;
+CREATE INDEX replies_open ON replies (report_id) WHERE state <> 'sent';
+"""
+
 FTS_INSERT = "INSERT INTO report_fts (rowid, scope_tag, title, body, items) VALUES (?, ?, ?, ?, ?)"
 FTS_DELETE = (
     "INSERT INTO report_fts (report_fts, rowid, scope_tag, title, body, items) "
@@ -403,8 +424,13 @@ async def _v7(conn: aiosqlite.Connection) -> None:
         await conn.execute(statement)
 
 
+async def _reply_attempts(conn: aiosqlite.Connection) -> None:
+    for statement in _statements(REPLY_ATTEMPTS_DDL):
+        await conn.execute(statement)
+
+
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _reply_attempts]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -438,7 +464,8 @@ CREATE INDEX report_fts_truncated ON report_fts (rowid) WHERE truncated;
 CREATE TABLE search_terms (term TEXT PRIMARY KEY);
 """
 
-PG_MIGRATIONS: list[str] = [pg_ddl(V1_DDL), PG_V2_DDL, "", pg_ddl(V4_DDL), pg_ddl(V5_DDL), pg_ddl(V6_DDL), pg_ddl(V7_DDL)]
+PG_MIGRATIONS: list[str] = [pg_ddl(V1_DDL), PG_V2_DDL, "", pg_ddl(V4_DDL), pg_ddl(V5_DDL), pg_ddl(V6_DDL), pg_ddl(V7_DDL),
+                             pg_ddl(REPLY_ATTEMPTS_DDL)]
 if len(PG_MIGRATIONS) != len(MIGRATIONS):
     raise RuntimeError("storage.schema: every migration needs its PostgreSQL twin in PG_MIGRATIONS")
 PG_MIGRATE_LOCK = 0x6869_6E67_0002  # advisory lock: replicas starting together migrate once

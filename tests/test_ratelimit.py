@@ -374,6 +374,32 @@ async def test_retries_zero_leaves_429_and_5xx_to_the_caller_but_keeps_the_chat_
     assert len(calls) == 2 and calls[1] >= 10.0  # before_send: right before each request, after the waits
 
 
+async def test_refused_runs_between_a_refusal_and_the_next_try() -> None:
+    """A 429 and a 5xx the limiter retries itself: `refused` is awaited after each (Telegram did
+    not act: a crash while waiting must find the send 'not started'), `before_send` before each
+    try; a success calls no `refused`, nor does an error the limiter raises to the caller."""
+    clock = VirtualClock()
+    api = FakeAPI(clock)
+    rl = limiter(clock)
+    api.script[12] = [RetryAfter(2), NetworkError("Bad Gateway")]
+    events: list[str] = []
+
+    async def before() -> None:
+        events.append("before")
+
+    async def refused() -> None:
+        events.append("refused")
+
+    options = SendOptions(before_send=before, refused=refused)
+    assert await clock.run(send(rl, api, 12, options=options)) == {"ok": 12}
+    assert events == ["before", "refused", "before", "refused", "before"]
+    events.clear()
+    api.script[13] = [BadRequest("Bad Request: chat not found")]
+    with pytest.raises(BadRequest):
+        await clock.run(send(rl, api, 13, options=options))
+    assert events == ["before"]
+
+
 async def test_idle_chats_are_forgotten() -> None:
     clock = VirtualClock()
     api = FakeAPI(clock, rtt=0.001)

@@ -245,3 +245,58 @@ async def test_v7_counts_every_report_summarised_before_it_as_answered(tmp_path:
         await repo.mark_replied(pending.id)
         await repo.mark_replied(pending.id)  # twice is harmless
         assert await repo.unreplied_reports(within=timedelta(days=100_000)) == []
+
+
+async def _database_before_reply_attempts(backend: str, url: str) -> int:
+    """A database at the step before reply attempts, with one report answered under the old
+    replies table (report_id, replied_at)."""
+    from storage.schema import MIGRATIONS, PG_MIGRATIONS, _reply_attempts, _statements, register_functions
+
+    steps = MIGRATIONS.index(_reply_attempts)
+    report = ("INSERT INTO reports (scope, chat_id, user_id, sha256, received_at, source_kind, text, state) "
+              "VALUES (5, 5, 5, 'x', '2026-12-01T00:00:00.000000Z', 'text', 'Hội nghị', 'summarised')")
+    reply = "INSERT INTO replies (report_id, replied_at) VALUES ({}, '2026-12-01T00:00:01.000000Z')"
+    if backend == "sqlite":
+        import aiosqlite
+
+        async with aiosqlite.connect(url) as conn:
+            await register_functions(conn)
+            for version, step in enumerate(MIGRATIONS[:steps], start=1):
+                await step(conn)
+                await conn.execute(f"PRAGMA user_version = {version}")
+            report_id = (await conn.execute(report)).lastrowid
+            await conn.execute(reply.format(report_id))
+            await conn.commit()
+        assert report_id is not None
+        return report_id
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for version, script in enumerate(PG_MIGRATIONS[:steps], start=1):
+            for statement in _statements(script):
+                await conn.execute(statement)
+            await conn.execute("INSERT INTO schema_version (version) VALUES ($1)", version)
+        report_id = int(await conn.fetchval(report + " RETURNING id"))
+        await conn.execute(reply.format(report_id))
+    finally:
+        await conn.close()
+    return report_id
+
+
+async def test_replies_answered_before_attempts_were_recorded_stay_sent(backend: str, tmp_path: Path) -> None:
+    """Rows of the old replies table are replies that went out: 'sent' (no message id known),
+    never resent nor in doubt; the new states work on the upgraded table."""
+    from tests.pg_support import database
+
+    async with database(backend, tmp_path) as url:
+        report_id = await _database_before_reply_attempts(backend, url)
+        async with await Repository.open(url) as repo:
+            old = await repo.get_reply(report_id)
+            assert old is not None and (old.state, old.message_id, old.chat_id) == ("sent", None, 5)
+            assert old.replied_at == old.attempted_at == datetime(2026, 12, 1, 0, 0, 1, tzinfo=UTC)
+            assert await repo.replies_in_doubt(within=timedelta(days=100_000)) == []
+            stored, _ = await repo.add_report(NewReport(scope=5, chat_id=5, user_id=5, text="Hội nghị tổng kết"))
+            await repo.reply_sending(stored.id)
+            assert [a.report_id for a in await repo.replies_in_doubt()] == [stored.id]

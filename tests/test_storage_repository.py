@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from storage import NewReport, Repository, Subscription, User
+from storage.repository import InboxEntry
 from summariser import summarise
 from summariser.models import Item, Summary
 
@@ -349,6 +350,89 @@ async def test_mark_delivered_without_claim_records_the_send(repo: Repository) -
     sent = await repo.get_delivery(3, "weekly:2026-11-23")
     assert sent is not None and sent.state == "sent" and sent.sent_at is not None
     assert not await repo.claim_delivery(3, "weekly:2026-11-23")
+
+
+async def _answered_report(repo: Repository, chat_id: int, i: int) -> int:
+    """A summarised report that came from a chat (its inbox row points at it): one waiting for a reply."""
+    stored, _ = await repo.add_report(NewReport(scope=chat_id, chat_id=chat_id, user_id=chat_id, text=seed(i)))
+    await repo.save_summary(stored.id, summary(f"xã {i}"))
+    await repo.inbox_add([InboxEntry(100 + i, chat_id, 10 + i, chat_id, "text", seed(i)[:50], None, None, None,
+                                     None, datetime.now(UTC), "{}")])
+    await repo.inbox_done(chat_id, [10 + i], stored.id)
+    return stored.id
+
+
+async def test_a_reply_in_sending_is_never_resent_and_its_doubt_is_recorded(repo: Repository) -> None:
+    """'sending' is written before the request: from then on the reply may have reached the chat.
+    Start-up sends it no more (not in unreplied_reports), finds it once in replies_in_doubt and,
+    once noted, not again; a later 'sent' (the answer came after all) closes it."""
+    report_id = await _answered_report(repo, 41, 0)
+    assert [r.id for r in await repo.unreplied_reports()] == [report_id]
+    assert await repo.get_reply(report_id) is None
+    before = datetime.now(UTC)
+    await repo.reply_sending(report_id)
+    attempt = await repo.get_reply(report_id)
+    assert attempt is not None and attempt.state == "sending" and attempt.chat_id == 41
+    assert attempt.attempted_at >= before - timedelta(seconds=1) and attempt.message_id is None
+    assert await repo.unreplied_reports() == []
+    assert [(a.report_id, a.chat_id) for a in await repo.replies_in_doubt()] == [(report_id, 41)]
+    assert await repo.replies_in_doubt(within=timedelta(0)) == []  # only attempts of the window
+    await repo.reply_in_doubt(report_id, "the bot stopped during the send")
+    noted = await repo.get_reply(report_id)
+    assert noted is not None and noted.state == "sending" and noted.note == "the bot stopped during the send"
+    assert await repo.replies_in_doubt() == [] and await repo.unreplied_reports() == []
+    await repo.mark_replied(report_id, 901)
+    sent = await repo.get_reply(report_id)
+    assert sent is not None and (sent.state, sent.message_id, sent.note) == ("sent", 901, None)
+    assert sent.replied_at is not None
+
+
+async def test_a_refused_reply_goes_back_to_unsent_and_is_sent_again(repo: Repository) -> None:
+    """A refusal Telegram did not act on: 'unsent', with why, and start-up sends it again; the
+    next attempt is 'sending' again. 'sent' is final: neither a new attempt (a joined report's
+    edit) nor a refusal nor a second brief changes it."""
+    report_id = await _answered_report(repo, 42, 1)
+    await repo.reply_sending(report_id)
+    await repo.reply_refused(report_id, "BadRequest: can't parse entities")
+    refused = await repo.get_reply(report_id)
+    assert refused is not None and (refused.state, refused.note) == ("unsent", "BadRequest: can't parse entities")
+    assert [r.id for r in await repo.unreplied_reports()] == [report_id]
+    assert await repo.replies_in_doubt() == []
+    await repo.reply_in_doubt(report_id, "ignored")  # only a 'sending' row can be in doubt
+    assert (await repo.get_reply(report_id)).note == "BadRequest: can't parse entities"  # type: ignore[union-attr]
+    await repo.reply_sending(report_id)
+    again = await repo.get_reply(report_id)
+    assert again is not None and (again.state, again.note) == ("sending", None)
+    await repo.mark_replied(report_id, 7)
+    for later in (repo.reply_sending(report_id), repo.reply_refused(report_id, "x"), repo.mark_replied(report_id, 8)):
+        await later
+        kept = await repo.get_reply(report_id)
+        assert kept is not None and (kept.state, kept.message_id) == ("sent", 7)
+    assert await repo.unreplied_reports() == [] and await repo.replies_in_doubt() == []
+
+
+async def test_a_reply_recorded_without_an_attempt_is_sent(repo: Repository) -> None:
+    """mark_replied alone (a path that did not record the attempt) still counts as answered."""
+    report_id = await _answered_report(repo, 43, 2)
+    await repo.mark_replied(report_id)
+    recorded = await repo.get_reply(report_id)
+    assert recorded is not None and recorded.state == "sent" and recorded.message_id is None
+    assert await repo.unreplied_reports() == []
+
+
+async def test_inbox_arrived_before_tells_a_report_s_own_message_from_a_later_copy(repo: Repository) -> None:
+    """A message written to the inbox before the report was stored is the report's own (replayed);
+    one written after it is the report sent again. Every message asked about must be in and before."""
+    entry = InboxEntry(1, 44, 30, 44, "text", "…", None, None, None, None, datetime.now(UTC), "{}")
+    await repo.inbox_add([entry])
+    stored, _ = await repo.add_report(NewReport(scope=44, chat_id=44, user_id=44, text=seed(3)))
+    await repo.inbox_add([InboxEntry(2, 44, 31, 44, "text", "…", None, None, None, None, datetime.now(UTC), "{}")])
+    assert await repo.inbox_arrived_before(44, [30], stored.received_at)
+    assert not await repo.inbox_arrived_before(44, [31], stored.received_at)
+    assert not await repo.inbox_arrived_before(44, [30, 31], stored.received_at)
+    assert not await repo.inbox_arrived_before(44, [30, 99], stored.received_at)  # 99 never came in
+    assert not await repo.inbox_arrived_before(45, [30], stored.received_at)  # another chat's
+    assert not await repo.inbox_arrived_before(44, [], stored.received_at)
 
 
 async def test_optimize_index_keeps_results(repo: Repository) -> None:
