@@ -290,6 +290,25 @@ INSERT INTO replies (report_id, replied_at)
 SELECT id, received_at FROM reports WHERE state = 'summarised';
 """
 
+# v8: replicas that agree. Each process start is a replica with a lease it renews (seconds since
+# the epoch on the database's clock, so replicas on hosts whose clocks differ still agree); an
+# inbox row belongs to the replica that wrote it, or took it over once its owner's lease ran out.
+# send_slots: the 30 msg/s budget shared by every replica, one row per message of the last second.
+V8_DDL = """
+CREATE TABLE replicas (
+    id              TEXT    PRIMARY KEY,   -- one process start (Repository.replica_id)
+    name            TEXT,                  -- BOT_REPLICA_NAME: the same replica started again
+    started_at      REAL    NOT NULL,
+    lease_until     REAL    NOT NULL       -- its rows are anyone's after this
+);
+ALTER TABLE inbox ADD COLUMN owner TEXT;
+CREATE INDEX inbox_owner ON inbox (owner, id) WHERE state = 'new';
+CREATE TABLE send_slots (
+    slot            INTEGER PRIMARY KEY,
+    granted_at      REAL    NOT NULL
+);
+"""
+
 FTS_INSERT = "INSERT INTO report_fts (rowid, scope_tag, title, body, items) VALUES (?, ?, ?, ?, ?)"
 FTS_DELETE = (
     "INSERT INTO report_fts (report_fts, rowid, scope_tag, title, body, items) "
@@ -403,8 +422,13 @@ async def _v7(conn: aiosqlite.Connection) -> None:
         await conn.execute(statement)
 
 
+async def _v8_replicas(conn: aiosqlite.Connection) -> None:
+    for statement in _statements(V8_DDL):
+        await conn.execute(statement)
+
+
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8_replicas]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -438,7 +462,10 @@ CREATE INDEX report_fts_truncated ON report_fts (rowid) WHERE truncated;
 CREATE TABLE search_terms (term TEXT PRIMARY KEY);
 """
 
-PG_MIGRATIONS: list[str] = [pg_ddl(V1_DDL), PG_V2_DDL, "", pg_ddl(V4_DDL), pg_ddl(V5_DDL), pg_ddl(V6_DDL), pg_ddl(V7_DDL)]
+# (REAL is 4 bytes on PostgreSQL: epoch seconds need a double)
+PG_V8_DDL = pg_ddl(V8_DDL.replace(" REAL ", " DOUBLE PRECISION "))
+PG_MIGRATIONS: list[str] = [pg_ddl(V1_DDL), PG_V2_DDL, "", pg_ddl(V4_DDL), pg_ddl(V5_DDL), pg_ddl(V6_DDL), pg_ddl(V7_DDL),
+                            PG_V8_DDL]
 if len(PG_MIGRATIONS) != len(MIGRATIONS):
     raise RuntimeError("storage.schema: every migration needs its PostgreSQL twin in PG_MIGRATIONS")
 PG_MIGRATE_LOCK = 0x6869_6E67_0002  # advisory lock: replicas starting together migrate once
