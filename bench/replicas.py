@@ -317,7 +317,7 @@ async def digest_part(emu: BotAPIEmulator, session: aiohttp.ClientSession, repli
     result.say(f"leader (replica 1) SIGKILLed after {before} of {n} digests ({killed_at - t0:.1f} s)")
 
     async def restart_later() -> None:
-        await asyncio.sleep(args.down)
+        await asyncio.sleep(args.digest_down)
         await replicas[0].start()
         await replicas[0].ready(session)
 
@@ -401,6 +401,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--settle", type=float, default=120.0, help="seconds to wait for the last answers")
     p.add_argument("--subscribers", type=int, default=1000, help="digests due in part 2 (0: no part 2)")
     p.add_argument("--digest-kill", type=float, default=0.4, help="share of digests sent before the leader dies")
+    p.add_argument("--digest-down", type=float, default=15.0,
+                   help="seconds the killed leader stays down (past the standby's 10 s lease check: it takes over)")
     p.add_argument("--digest-users", type=int, default=20, help="users sending reports during the digest")
     p.add_argument("--digest-reports", type=int, default=3)
     p.add_argument("--grace-hours", type=float, default=24.0, help="BOT_DIGEST_GRACE_HOURS (printed)")

@@ -170,7 +170,7 @@ async def _on_button(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, c
                 await _show(context, caller, query, f"Đã xóa báo cáo <code>#{report.id}</code>.")
         return
     if action == "s" and len(args) == 2 and ascii_int(args[1], 0, 10_000) is not None:
-        remembered = recall_search(context, args[0])
+        remembered = await recall_search(context, args[0])
         if remembered is None or remembered[0] != caller.scope:
             await _answer(query, "Kết quả tìm kiếm đã hết hạn; vui lòng tìm lại bằng /search.", alert=True)
             return
@@ -180,7 +180,7 @@ async def _on_button(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, c
         await _show(context, caller, query, text, keyboard)
         return
     if action == "sec" and len(args) == 2 and ascii_int(args[1], 0, 10_000) is not None:
-        remembered = recall_search(context, args[0])
+        remembered = await recall_search(context, args[0])
         if remembered is None or remembered[0] != caller.scope:
             await _answer(query, "Danh sách đã hết hạn; vui lòng gõ lại lệnh.", alert=True)
             return

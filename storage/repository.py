@@ -1478,6 +1478,22 @@ class Repository:
                     log.warning("the shared send budget is unreachable (%s): this replica's own budget only", exc)
                 return 0.0
 
+    # --- search paging keys ------------------------------------------------------------------------
+    async def remember_search(self, key: str, scope: int, query: str, keep: timedelta = timedelta(days=30)) -> None:
+        """What a page button's `key` stands for, readable by every replica; keys unused for
+        `keep` are deleted (an old message's button then says the search has expired)."""
+        now = datetime.now(UTC)
+        async with self._write() as conn:
+            await conn.execute(
+                "INSERT INTO searches (key, scope, query, used_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET scope = excluded.scope, query = excluded.query, "
+                "used_at = excluded.used_at", (key, scope, query, _ts(now)))
+            await conn.execute("DELETE FROM searches WHERE used_at < ?", (_ts(now - keep),))
+
+    async def recall_search(self, key: str) -> tuple[int, str] | None:
+        rows = await self._rows("SELECT scope, query FROM searches WHERE key = ?", (key,))
+        return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
     # --- inbox (durable intake) ------------------------------------------------------------------
     async def inbox_add(self, entries: Sequence[InboxEntry]) -> list[bool]:
         """Write incoming messages in one transaction, owned by this replica; per entry, whether it

@@ -294,6 +294,7 @@ SELECT id, received_at FROM reports WHERE state = 'summarised';
 # the epoch on the database's clock, so replicas on hosts whose clocks differ still agree); an
 # inbox row belongs to the replica that wrote it, or took it over once its owner's lease ran out.
 # send_slots: the 30 msg/s budget shared by every replica, one row per message of the last second.
+# searches: the page buttons' keys, which lived in one process's memory.
 V8_DDL = """
 CREATE TABLE replicas (
     id              TEXT    PRIMARY KEY,   -- one process start (Repository.replica_id)
@@ -307,6 +308,15 @@ CREATE TABLE send_slots (
     slot            INTEGER PRIMARY KEY,
     granted_at      REAL    NOT NULL
 );
+-- what a search's or a list's page buttons stand for (callback data holds 64 bytes, a key of 10):
+-- any replica answers the next-page button, not only the one that sent the first page
+CREATE TABLE searches (
+    key             TEXT    PRIMARY KEY,
+    scope           INTEGER NOT NULL,
+    query           TEXT    NOT NULL,
+    used_at         TEXT    NOT NULL
+);
+CREATE INDEX searches_used ON searches (used_at);
 """
 
 FTS_INSERT = "INSERT INTO report_fts (rowid, scope_tag, title, body, items) VALUES (?, ?, ?, ?, ?)"

@@ -194,3 +194,22 @@ async def test_the_send_budget_is_the_limiters_own_on_sqlite(tmp_path: Path) -> 
         assert [await repo.take_send_slot(2, 1.0) for _ in range(5)] == [0.0] * 5
     finally:
         await repo.close()
+
+
+async def test_a_page_buttons_search_is_known_to_every_replica(db_url: str) -> None:
+    """The key in a search's page buttons is in the database: another replica (another
+    repository on the same database) answers the next-page press."""
+    from datetime import timedelta
+
+    first, other = await Repository.open(db_url), await Repository.open(db_url)
+    try:
+        await first.remember_search("abc123", CHAT, "chuyển đổi số")
+        assert await other.recall_search("abc123") == (CHAT, "chuyển đổi số")
+        assert await other.recall_search("nope") is None
+        await other.remember_search("abc123", CHAT, "chuyển đổi số")  # used again: kept
+        await other.remember_search("zzz", CHAT, "khác", keep=timedelta(0))  # (deletes what is older than now)
+        assert await first.recall_search("abc123") is None  # unused past `keep`: expired
+        assert await first.recall_search("zzz") == (CHAT, "khác")
+    finally:
+        await first.close()
+        await other.close()
