@@ -262,7 +262,7 @@ async def reports_part(emu: BotAPIEmulator, session: aiohttp.ClientSession, repl
     result.say(f"{total} reports from {args.users} users in {elapsed:.1f} s; POSTs: {dict(stats)}")
     result.say(f"stored {total - lost + duplicated}; lost {lost}; duplicated {duplicated}; users not answered for "
                f"every report {unanswered}; briefs sent twice {twice}; inbox rows left 'new' {inbox_left}")
-    result.say(f"most Bot API calls with a chat_id in any 1 s, both replicas: {peak}")
+    result.say(f"most Bot API calls with a chat_id in any 1 s, both replicas: {peak} ({busiest(emu, calls_before)})")
     for u, ids in answered.items():
         if len(ids) < args.reports:
             texts = [(m.get("text") or "")[:70].replace("\n", " ") for m in emu.messages(10_000 + u)]
@@ -270,6 +270,14 @@ async def reports_part(emu: BotAPIEmulator, session: aiohttp.ClientSession, repl
     result.figures.update(lost=lost, duplicated=duplicated, unanswered=unanswered, twice=twice, peak=peak)
     result.ok = lost == 0 and duplicated == 0 and unanswered == 0 and peak <= 30
     return result
+
+
+def busiest(emu: BotAPIEmulator, since: int) -> str:
+    """What the busiest second held: calls per method, and to digest subscribers (chats >= 50,000)."""
+    calls = emu.busiest(since=since)
+    methods = Counter(m for _, m, _ in calls)
+    digests = sum(1 for _, m, c in calls if m == "sendMessage" and isinstance(c, int) and c >= 50_000)
+    return ", ".join(f"{m} {n}" for m, n in methods.most_common()) + f"; digests {digests}"
 
 
 async def make_due_digests(url: str, chats: list[int]) -> None:
@@ -344,7 +352,7 @@ async def digest_part(emu: BotAPIEmulator, session: aiohttp.ClientSession, repli
                f"({len(after)} digest messages after the kill; grace window {args.grace_hours:g} h)")
     result.say(f"reports meanwhile: {args.digest_users * args.digest_reports}, lost {lost}, duplicated {duplicated}, "
                f"users not answered {unanswered}")
-    result.say(f"most Bot API calls with a chat_id in any 1 s, both replicas: {peak}")
+    result.say(f"most Bot API calls with a chat_id in any 1 s, both replicas: {peak} ({busiest(emu, calls_before)})")
     result.figures.update(digest_twice=twice, digest_unsent=len(unsent), first_new=first_new, last_new=last_new,
                           digest_peak=peak)
     # 'sending' at the kill (may have gone out) are logged, never resent: at most a couple stay unsent

@@ -402,14 +402,20 @@ class BotAPIEmulator:
     def max_rate(self, window: float = 1.0, *, since: int = 0, methods: tuple[str, ...] | None = None) -> int:
         """The most calls with a chat_id (what Telegram's ~30 msg/s counts), or of `methods`,
         that came in within any `window` seconds (a sliding window), from call number `since` on."""
-        times = sorted(t for t, method, chat in self.call_times[since:]
-                       if chat is not None and (methods is None or method in methods))
-        most = start = 0
-        for end, t in enumerate(times):
-            while times[start] <= t - window:
+        return len(self.busiest(window, since=since, methods=methods))
+
+    def busiest(self, window: float = 1.0, *, since: int = 0,
+                methods: tuple[str, ...] | None = None) -> list[tuple[float, str, int | str | None]]:
+        """The calls of `max_rate`'s busiest window."""
+        calls = sorted(c for c in self.call_times[since:] if c[2] is not None and (methods is None or c[1] in methods))
+        best: tuple[int, int] = (0, 0)
+        start = 0
+        for end, (t, _, _) in enumerate(calls):
+            while calls[start][0] <= t - window:
                 start += 1
-            most = max(most, end - start + 1)
-        return most
+            if end + 1 - start > best[1] - best[0]:
+                best = (start, end + 1)
+        return calls[best[0]:best[1]]
 
     def sent_count(self, chat_id: int) -> int:
         """How many messages the bot sent to ``chat_id`` (deleted ones excluded), without copying them:

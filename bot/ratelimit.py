@@ -198,6 +198,15 @@ class _Slots:
             log.exception("the shared send budget failed: this process's own budget only")
             return 0.0
 
+    async def retake(self) -> None:
+        """Another shared slot, for a request whose slot was granted before a slow `before_send`
+        (the digest's 'sending' write waits for the database's write lock): the replicas' budget
+        counts when requests leave, not when they queued. The earlier slot stays spent."""
+        if self.shared is None:
+            return
+        while (wait := await self._shared_wait()) > 0:
+            await self._sleep(wait)
+
     async def close(self) -> None:
         if self._pump is not None and not self._pump.done():
             self._pump.cancel()
@@ -265,6 +274,8 @@ class ChatRateLimiter(BaseRateLimiter[SendOptions | int]):
         self._method_paused: dict[str, float] = {}
         self._global_until = 0.0
         self._recent_429: collections.deque[tuple[float, int | str, float]] = collections.deque(maxlen=256)
+
+    late_grant = 0.05  # seconds: a shared slot older than this when the request goes is taken again
 
     def share_budget(self, take: SharedBudget, margin: float = 0.05) -> None:
         """Replicas on one database: every overall slot is also taken from `take`
@@ -416,12 +427,15 @@ class ChatRateLimiter(BaseRateLimiter[SendOptions | int]):
         while True:
             await self._wait_turn(chat, capped, strict)
             await self._slots.acquire(options.priority)
+            granted = self._clock()
             if self._turn_at(chat, capped, strict) > self._clock():
                 continue  # a 429 for this chat (or a flood) came while we queued for the slot
             if capped:
                 self._take(chat)
             if options.before_send is not None:
                 await options.before_send()
+                if self._clock() - granted > self.late_grant:
+                    await self._slots.retake()  # (a shared slot taken long before the request is sent)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

@@ -465,15 +465,22 @@ class Repository:
         return [_report(row) for row in rows]
 
     # --- reports -----------------------------------------------------------------------------
-    async def add_report(self, new: NewReport) -> tuple[StoredReport, bool]:
+    async def add_report(self, new: NewReport, inbox: Sequence[int] = ()) -> tuple[StoredReport, bool]:
         """Store a report before summarising. Returns (report, created); a duplicate (same
-        normalised-text sha256 in the scope) returns the existing report and False."""
-        return (await self.add_reports([new]))[0]
+        normalised-text sha256 in the scope) returns the existing report and False.
+
+        `inbox`: the message ids (in `new.chat_id`) of the inbox rows it came from; a created
+        report is linked to them in the same transaction, so a crash right after leaves the rows
+        pointing at it and whoever takes them over completes it (`take_over`) instead of finding
+        a report 'received' that nobody is summarising."""
+        return (await self._add_reports_of([new], {0: list(inbox)} if inbox else {}))[0]
 
     async def add_reports(self, batch: Iterable[NewReport]) -> list[tuple[StoredReport, bool]]:
         """`add_report` for many reports in one transaction (bulk imports); same order as given.
         A duplicate within the batch returns the first one with created=False."""
-        news = list(batch)
+        return await self._add_reports_of(list(batch), {})
+
+    async def _add_reports_of(self, news: list[NewReport], inbox: dict[int, list[int]]) -> list[tuple[StoredReport, bool]]:
         if not news:
             return []
         # fold_cached: save_summary, which usually follows soon, refolds the text from the cache.
@@ -483,7 +490,7 @@ class Repository:
         words = {text: value.split() for text, value in folded.items()}
         keys = [(new.scope, words_sha256(words[new.text])) for new in news]
         received = [_ts(new.received_at) for new in news]
-        return await self._add_reports(news, keys, received, folded, words)
+        return await self._add_reports(news, keys, received, folded, words, inbox)
 
     async def _add_reports(
         self,
@@ -492,6 +499,7 @@ class Repository:
         received: list[str],
         folded: dict[str, str],
         words: dict[str, list[str]],
+        inbox: dict[int, list[int]],
     ) -> list[tuple[StoredReport, bool]]:
         async with self._write() as conn:
             # Under the write lock nobody else inserts: look up duplicates, then insert the rest.
@@ -551,6 +559,12 @@ class Repository:
                         for new in (news[index],)
                     ),
                 )
+            for index, message_ids in inbox.items():
+                key = keys[index]
+                if fresh.get(key) == index and message_ids:
+                    await conn.executemany(
+                        "UPDATE inbox SET report_id = ? WHERE chat_id = ? AND message_id = ? AND state = 'new'",
+                        [(created[key], news[index].chat_id, m) for m in message_ids])
             new_terms = await self._store_terms(
                 conn,
                 (
@@ -1410,8 +1424,16 @@ class Repository:
                 "ORDER BY id LIMIT ?) RETURNING id, state, report_id",
                 (self.replica_id, *dead_params, max(0, limit)))
             claimed = await cursor.fetchall()
-        new_ids = sorted(row[0] for row in claimed if row[1] == "new")
-        reports = {row[2] for row in claimed if row[1] != "new" and row[2] is not None}
+            # a 'new' row already linked to its stored report (the crash came before it was marked
+            # done): the report is completed below; handling the message again would only answer
+            # "being summarised"
+            stored = sorted(row[0] for row in claimed if row[1] == "new" and row[2] is not None)
+            for i in range(0, len(stored), _MAX_PARAMS):
+                chunk = stored[i:i + _MAX_PARAMS]
+                await conn.execute(f"UPDATE inbox SET state = 'done', done_at = ? WHERE id IN ({','.join('?' * len(chunk))})",
+                                   (_ts(), *chunk))
+        new_ids = sorted(row[0] for row in claimed if row[1] == "new" and row[2] is None)
+        reports = {row[2] for row in claimed if row[2] is not None}
         inbox: list[InboxEntry] = []
         for i in range(0, len(new_ids), _MAX_PARAMS):
             chunk = new_ids[i:i + _MAX_PARAMS]

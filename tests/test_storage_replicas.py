@@ -213,3 +213,33 @@ async def test_a_page_buttons_search_is_known_to_every_replica(db_url: str) -> N
     finally:
         await first.close()
         await other.close()
+
+
+async def test_a_report_stored_just_before_the_crash_is_completed_not_left_being_summarised(db_url: str) -> None:
+    """The crash between storing a report and marking its inbox row done (seen in bench/replicas.py:
+    the replay found the report 'received' and answered "đang được tóm tắt", and nobody was). The
+    row is linked to the report in the report's own transaction: the replica taking it over
+    completes the report, and does not handle the message again."""
+    crashed, survivor = await Repository.open(db_url), await Repository.open(db_url)
+    try:
+        await crashed.join_replicas(lease=60)
+        await crashed.inbox_add([entry(5), entry(6)])
+        report, created = await crashed.add_report(
+            NewReport(scope=CHAT, chat_id=CHAT, user_id=CHAT, text=clean_text(TEXT)), inbox=[5])
+        assert created
+        row = await crashed.inbox_entry(CHAT, 5)
+        assert row is not None and (row.state, row.report_id) == ("new", report.id)
+        again, created = await crashed.add_report(  # a duplicate is not linked to the row it came from
+            NewReport(scope=CHAT, chat_id=CHAT, user_id=CHAT, text=clean_text(TEXT)), inbox=[6])
+        assert not created and again.id == report.id
+        assert (await crashed.inbox_entry(CHAT, 6)).report_id is None  # type: ignore[union-attr]
+        await crashed.leave_replicas()  # (the crash)
+        await survivor.join_replicas(lease=60)
+        left = await survivor.take_over()
+        assert [r.id for r in left.pending] == [report.id]
+        assert [e.message_id for e in left.inbox] == [6]  # 5 is done: its report is completed instead
+        row = await survivor.inbox_entry(CHAT, 5)
+        assert row is not None and row.state == "done"
+    finally:
+        await crashed.close()
+        await survivor.close()
