@@ -152,6 +152,19 @@ def report_code(user: int, n: int, chat0: int = 10_000) -> int:
     return chat0 * 100 + user * 1000 + n
 
 
+def quiet_for(emu: BotAPIEmulator) -> float:
+    """Seconds since the replicas' last Bot API call (the emulator's own quiet_for and wait_idle
+    also wait for getUpdates to fetch every update, which webhook mode never does)."""
+    return time.monotonic() - (emu.call_times[-1][0] if emu.call_times else 0.0)
+
+
+async def quiet(emu: BotAPIEmulator, seconds: float, timeout: float) -> None:
+    """Until the replicas made no Bot API call for `seconds`, or `timeout`."""
+    deadline = time.monotonic() + timeout
+    while quiet_for(emu) < seconds and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+
+
 def briefs(emu: BotAPIEmulator, chat: int) -> Counter[int]:
     """Report id -> how many briefs (messages with the report's Word button) the chat got."""
     found: Counter[int] = Counter()
@@ -210,8 +223,7 @@ async def check_reports(emu: BotAPIEmulator, url: str, users: int, reports: int,
         if all(len(ids) >= reports for ids in answered.values()) or time.monotonic() >= deadline:
             break
         await asyncio.sleep(0.5)
-    with contextlib.suppress(TimeoutError):
-        await emu.wait_idle(quiet=2.0, timeout=30)  # late duplicates would come now
+    await quiet(emu, 2.0, timeout=30)  # late duplicates would come now
     answered = {u: briefs(emu, chat0 + u) for u in range(users)}
     conn = await asyncpg.connect(url)
     try:
@@ -301,8 +313,10 @@ async def digest_part(emu: BotAPIEmulator, session: aiohttp.ClientSession, repli
     result = Result()
     n = args.subscribers
     chats = [50_000 + i for i in range(n)]
+    stopping = time.monotonic()
     for replica in replicas:
         await replica.stop()
+    result.say(f"both replicas stopped (SIGTERM) in {time.monotonic() - stopping:.1f} s")
     await make_due_digests(url, chats)
     calls_before = len(emu.call_times)
     t0 = time.monotonic()
@@ -331,12 +345,13 @@ async def digest_part(emu: BotAPIEmulator, session: aiohttp.ClientSession, repli
 
     restart = asyncio.create_task(restart_later())
     deadline = time.monotonic() + args.settle
-    while sent() < n and time.monotonic() < deadline:
+    # until every chat has its digest, or nothing more comes (a digest in flight at the kill is
+    # never resent: it may have gone out), or `settle`
+    while sent() < n and time.monotonic() < deadline and not (restart.done() and quiet_for(emu) > 5):
         await asyncio.sleep(0.2)
     await restart
     await load
-    with contextlib.suppress(TimeoutError):
-        await emu.wait_idle(quiet=3.0, timeout=60)
+    await quiet(emu, 3.0, timeout=60)
     after = sorted(m["_sent_at"] for c in chats for m in emu.messages(c) if m["_sent_at"] > killed_at + 0.5)
     texts = {c: [m.get("text") or m.get("caption") or "" for m in emu.messages(c)] for c in chats}
     twice = sum(1 for t in texts.values() if t and max(Counter(t).values()) > 1)
