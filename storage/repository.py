@@ -1416,8 +1416,10 @@ class Repository:
         else:
             dead = "(owner IS NULL OR owner <> ?)"
         dead_params: tuple[Any, ...] = () if self._pg else (self.replica_id,)
-        unfinished = ("(state = 'new' OR report_id IN (SELECT r.id FROM reports r WHERE r.state = 'received' "
-                      "OR (r.state = 'summarised' AND NOT EXISTS (SELECT 1 FROM replies p WHERE p.report_id = r.id))))")
+        # (row by row: the inbox is pruned to days, the reports are years)
+        unfinished = ("(state = 'new' OR (report_id IS NOT NULL AND EXISTS (SELECT 1 FROM reports r "
+                      "WHERE r.id = inbox.report_id AND (r.state = 'received' OR (r.state = 'summarised' "
+                      "AND NOT EXISTS (SELECT 1 FROM replies p WHERE p.report_id = r.id))))))")
         async with self._write() as conn:
             cursor = await conn.execute(
                 f"UPDATE inbox SET owner = ? WHERE id IN (SELECT id FROM inbox WHERE {unfinished} AND {dead} "
