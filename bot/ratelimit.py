@@ -183,6 +183,8 @@ class _Slots:
             if self.shared is not None and (wait := await self._shared_wait()) > 0:
                 await self._sleep(wait)
                 continue
+            if not self._waiters:  # (every waiter gave up while the shared slot was taken)
+                continue
             _, _, future = heapq.heappop(self._waiters)
             if future.done():  # gave up while the shared slot was taken: the slot goes unused
                 continue
