@@ -14,6 +14,7 @@ from bot.commands import (
     ADMIN_ONLY,
     FIELD_BY_LABEL,
     FIELDS,
+    LIST_SEP,
     NO_DELETE_RIGHT,
     PROMPT_RE,
     SEARCH_PAGE,
@@ -184,7 +185,7 @@ async def _on_button(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, c
         if remembered is None or remembered[0] != caller.scope:
             await _answer(query, "Danh sách đã hết hạn; vui lòng gõ lại lệnh.", alert=True)
             return
-        section, _, unit = remembered[1].partition("\x00")
+        section, _, unit = remembered[1].partition(LIST_SEP)
         text, keyboard = await section_page(context, caller, section, unit or None, min(int(args[1]), 10_000))
         await _answer(query)
         await _show(context, caller, query, text, keyboard)

@@ -207,6 +207,9 @@ async def ask_delete(bot: Bot, chat_id: int, report: StoredReport) -> None:
     )
 
 
+LIST_SEP = "\x1f"  # between a list's section and unit in a remembered key (PostgreSQL text holds no NUL)
+
+
 async def remember_search(context: ContextTypes.DEFAULT_TYPE, scope: int, query: str) -> str:
     """A short key for (scope, query) to put in callback data (which is limited to 64 bytes),
     kept in the database: the next-page button may reach another replica."""
@@ -409,7 +412,7 @@ async def section_page(
     page = max(0, min(page, len(pages) - 1))
     counter = f" (trang {page + 1}/{len(pages)})" if len(pages) > 1 else ""
     head = f"{title}{where} — {len(items)} mục từ {reports} báo cáo{counter}"
-    key = await remember_search(context, caller.scope, f"{section}\x00{unit or ''}")
+    key = await remember_search(context, caller.scope, f"{section}{LIST_SEP}{unit or ''}")
     return f"{head}\n{pages[page]}", pager_keyboard(f"sec:{key}:", page, len(pages))
 
 
