@@ -11,7 +11,7 @@ import contextlib
 import importlib.util
 import logging
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -43,10 +43,10 @@ from bot.ingest import (
     warm_worker,
 )
 from bot.ratelimit import ChatRateLimiter, may_have_been_sent
+from bot.replicas import ReplicaLease
 from bot.replies import send_html
 from storage import Repository
-from storage.models import ReplyAttempt, StoredReport
-from storage.repository import InboxEntry
+from storage.repository import Orphans
 from summariser.engines import get_engine
 
 log = logging.getLogger(__name__)
@@ -83,27 +83,22 @@ async def post_init(application: Application) -> None:  # type: ignore[type-arg]
     pool = application.bot_data.get("executor")
     if pool is not None:
         ingest.spawn(_warm_workers(pool, settings.workers))
-    # read before polling starts: only what the last process left (this one's own work is not taken twice)
-    repo = ingest.repo
-    left = Leftovers(await repo.pending_reports(), await repo.unreplied_reports(), await repo.inbox_pending(),
-                     await repo.replies_in_doubt())
-    ingest.spawn(_resume(ingest, left))
+    # this process joins as a replica before it writes an inbox row (those are its own, never
+    # taken twice) and takes only what stopped replicas left (bot.replicas), now and periodically
+    replica = ReplicaLease(ingest.repo, settings.replica_lease, settings.replica_name,
+                           partial(_resume, ingest), ingest.spawn)
+    application.bot_data["replica"] = replica
+    replica.start(await replica.join())
+    limiter = application.bot.rate_limiter
+    if isinstance(limiter, ChatRateLimiter) and ingest.repo.backend == "postgresql":
+        limiter.share_budget(ingest.repo.take_send_slot)  # 30 msg/s across every replica, not each
 
 
-@dataclass(frozen=True, slots=True)
-class Leftovers:
-    """What a crash left: reports stored but not summarised, summarised but not answered, inbox
-    rows confirmed to Telegram but never handled, and replies cut off while being sent."""
-
-    pending: list[StoredReport]
-    unreplied: list[StoredReport]
-    inbox: list[InboxEntry]
-    in_doubt: list[ReplyAttempt] = field(default_factory=list)
-
-
-async def _resume(ingest: Ingestor, left: Leftovers) -> None:
-    """After a restart: summarise stored-but-unsummarised reports and send lost replies, then handle
-    the inbox rows a crash left (one after the other, so no report is summarised twice)."""
+async def _resume(ingest: Ingestor, left: Orphans) -> None:
+    """What stopped replicas (this one's earlier process included) left, now this replica's:
+    summarise stored-but-unsummarised reports, send lost replies and log those cut off while being
+    sent (not resent: they may have gone out), then handle the inbox rows (one after the other, so
+    no report is summarised twice)."""
     await ingest.complete_pending(left.pending, left.unreplied, left.in_doubt)
     try:
         await ingest.replay_inbox(left.inbox)
@@ -123,7 +118,12 @@ async def _warm_workers(pool: ProcessPoolExecutor, workers: int) -> None:
 async def post_stop(application: Application) -> None:  # type: ignore[type-arg]
     """Flush the merge buffers and let reports in progress finish before the bot goes away."""
     ingest: Ingestor = application.bot_data["ingest"]
+    replica: ReplicaLease | None = application.bot_data.get("replica")
+    if replica is not None:
+        await replica.stop_watching()
     await ingest.drain(timeout=30)
+    if replica is not None:
+        await replica.leave()
 
 
 async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]

@@ -14,6 +14,7 @@ from bot.commands import (
     ADMIN_ONLY,
     FIELD_BY_LABEL,
     FIELDS,
+    LIST_SEP,
     NO_DELETE_RIGHT,
     PROMPT_RE,
     SEARCH_PAGE,
@@ -170,7 +171,7 @@ async def _on_button(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, c
                 await _show(context, caller, query, f"Đã xóa báo cáo <code>#{report.id}</code>.")
         return
     if action == "s" and len(args) == 2 and ascii_int(args[1], 0, 10_000) is not None:
-        remembered = recall_search(context, args[0])
+        remembered = await recall_search(context, args[0])
         if remembered is None or remembered[0] != caller.scope:
             await _answer(query, "Kết quả tìm kiếm đã hết hạn; vui lòng tìm lại bằng /search.", alert=True)
             return
@@ -180,11 +181,11 @@ async def _on_button(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, c
         await _show(context, caller, query, text, keyboard)
         return
     if action == "sec" and len(args) == 2 and ascii_int(args[1], 0, 10_000) is not None:
-        remembered = recall_search(context, args[0])
+        remembered = await recall_search(context, args[0])
         if remembered is None or remembered[0] != caller.scope:
             await _answer(query, "Danh sách đã hết hạn; vui lòng gõ lại lệnh.", alert=True)
             return
-        section, _, unit = remembered[1].partition("\x00")
+        section, _, unit = remembered[1].partition(LIST_SEP)
         text, keyboard = await section_page(context, caller, section, unit or None, min(int(args[1]), 10_000))
         await _answer(query)
         await _show(context, caller, query, text, keyboard)

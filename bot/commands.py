@@ -8,7 +8,6 @@ import hashlib
 import logging
 import re
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -210,26 +209,19 @@ async def ask_delete(bot: Bot, chat_id: int, report: StoredReport) -> None:
     )
 
 
-def _search_store(context: ContextTypes.DEFAULT_TYPE) -> OrderedDict[str, tuple[int, str]]:
-    store = context.bot_data.get("searches")
-    if store is None:
-        store = context.bot_data["searches"] = OrderedDict()
-    return store
+LIST_SEP = "\x1f"  # between a list's section and unit in a remembered key (PostgreSQL text holds no NUL)
 
 
-def remember_search(context: ContextTypes.DEFAULT_TYPE, scope: int, query: str) -> str:
-    """A short key for (scope, query) to put in callback data (which is limited to 64 bytes)."""
+async def remember_search(context: ContextTypes.DEFAULT_TYPE, scope: int, query: str) -> str:
+    """A short key for (scope, query) to put in callback data (which is limited to 64 bytes),
+    kept in the database: the next-page button may reach another replica."""
     key = hashlib.sha1(f"{scope}\x00{query}".encode()).hexdigest()[:10]
-    store = _search_store(context)
-    store[key] = (scope, query)
-    store.move_to_end(key)
-    while len(store) > 1000:
-        store.popitem(last=False)
+    await _repo(context).remember_search(key, scope, query)
     return key
 
 
-def recall_search(context: ContextTypes.DEFAULT_TYPE, key: str) -> tuple[int, str] | None:
-    return _search_store(context).get(key)
+async def recall_search(context: ContextTypes.DEFAULT_TYPE, key: str) -> tuple[int, str] | None:
+    return await _repo(context).recall_search(key)
 
 
 async def search_page(
@@ -242,7 +234,7 @@ async def search_page(
     current = offset // SEARCH_PAGE
     lines = [f"🔎 Kết quả tìm «{esc(query)}»: {page.total} báo cáo (trang {current + 1}/{pages})"]
     lines += [render_hit(offset + i + 1, hit) for i, hit in enumerate(page.hits)]
-    key = remember_search(context, caller.scope, query)
+    key = await remember_search(context, caller.scope, query)
     open_buttons = [
         InlineKeyboardButton(f"#{hit.report_id}", callback_data=f"rep:{hit.report_id}") for hit in page.hits
     ]
@@ -422,7 +414,7 @@ async def section_page(
     page = max(0, min(page, len(pages) - 1))
     counter = f" (trang {page + 1}/{len(pages)})" if len(pages) > 1 else ""
     head = f"{title}{where} — {len(items)} mục từ {reports} báo cáo{counter}"
-    key = remember_search(context, caller.scope, f"{section}\x00{unit or ''}")
+    key = await remember_search(context, caller.scope, f"{section}{LIST_SEP}{unit or ''}")
     return f"{head}\n{pages[page]}", pager_keyboard(f"sec:{key}:", page, len(pages))
 
 

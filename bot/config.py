@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     # Inbox rows done (stored or answered) are deleted after this many days; 'new' ones never.
     inbox_keep_days: float = Field(default=7.0, ge=0, le=3650)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Replicas on one PostgreSQL database (bot.replicas): a replica's inbox rows are taken over by
+    # the others when its lease (renewed every third of it) has run out for this many seconds.
+    replica_lease: float = Field(default=15.0, ge=1.0, le=3600)
+    # the same replica started again (e.g. the container's name): its earlier process's leftovers
+    # are taken over at once instead of after the lease
+    replica_name: str | None = None
     # Webhook mode (bot.webhook) when set: the public URL Telegram POSTs updates to (behind the
     # reverse proxy); polling otherwise. Several replicas share one URL and one secret.
     webhook_url: str | None = None

@@ -194,6 +194,8 @@ class BotAPIEmulator:
         self.host = host
         self.port = port
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        # (time.monotonic() when the call came in, method, chat_id) of every Bot API call (rates)
+        self.call_times: list[tuple[float, str, int | str | None]] = []
         bot_id = int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 123456
         self.bot_user: dict[str, Any] = {
             "id": bot_id, "is_bot": True, "first_name": "Bot Hội nghị", "username": "hoinghi_test_bot",
@@ -396,6 +398,24 @@ class BotAPIEmulator:
                  "_raw_text": record.get("_raw_text"), "_parse_mode": record.get("_parse_mode"),
                  "_sent_at": record["_sent_at"]}
                 for record in records if not record.get("_deleted")]
+
+    def max_rate(self, window: float = 1.0, *, since: int = 0, methods: tuple[str, ...] | None = None) -> int:
+        """The most calls with a chat_id (what Telegram's ~30 msg/s counts), or of `methods`,
+        that came in within any `window` seconds (a sliding window), from call number `since` on."""
+        return len(self.busiest(window, since=since, methods=methods))
+
+    def busiest(self, window: float = 1.0, *, since: int = 0,
+                methods: tuple[str, ...] | None = None) -> list[tuple[float, str, int | str | None]]:
+        """The calls of `max_rate`'s busiest window."""
+        calls = sorted(c for c in self.call_times[since:] if c[2] is not None and (methods is None or c[1] in methods))
+        best: tuple[int, int] = (0, 0)
+        start = 0
+        for end, (t, _, _) in enumerate(calls):
+            while calls[start][0] <= t - window:
+                start += 1
+            if end + 1 - start > best[1] - best[0]:
+                best = (start, end + 1)
+        return calls[best[0]:best[1]]
 
     def sent_count(self, chat_id: int) -> int:
         """How many messages the bot sent to ``chat_id`` (deleted ones excluded), without copying them:
@@ -627,6 +647,7 @@ class BotAPIEmulator:
         except (ValueError, UnicodeDecodeError) as exc:
             return self._error(400, f"Bad Request: can't parse request: {exc}")
         self.calls.append((method, params))
+        self.call_times.append((time.monotonic(), method, _as_chat_id(params.get("chat_id"))))
         self._last_chat[id(request)] = _as_chat_id(params.get("chat_id"))
         if method.lower() != "getupdates":
             self._touch()

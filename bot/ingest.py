@@ -846,7 +846,8 @@ class Ingestor:
                     url=url,
                     title=title or doc.title,
                     text=cleaned,
-                )
+                ),
+                inbox=inbox_ids or (),
             )
             if inbox_ids:
                 await self.done(chat_id, inbox_ids, report.id)

@@ -75,6 +75,8 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 Callback = Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]]
+# (grants per window, window seconds) -> 0.0 once a slot is taken, else seconds to wait
+SharedBudget = Callable[[int, float], Awaitable[float]]
 
 # A 5xx answer: PTB keeps the description, or "<phrase> (<code>)" when there is none.
 _SERVER_ERROR = re.compile(
@@ -149,6 +151,7 @@ class _Slots:
         if rate <= 0 or period <= 0:
             raise ValueError("rate and period must be positive")
         self.period = period + margin
+        self.shared: SharedBudget | None = None
         self._min_gap = period / rate / 2
         self._grants: collections.deque[float] = collections.deque(maxlen=max(1, int(rate * period)))
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
@@ -178,11 +181,37 @@ class _Slots:
             if (wait := self._wait()) > 0:
                 await self._sleep(wait)
                 continue
+            if self._waiters[0][2].done():  # its caller gave up
+                heapq.heappop(self._waiters)
+                continue
+            if self.shared is not None and (wait := await self._shared_wait()) > 0:
+                await self._sleep(wait)
+                continue
+            if not self._waiters:  # (every waiter gave up while the shared slot was taken)
+                continue
             _, _, future = heapq.heappop(self._waiters)
-            if future.done():  # its caller gave up
+            if future.done():  # gave up while the shared slot was taken: the slot goes unused
                 continue
             self._grants.append(self._clock())
             future.set_result(None)
+
+    async def _shared_wait(self) -> float:
+        """0 once a slot of the budget shared with other replicas is taken, else how long to wait."""
+        assert self.shared is not None
+        try:
+            return await self.shared(self._grants.maxlen or 1, self.period)
+        except Exception:
+            log.exception("the shared send budget failed: this process's own budget only")
+            return 0.0
+
+    async def retake(self) -> None:
+        """Another shared slot, for a request whose slot was granted before a slow `before_send`
+        (the digest's 'sending' write waits for the database's write lock): the replicas' budget
+        counts when requests leave, not when they queued. The earlier slot stays spent."""
+        if self.shared is None:
+            return
+        while (wait := await self._shared_wait()) > 0:
+            await self._sleep(wait)
 
     async def close(self) -> None:
         if self._pump is not None and not self._pump.done():
@@ -251,6 +280,17 @@ class ChatRateLimiter(BaseRateLimiter[SendOptions | int]):
         self._method_paused: dict[str, float] = {}
         self._global_until = 0.0
         self._recent_429: collections.deque[tuple[float, int | str, float]] = collections.deque(maxlen=256)
+
+    late_grant = 0.05  # seconds: a shared slot older than this when the request goes is taken again
+
+    def share_budget(self, take: SharedBudget, margin: float = 0.05) -> None:
+        """Replicas on one database: every overall slot is also taken from `take`
+        (`Repository.take_send_slot`), so the replicas together stay within the overall rate; in
+        the order this limiter grants its own (priorities kept within a process). `margin` is
+        added to the period: the grant is on the database's clock and the request reaches
+        Telegram a few milliseconds after it."""
+        self._slots.period += margin
+        self._slots.shared = take
 
     async def initialize(self) -> None:
         """Nothing to set up: the pump task starts with the first request."""
@@ -393,12 +433,15 @@ class ChatRateLimiter(BaseRateLimiter[SendOptions | int]):
         while True:
             await self._wait_turn(chat, capped, strict)
             await self._slots.acquire(options.priority)
+            granted = self._clock()
             if self._turn_at(chat, capped, strict) > self._clock():
                 continue  # a 429 for this chat (or a flood) came while we queued for the slot
             if capped:
                 self._take(chat)
             if options.before_send is not None:
                 await options.before_send()
+                if self._clock() - granted > self.late_grant:
+                    await self._slots.retake()  # (a shared slot taken long before the request is sent)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

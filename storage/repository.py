@@ -20,12 +20,14 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import logging
 import sqlite3
 import time
+import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -67,6 +69,7 @@ from storage.schema import (
 )
 from summariser.models import Summary
 
+log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 30_000
 WRITER_CACHE_KIB = 20_000  # page cache of the writer connection
 _MAX_PARAMS = 500  # per IN (...) list
@@ -81,7 +84,21 @@ _REPORT_COLUMNS = """
 _REPORT_FROM = "reports r LEFT JOIN summaries s ON s.id = r.summary_id"
 
 
-UNREPLIED_WINDOW = timedelta(days=2)  # how old a summarised report may be to get its lost reply at start-up
+UNREPLIED_WINDOW = timedelta(days=2)
+# seconds since the epoch on the database's clock: every replica compares leases on one clock
+_NOW_SQLITE = "((julianday('now') - 2440587.5) * 86400.0)"
+_NOW_PG = "extract(epoch FROM clock_timestamp())::float8"
+
+
+@dataclass(frozen=True)
+class Orphans:
+    """Work of replicas whose lease ran out, now this replica's (`Repository.take_over`): inbox
+    rows never handled, reports stored but not summarised, summarised but not answered."""
+
+    inbox: list[InboxEntry]
+    pending: list[StoredReport]
+    unreplied: list[StoredReport]  # how old a summarised report may be to get its lost reply at start-up
+    in_doubt: list[ReplyAttempt] = field(default_factory=list)  # replies cut off while being sent
 
 
 def _ts(value: datetime | None = None) -> str:
@@ -218,6 +235,14 @@ class InboxEntry:
     report_id: int | None = None
 
 
+_INBOX_COLUMNS = ("update_id, chat_id, message_id, user_id, kind, text, file_id, file_name, file_size, "
+                  "forward_origin, sent_at, update_json, state, report_id")
+
+
+def _inbox_entry(row: Sequence[Any]) -> InboxEntry:
+    return InboxEntry(*row[:10], _dt(row[10]) or datetime.now(UTC), *row[11:])
+
+
 class _WriteLock:
     """The writer connection's lock, FIFO, with an express lane. Recording something that already
     happened outside the database (a reply Telegram accepted) goes before queued work: a crash in
@@ -271,6 +296,7 @@ class Repository:
         self._reader = reader
         self._pg = pg
         self._write_lock = _WriteLock()
+        self.replica_id = uuid.uuid4().hex  # owner of the inbox rows written here (`join_replicas`)
         self._terms: set[str] | None = None  # search_terms already stored (skips re-inserting)
         self._chunks: set[str] = set()  # text chunks whose terms are stored
 
@@ -326,10 +352,11 @@ class Repository:
 
     async def close(self) -> None:
         async with self._write_lock.hold():
-            if self._lease_conn is not None:
-                with contextlib.suppress(Exception):
-                    await self._lease_conn.close()
-                self._lease_conn = None
+            for extra in (self._lease_conn, self._budget_conn):
+                if extra is not None:
+                    with contextlib.suppress(Exception):
+                        await extra.close()
+            self._lease_conn = self._budget_conn = None
             if self._reader is not self._writer:
                 await self._reader.close()
             await self._writer.close()
@@ -445,15 +472,22 @@ class Repository:
         return [_report(row) for row in rows]
 
     # --- reports -----------------------------------------------------------------------------
-    async def add_report(self, new: NewReport) -> tuple[StoredReport, bool]:
+    async def add_report(self, new: NewReport, inbox: Sequence[int] = ()) -> tuple[StoredReport, bool]:
         """Store a report before summarising. Returns (report, created); a duplicate (same
-        normalised-text sha256 in the scope) returns the existing report and False."""
-        return (await self.add_reports([new]))[0]
+        normalised-text sha256 in the scope) returns the existing report and False.
+
+        `inbox`: the message ids (in `new.chat_id`) of the inbox rows it came from; a created
+        report is linked to them in the same transaction, so a crash right after leaves the rows
+        pointing at it and whoever takes them over completes it (`take_over`) instead of finding
+        a report 'received' that nobody is summarising."""
+        return (await self._add_reports_of([new], {0: list(inbox)} if inbox else {}))[0]
 
     async def add_reports(self, batch: Iterable[NewReport]) -> list[tuple[StoredReport, bool]]:
         """`add_report` for many reports in one transaction (bulk imports); same order as given.
         A duplicate within the batch returns the first one with created=False."""
-        news = list(batch)
+        return await self._add_reports_of(list(batch), {})
+
+    async def _add_reports_of(self, news: list[NewReport], inbox: dict[int, list[int]]) -> list[tuple[StoredReport, bool]]:
         if not news:
             return []
         # fold_cached: save_summary, which usually follows soon, refolds the text from the cache.
@@ -463,7 +497,7 @@ class Repository:
         words = {text: value.split() for text, value in folded.items()}
         keys = [(new.scope, words_sha256(words[new.text])) for new in news]
         received = [_ts(new.received_at) for new in news]
-        return await self._add_reports(news, keys, received, folded, words)
+        return await self._add_reports(news, keys, received, folded, words, inbox)
 
     async def _add_reports(
         self,
@@ -472,6 +506,7 @@ class Repository:
         received: list[str],
         folded: dict[str, str],
         words: dict[str, list[str]],
+        inbox: dict[int, list[int]],
     ) -> list[tuple[StoredReport, bool]]:
         async with self._write() as conn:
             # Under the write lock nobody else inserts: look up duplicates, then insert the rest.
@@ -531,6 +566,12 @@ class Repository:
                         for new in (news[index],)
                     ),
                 )
+            for index, message_ids in inbox.items():
+                key = keys[index]
+                if fresh.get(key) == index and message_ids:
+                    await conn.executemany(
+                        "UPDATE inbox SET report_id = ? WHERE chat_id = ? AND message_id = ? AND state = 'new'",
+                        [(created[key], news[index].chat_id, m) for m in message_ids])
             new_terms = await self._store_terms(
                 conn,
                 (
@@ -1388,10 +1429,173 @@ class Repository:
             raise KeyError(first_id)
         return merged
 
+    # --- replicas (who owns the inbox rows) -------------------------------------------------------
+    @property
+    def _now_sql(self) -> str:
+        return _NOW_PG if self._pg else _NOW_SQLITE
+
+    async def join_replicas(self, lease: float, name: str | None = None) -> str:
+        """Start as a new replica (a fresh `replica_id`, its lease `lease` seconds from now); the
+        inbox rows written from now on are its own. `name` (BOT_REPLICA_NAME) says it is the same
+        replica started again: the lease of its earlier process ends at once, so its leftovers are
+        taken over now instead of when that lease would have run out."""
+        self.replica_id = uuid.uuid4().hex
+        async with self._write(express=True) as conn:
+            if name:
+                await conn.execute(f"UPDATE replicas SET lease_until = 0 WHERE name = ? AND lease_until > {self._now_sql}",
+                                   (name,))
+            await conn.execute(
+                f"INSERT INTO replicas (id, name, started_at, lease_until) VALUES (?, ?, {self._now_sql}, "
+                f"{self._now_sql} + ?)", (self.replica_id, name, float(lease)))
+        return self.replica_id
+
+    async def renew_lease(self, lease: float) -> int:
+        """Extend this replica's lease to `lease` seconds from now (the heartbeat); how many
+        replicas hold a lease now, this one included. Rows of replicas gone for a day are deleted."""
+        async with self._write(express=True) as conn:
+            cursor = await conn.execute(f"UPDATE replicas SET lease_until = {self._now_sql} + ? WHERE id = ?",
+                                        (float(lease), self.replica_id))
+            if cursor.rowcount == 0:  # (deleted as long gone: this process was stuck for a day)
+                await conn.execute(
+                    f"INSERT INTO replicas (id, name, started_at, lease_until) VALUES (?, NULL, {self._now_sql}, "
+                    f"{self._now_sql} + ?)", (self.replica_id, float(lease)))
+            await conn.execute(f"DELETE FROM replicas WHERE lease_until < {self._now_sql} - 86400")
+        return await self.live_replicas()
+
+    async def live_replicas(self) -> int:
+        rows = await self._rows(f"SELECT COUNT(*) FROM replicas WHERE lease_until > {self._now_sql}")
+        return int(rows[0][0])
+
+    async def leave_replicas(self) -> None:
+        """End this replica's lease now (a clean stop): what it leaves is taken over at once."""
+        async with self._write(express=True) as conn:
+            await conn.execute("UPDATE replicas SET lease_until = 0 WHERE id = ?", (self.replica_id,))
+
+    async def take_over(self, limit: int = 10_000) -> Orphans:
+        """Make this replica the owner of the unfinished work of replicas whose lease has run out
+        (a crash; this replica's own earlier process included) and return it: 'new' inbox rows,
+        and the reports of done rows still unsummarised or unanswered. Claimed in one write
+        transaction (serialised across replicas), so two replicas never take the same row.
+        A live replica's rows are never taken: it is handling them.
+
+        SQLite has one process per file: called at start-up, every row not written by this
+        replica is a leftover, and so is every unfinished report (one without an inbox row too)."""
+        if self._pg:
+            dead = f"(owner IS NULL OR owner NOT IN (SELECT id FROM replicas WHERE lease_until > {_NOW_PG}))"
+        else:
+            dead = "(owner IS NULL OR owner <> ?)"
+        dead_params: tuple[Any, ...] = () if self._pg else (self.replica_id,)
+        # (row by row: the inbox is pruned to days, the reports are years)
+        unfinished = ("(state = 'new' OR (report_id IS NOT NULL AND EXISTS (SELECT 1 FROM reports r "
+                      "WHERE r.id = inbox.report_id AND (r.state = 'received' OR (r.state = 'summarised' "
+                      "AND NOT EXISTS (SELECT 1 FROM replies p WHERE p.report_id = r.id AND (p.state = 'sent' "
+                      "OR (p.state = 'sending' AND p.note IS NOT NULL))))))))")
+        async with self._write() as conn:
+            cursor = await conn.execute(
+                f"UPDATE inbox SET owner = ? WHERE id IN (SELECT id FROM inbox WHERE {unfinished} AND {dead} "
+                "ORDER BY id LIMIT ?) RETURNING id, state, report_id",
+                (self.replica_id, *dead_params, max(0, limit)))
+            claimed = await cursor.fetchall()
+            # a 'new' row already linked to its stored report (the crash came before it was marked
+            # done): the report is completed below; handling the message again would only answer
+            # "being summarised"
+            stored = sorted(row[0] for row in claimed if row[1] == "new" and row[2] is not None)
+            for i in range(0, len(stored), _MAX_PARAMS):
+                chunk = stored[i:i + _MAX_PARAMS]
+                await conn.execute(f"UPDATE inbox SET state = 'done', done_at = ? WHERE id IN ({','.join('?' * len(chunk))})",
+                                   (_ts(), *chunk))
+        new_ids = sorted(row[0] for row in claimed if row[1] == "new" and row[2] is None)
+        reports = {row[2] for row in claimed if row[2] is not None}
+        inbox: list[InboxEntry] = []
+        for i in range(0, len(new_ids), _MAX_PARAMS):
+            chunk = new_ids[i:i + _MAX_PARAMS]
+            rows = await self._rows(
+                f"SELECT {_INBOX_COLUMNS} FROM inbox WHERE id IN ({','.join('?' * len(chunk))}) ORDER BY id", chunk)
+            inbox += [_inbox_entry(row) for row in rows]
+        if not self._pg:  # one process: reports without an inbox row are this one's leftovers too
+            pending = await self.pending_reports()
+            unreplied = await self.unreplied_reports()
+            in_doubt = await self.replies_in_doubt()
+        else:
+            pending = [r for r in await self.pending_reports() if r.id in reports]
+            unreplied = [r for r in await self.unreplied_reports() if r.id in reports]
+            # (a live replica's reply being sent is not here: its inbox row is still that replica's)
+            in_doubt = [a for a in await self.replies_in_doubt() if a.report_id in reports]
+        return Orphans(inbox=inbox, pending=pending, unreplied=unreplied, in_doubt=in_doubt)
+
+    # --- the overall send budget, shared by the replicas --------------------------------------------
+    _budget_conn: Any = None
+    _budget_lock: asyncio.Lock | None = None
+    _budget_rows = 0
+    _budget_failed_at = 0.0
+
+    async def take_send_slot(self, rate: int, period: float) -> float:
+        """One slot of the overall send budget that every replica on this database shares: 0.0
+        when taken, else the seconds until one frees. `send_slots` holds `rate` rows, each the
+        time of one grant; a grant takes the oldest row only if it is more than `period` old, so
+        any `period` holds at most `rate` grants, whichever replica took them (a sliding window,
+        on the database's clock). On its own connection: a grant never waits behind write
+        transactions. On SQLite (one process) always 0.0: the limiter's own budget is the whole.
+        When PostgreSQL cannot be reached the slot is granted (each replica then keeps only its
+        own budget), with a warning at most once a minute."""
+        if not self._pg or self._lease_url is None:
+            return 0.0
+        import asyncpg
+
+        if self._budget_lock is None:
+            self._budget_lock = asyncio.Lock()
+        async with self._budget_lock:
+            try:
+                if self._budget_conn is None or self._budget_conn.is_closed():
+                    self._budget_conn = await asyncpg.connect(self._lease_url)
+                    self._budget_rows = 0
+                if self._budget_rows < rate:
+                    await self._budget_conn.execute(
+                        "INSERT INTO send_slots (slot, granted_at) SELECT g, 0 FROM generate_series(0, $1 - 1) g "
+                        "ON CONFLICT DO NOTHING", rate)
+                    self._budget_rows = rate
+                row = await self._budget_conn.fetchrow(
+                    f"WITH now AS (SELECT {_NOW_PG} AS t), "
+                    "pick AS (SELECT s.slot FROM send_slots s, now WHERE s.slot < $1 AND s.granted_at <= now.t - $2 "
+                    "ORDER BY s.granted_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
+                    "UPDATE send_slots s SET granted_at = (SELECT t FROM now) FROM pick WHERE s.slot = pick.slot "
+                    "RETURNING s.slot, NULL::float8 AS wait", rate, float(period))
+                if row is not None:
+                    return 0.0
+                wait = await self._budget_conn.fetchval(
+                    f"SELECT min(granted_at) + $2 - {_NOW_PG} FROM send_slots WHERE slot < $1", rate, float(period))
+                return max(0.002, float(wait or 0.0))
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                with contextlib.suppress(Exception):
+                    if self._budget_conn is not None:
+                        self._budget_conn.terminate()
+                self._budget_conn = None
+                if time.monotonic() - self._budget_failed_at > 60:
+                    self._budget_failed_at = time.monotonic()
+                    log.warning("the shared send budget is unreachable (%s): this replica's own budget only", exc)
+                return 0.0
+
+    # --- search paging keys ------------------------------------------------------------------------
+    async def remember_search(self, key: str, scope: int, query: str, keep: timedelta = timedelta(days=30)) -> None:
+        """What a page button's `key` stands for, readable by every replica; keys unused for
+        `keep` are deleted (an old message's button then says the search has expired)."""
+        now = datetime.now(UTC)
+        async with self._write() as conn:
+            await conn.execute(
+                "INSERT INTO searches (key, scope, query, used_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET scope = excluded.scope, query = excluded.query, "
+                "used_at = excluded.used_at", (key, scope, query, _ts(now)))
+            await conn.execute("DELETE FROM searches WHERE used_at < ?", (_ts(now - keep),))
+
+    async def recall_search(self, key: str) -> tuple[int, str] | None:
+        rows = await self._rows("SELECT scope, query FROM searches WHERE key = ?", (key,))
+        return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
     # --- inbox (durable intake) ------------------------------------------------------------------
     async def inbox_add(self, entries: Sequence[InboxEntry]) -> list[bool]:
-        """Write incoming messages in one transaction; per entry, whether it is new (False: the
-        same chat and message id is already in the inbox, e.g. an update redelivered after a crash)."""
+        """Write incoming messages in one transaction, owned by this replica; per entry, whether it
+        is new (False: the same chat and message id is already in the inbox, e.g. an update
+        redelivered after a crash)."""
         if not entries:
             return []
         now = _ts()
@@ -1400,10 +1604,10 @@ class Repository:
             for e in entries:
                 cursor = await conn.execute(
                     "INSERT OR IGNORE INTO inbox (update_id, chat_id, message_id, user_id, kind, text, file_id, "
-                    "file_name, file_size, forward_origin, sent_at, received_at, update_json) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "file_name, file_size, forward_origin, sent_at, received_at, update_json, owner) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (e.update_id, e.chat_id, e.message_id, e.user_id, e.kind, e.text, e.file_id, e.file_name,
-                     e.file_size, e.forward_origin, _ts(e.sent_at), now, e.update_json),
+                     e.file_size, e.forward_origin, _ts(e.sent_at), now, e.update_json, self.replica_id),
                 )
                 fresh.append(cursor.rowcount == 1)
         return fresh
@@ -1423,13 +1627,9 @@ class Repository:
 
     async def inbox_pending(self, limit: int = 10_000) -> list[InboxEntry]:
         """Messages written but never handled (a crash came first), oldest first."""
-        rows = await self._rows(
-            "SELECT update_id, chat_id, message_id, user_id, kind, text, file_id, file_name, file_size, "
-            "forward_origin, sent_at, update_json, state, report_id FROM inbox WHERE state = 'new' "
-            "ORDER BY id LIMIT ?",
-            (max(0, limit),),
-        )
-        return [InboxEntry(*row[:10], _dt(row[10]) or datetime.now(UTC), *row[11:]) for row in rows]
+        rows = await self._rows(f"SELECT {_INBOX_COLUMNS} FROM inbox WHERE state = 'new' ORDER BY id LIMIT ?",
+                                (max(0, limit),))
+        return [_inbox_entry(row) for row in rows]
 
     async def inbox_prune(self, older_than: datetime, *, batch: int = 5_000, limit: int = 100_000) -> int:
         """Delete inbox rows done before `older_than` (stored or answered long ago: nothing will
@@ -1465,15 +1665,14 @@ class Repository:
 
     async def inbox_entry(self, chat_id: int, message_id: int) -> InboxEntry | None:
         """The inbox row of one message (tests and the reliability suite check states with it)."""
-        rows = await self._rows(
-            "SELECT update_id, chat_id, message_id, user_id, kind, text, file_id, file_name, file_size, "
-            "forward_origin, sent_at, update_json, state, report_id FROM inbox WHERE chat_id = ? AND message_id = ?",
-            (chat_id, message_id),
-        )
-        if not rows:
-            return None
-        row = rows[0]
-        return InboxEntry(*row[:10], _dt(row[10]) or datetime.now(UTC), *row[11:])
+        rows = await self._rows(f"SELECT {_INBOX_COLUMNS} FROM inbox WHERE chat_id = ? AND message_id = ?",
+                                (chat_id, message_id))
+        return _inbox_entry(rows[0]) if rows else None
+
+    async def inbox_owner(self, chat_id: int, message_id: int) -> str | None:
+        """The replica an inbox row belongs to (tests)."""
+        rows = await self._rows("SELECT owner FROM inbox WHERE chat_id = ? AND message_id = ?", (chat_id, message_id))
+        return rows[0][0] if rows else None
 
 
 def _join_texts(first: str, second: str) -> str:

@@ -42,6 +42,9 @@ History (never edit a released step; append a new one):
       again at start-up). The Bot API has no idempotency key, so a kill between Telegram taking a
       reply and our record of it sent the brief twice: a 'sending' row found at start-up may have
       gone out and is not resent (at most once), its `note` saying so. Rows of v7 are 'sent'.
+  v9  replicas that agree: each process start is a replica with a lease in `replicas`; an inbox
+      row belongs to its `owner` until that lease runs out; `send_slots` share the 30 msg/s
+      budget; `searches` hold the page buttons' keys (any replica answers them).
 
 The index holds `storage.folding.fold` of each text: if `fold` ever changes, add a migration
 that drops and recreates `report_fts` and reindexes every report.
@@ -311,6 +314,35 @@ ALTER TABLE replies_attempts RENAME TO replies;
 CREATE INDEX replies_open ON replies (report_id) WHERE state <> 'sent';
 """
 
+# v9: replicas that agree. Each process start is a replica with a lease it renews (seconds since
+# the epoch on the database's clock, so replicas on hosts whose clocks differ still agree); an
+# inbox row belongs to the replica that wrote it, or took it over once its owner's lease ran out.
+# send_slots: the 30 msg/s budget shared by every replica, one row per message of the last second.
+# searches: the page buttons' keys, which lived in one process's memory.
+REPLICAS_DDL = """
+CREATE TABLE replicas (
+    id              TEXT    PRIMARY KEY,   -- one process start (Repository.replica_id)
+    name            TEXT,                  -- BOT_REPLICA_NAME: the same replica started again
+    started_at      REAL    NOT NULL,
+    lease_until     REAL    NOT NULL       -- its rows are anyone's after this
+);
+ALTER TABLE inbox ADD COLUMN owner TEXT;
+CREATE INDEX inbox_owner ON inbox (owner, id) WHERE state = 'new';
+CREATE TABLE send_slots (
+    slot            INTEGER PRIMARY KEY,
+    granted_at      REAL    NOT NULL
+);
+-- what a search's or a list's page buttons stand for (callback data holds 64 bytes, a key of 10):
+-- any replica answers the next-page button, not only the one that sent the first page
+CREATE TABLE searches (
+    key             TEXT    PRIMARY KEY,
+    scope           INTEGER NOT NULL,
+    query           TEXT    NOT NULL,
+    used_at         TEXT    NOT NULL
+);
+CREATE INDEX searches_used ON searches (used_at);
+"""
+
 FTS_INSERT = "INSERT INTO report_fts (rowid, scope_tag, title, body, items) VALUES (?, ?, ?, ?, ?)"
 FTS_DELETE = (
     "INSERT INTO report_fts (report_fts, rowid, scope_tag, title, body, items) "
@@ -429,8 +461,13 @@ async def _reply_attempts(conn: aiosqlite.Connection) -> None:
         await conn.execute(statement)
 
 
+async def _replicas(conn: aiosqlite.Connection) -> None:
+    for statement in _statements(REPLICAS_DDL):
+        await conn.execute(statement)
+
+
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _reply_attempts]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _reply_attempts, _replicas]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -464,8 +501,10 @@ CREATE INDEX report_fts_truncated ON report_fts (rowid) WHERE truncated;
 CREATE TABLE search_terms (term TEXT PRIMARY KEY);
 """
 
+# (REAL is 4 bytes on PostgreSQL: epoch seconds need a double)
+PG_REPLICAS_DDL = pg_ddl(REPLICAS_DDL.replace(" REAL ", " DOUBLE PRECISION "))
 PG_MIGRATIONS: list[str] = [pg_ddl(V1_DDL), PG_V2_DDL, "", pg_ddl(V4_DDL), pg_ddl(V5_DDL), pg_ddl(V6_DDL), pg_ddl(V7_DDL),
-                             pg_ddl(REPLY_ATTEMPTS_DDL)]
+                            pg_ddl(REPLY_ATTEMPTS_DDL), PG_REPLICAS_DDL]
 if len(PG_MIGRATIONS) != len(MIGRATIONS):
     raise RuntimeError("storage.schema: every migration needs its PostgreSQL twin in PG_MIGRATIONS")
 PG_MIGRATE_LOCK = 0x6869_6E67_0002  # advisory lock: replicas starting together migrate once

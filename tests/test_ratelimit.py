@@ -443,3 +443,70 @@ def test_the_application_uses_it() -> None:
 
     app = build_application(Settings(bot_token="123:ABC", database=":memory:"))
     assert isinstance(app.bot.rate_limiter, ChatRateLimiter)
+
+
+class SharedRing:
+    """`Repository.take_send_slot` on the virtual clock: `rate` slots, each granted at most once
+    per `period` whichever limiter (replica) asks."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+        self.slots: list[float] = []
+        self.asked = 0
+
+    async def take(self, rate: int, period: float) -> float:
+        self.asked += 1
+        await self.clock.sleep(0.001)  # a round trip to the database
+        now = self.clock()
+        if len(self.slots) < rate:
+            self.slots += [float("-inf")] * (rate - len(self.slots))
+        oldest = min(range(rate), key=lambda i: self.slots[i])
+        if self.slots[oldest] <= now - period:
+            self.slots[oldest] = now
+            return 0.0
+        return self.slots[oldest] + period - now
+
+
+async def test_replicas_sharing_the_budget_keep_thirty_a_second_together() -> None:
+    """Two replicas' limiters, 60 messages each to chats of their own: alone each may send 30 a
+    second (60 together); sharing the budget, no second holds more than 30 of them."""
+    clock = VirtualClock()
+    ring = SharedRing(clock)
+    api = FakeAPI(clock)
+    replicas = [limiter(clock), limiter(clock)]
+    for rl in replicas:
+        rl.share_budget(ring.take)
+
+    async def fan_out(rl: ChatRateLimiter, base: int) -> None:
+        await asyncio.gather(*(send(rl, api, base + i) for i in range(60)))
+
+    await clock.run(asyncio.gather(fan_out(replicas[0], 1_000), fan_out(replicas[1], 2_000)))
+    times = [t for _, _, t in api.calls]
+    assert len(times) == 120
+    assert most_in_window(times, 1.0) <= 30
+    assert max(times) >= 3.0  # 120 at 30/s: four seconds, not two
+    assert ring.asked >= 120
+
+
+async def test_without_the_shared_budget_two_replicas_would_send_sixty_a_second() -> None:
+    """(The check above can fail: the same two limiters unshared go over 30 a second together.)"""
+    clock = VirtualClock()
+    api = FakeAPI(clock)
+    replicas = [limiter(clock), limiter(clock)]
+    await clock.run(asyncio.gather(*(send(rl, api, base + i) for rl, base in zip(replicas, (1_000, 2_000), strict=True)
+                                     for i in range(60))))
+    assert most_in_window([t for _, _, t in api.calls], 1.0) > 30
+
+
+async def test_a_failing_shared_budget_leaves_the_replicas_own() -> None:
+    clock = VirtualClock()
+    api = FakeAPI(clock)
+    rl = limiter(clock)
+
+    async def broken(rate: int, period: float) -> float:
+        raise OSError("database gone")
+
+    rl.share_budget(broken)
+    await clock.run(asyncio.gather(*(send(rl, api, 3_000 + i) for i in range(40))))
+    times = [t for _, _, t in api.calls]
+    assert len(times) == 40 and most_in_window(times, 1.0) <= 30
