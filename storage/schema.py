@@ -37,6 +37,10 @@ History (never edit a released step; append a new one):
       and sending it left a summarised report nobody was told about; at start-up the summarised
       reports of the last days without a row here are sent. Every report already summarised when
       this step runs counts as answered (it was, or long ago).
+  v8  PostgreSQL only (SQLite: nothing): report_fts.grams, the runs of 2 and 3 adjacent terms of
+      each report (they were pairs inside `doc`), GIN-indexed, so that a phrase of two or three
+      words is one exact index lookup (storage.pg.tsvector, storage.search_pg). Rows already there
+      get theirs from `doc`'s positions.
 
 The index holds `storage.folding.fold` of each text: if `fold` ever changes, add a migration
 that drops and recreates `report_fts` and reindexes every report.
@@ -403,8 +407,12 @@ async def _v7(conn: aiosqlite.Connection) -> None:
         await conn.execute(statement)
 
 
+async def _v8(conn: aiosqlite.Connection) -> None:
+    """Nothing on SQLite: FTS5 compares positions in its own index (see PG_V8_DDL)."""
+
+
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -438,7 +446,32 @@ CREATE INDEX report_fts_truncated ON report_fts (rowid) WHERE truncated;
 CREATE TABLE search_terms (term TEXT PRIMARY KEY);
 """
 
-PG_MIGRATIONS: list[str] = [pg_ddl(V1_DDL), PG_V2_DDL, "", pg_ddl(V4_DDL), pg_ddl(V5_DDL), pg_ddl(V6_DDL), pg_ddl(V7_DDL)]
+# v8 on PostgreSQL: the grams of each report in a column of their own (storage.pg.tsvector). Rows
+# already indexed get them from `doc`'s positions (adjacent positions are adjacent terms of one
+# column; a report's truncated positions give it fewer grams, and its phrases are checked on the
+# text anyway), and lose the pairs `doc` held.
+PG_V8_DDL = """
+ALTER TABLE report_fts ADD COLUMN grams TSVECTOR NOT NULL DEFAULT '';
+UPDATE report_fts SET
+    grams = (
+        SELECT COALESCE(array_to_tsvector(array_agg(DISTINCT g)), '')
+        FROM (
+            SELECT CASE WHEN lead(p) OVER w = p + 1 THEN l || ' ' || lead(l) OVER w END AS g2,
+                   CASE WHEN lead(p, 2) OVER w = p + 2 THEN l || ' ' || lead(l) OVER w || ' ' || lead(l, 2) OVER w END AS g3
+            FROM (SELECT lexeme AS l, unnest(positions) AS p FROM unnest(doc)) AS t
+            WINDOW w AS (ORDER BY p)
+        ) AS s, LATERAL (VALUES (g2), (g3)) AS v (g)
+        WHERE g IS NOT NULL
+    ),
+    doc = ts_delete(doc, ARRAY(SELECT lexeme FROM unnest(doc) WHERE strpos(lexeme, ' ') > 0));
+ALTER TABLE report_fts ALTER COLUMN grams SET STATISTICS 10000;
+CREATE INDEX report_fts_grams ON report_fts USING gin (grams);
+ANALYZE report_fts;
+"""
+
+PG_MIGRATIONS: list[str] = [
+    pg_ddl(V1_DDL), PG_V2_DDL, "", pg_ddl(V4_DDL), pg_ddl(V5_DDL), pg_ddl(V6_DDL), pg_ddl(V7_DDL), PG_V8_DDL,
+]
 if len(PG_MIGRATIONS) != len(MIGRATIONS):
     raise RuntimeError("storage.schema: every migration needs its PostgreSQL twin in PG_MIGRATIONS")
 PG_MIGRATE_LOCK = 0x6869_6E67_0002  # advisory lock: replicas starting together migrate once

@@ -8,9 +8,9 @@ the same terms FTS5 indexes, at the same positions, with a gap between title, it
 that no phrase spans two columns, as in FTS5). PostgreSQL's own parser is not used: it keeps
 "1.234" as one token and indexes "giải-phóng" as three, which would change phrase positions.
 
-A phrase also requires its pairs of adjacent words, indexed as lexemes of their own (see
-storage.pg.tsvector), so a rare phrase of common words costs a GIN lookup, not a read of every
-report.
+Runs of two and three adjacent terms are indexed too, as lexemes of their own column `grams`
+(see storage.pg.tsvector): a phrase of two or three words is one exact GIN lookup, a longer one
+requires all its triples (GIN) and compares positions only in the reports holding them.
 
 Where PostgreSQL's tsvector cannot hold a report whole (16,383 positions, 256 per term: reports
 of ~15,000+ words), the row is flagged `truncated`; its phrases are then checked in Python on the
@@ -24,10 +24,9 @@ SQLite's while the hits are the same.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from storage.abbreviations import key_text, terms
 from storage.folding import scope_tag
@@ -58,17 +57,30 @@ def _lex(term: str, prefix: bool = False) -> str:
     return "'" + term.replace("'", "''").replace("\\", "\\\\") + "'" + (":*" if prefix else "")
 
 
-def _phrase(tokens: Sequence[str]) -> str:
-    """A phrase: its adjacent pairs (indexed lexemes, see storage.pg.tsvector: the GIN index
-    finds the few reports holding them) and the positions (exactness: "a b c" is not "a b" and
-    "b c" apart)."""
+class Alternative(NamedTuple):
+    """One way to hold a group: tsqueries over `doc` (terms), `grams` (runs of 2-3 terms, exact
+    through GIN) and `positions` (a phrase compared on `doc`'s positions, never through the
+    index: see `_conditions`)."""
+
+    doc: str | None = None
+    grams: str | None = None
+    positions: str | None = None
+
+
+def _phrase(tokens: Sequence[str]) -> Alternative:
+    """A phrase: one term is a word of `doc`; two or three terms are one gram (exact: the grams
+    are adjacent terms of one column); longer, all its triples (the GIN index finds the few
+    reports holding them) and the positions (exactness: "a b c d" is not "a b c" and "b c d"
+    apart)."""
     parts = _lexemes(tokens)
     if not parts:
-        return "''"
+        return Alternative(doc="''")
     if len(parts) == 1:
-        return _lex(parts[0])
-    pairs = [_lex(f"{a} {b}") for a, b in itertools.pairwise(parts)]
-    return "(" + " & ".join(dict.fromkeys(pairs)) + " & (" + " <-> ".join(map(_lex, parts)) + "))"
+        return Alternative(doc=_lex(parts[0]))
+    if len(parts) <= 3:
+        return Alternative(grams=_lex(" ".join(parts)))
+    triples = [_lex(" ".join(parts[i : i + 3])) for i in range(len(parts) - 2)]
+    return Alternative(grams=" & ".join(dict.fromkeys(triples)), positions=" <-> ".join(map(_lex, parts)))
 
 
 def _loose(tokens: Sequence[str], prefix: bool) -> str:
@@ -84,21 +96,68 @@ def _any(items: Sequence[str]) -> str:
     return unique[0] if len(unique) == 1 else "(" + " | ".join(unique) + ")"
 
 
-def group_query(group: Group, strict: bool = True) -> str:
-    """One group as tsquery text (storage.search.group_expression's twin); `strict=False`
-    drops the phrase condition (each form's words anywhere)."""
+def _all(items: Sequence[str]) -> str:
+    return " & ".join(dict.fromkeys(items))  # each item is a term, or parenthesised
+
+
+def alternatives(group: Group, strict: bool = True) -> list[Alternative]:
+    """The ways to hold one group (storage.search.group_expression's twin); `strict=False`
+    drops the phrase condition (each form's words anywhere in `doc`)."""
     if group.single and group.prefix:
-        return _loose(group.forms[0], True)
-    alternatives = []
+        return [Alternative(doc=_loose(group.forms[0], True))]
+    out = []
     if group.loose:
-        alternatives.append(_loose(group.loose, group.prefix))
+        out.append(Alternative(doc=_loose(group.loose, group.prefix)))
     for form in group.forms:
-        alternatives.append(_phrase(form) if strict else _loose(form, False))
-    return _any(alternatives)
+        out.append(_phrase(form) if strict else Alternative(doc=_loose(form, False)))
+    return list(dict.fromkeys(out))
 
 
-def tsquery(groups: Sequence[Group], strict: bool = True) -> str:
-    return " & ".join(group_query(g, strict) for g in groups)
+class Condition(NamedTuple):
+    sql: str  # a WHERE condition over report_fts, `?` placeholders
+    params: tuple[str, ...]
+
+
+_DOC, _GRAMS = "doc @@ CAST(? AS tsquery)", "grams @@ CAST(? AS tsquery)"
+# The operator's function: the planner never uses an index for it, so a phrase's positions are
+# compared only in the rows the grams found, and its estimate stays that of the grams (with the
+# operator, a phrase of common words multiplied their frequencies and looked rare).
+_POSITIONS = "ts_match_vq(doc, CAST(? AS tsquery))"
+
+
+def _alternative(alt: Alternative) -> Condition:
+    parts = [(sql, q) for sql, q in ((_DOC, alt.doc), (_GRAMS, alt.grams), (_POSITIONS, alt.positions)) if q]
+    return Condition(" AND ".join(sql for sql, _ in parts), tuple(q for _, q in parts))
+
+
+def conditions(groups: Sequence[Group], strict: bool = True) -> Condition:
+    """Every group held (AND), as one condition: the groups that are terms only as one tsquery
+    over `doc`, those that are grams only as one over `grams` (each a single GIN lookup), the
+    others (a phrase beside its abbreviation, say) as an OR of their alternatives."""
+    doc: list[str] = []
+    grams: list[str] = []
+    mixed: list[Condition] = []
+    for group in groups:
+        alts = alternatives(group, strict)
+        if all(a.doc and not a.grams and not a.positions for a in alts):
+            doc.append(_any([a.doc for a in alts if a.doc]))
+        elif all(a.grams and not a.doc and not a.positions for a in alts):
+            grams.append(_any([a.grams for a in alts if a.grams]))
+        else:
+            ors = [_alternative(a) for a in alts]
+            mixed.append(
+                Condition("(" + " OR ".join(f"({c.sql})" for c in ors) + ")", tuple(p for c in ors for p in c.params))
+            )
+    parts = [Condition(_DOC, (_all(doc),))] if doc else []
+    if grams:
+        parts.append(Condition(_GRAMS, (_all(grams),)))
+    parts += mixed
+    return Condition(" AND ".join(c.sql for c in parts), tuple(p for c in parts for p in c.params))
+
+
+def doc_query(groups: Sequence[Group]) -> str:
+    """The groups as one tsquery over `doc` (single words: what ts_rank ranks by)."""
+    return _all([_any([a.doc for a in alternatives(g, False) if a.doc]) for g in groups])
 
 
 def _holds(group: Group, columns: list[str]) -> bool:
@@ -118,10 +177,10 @@ def _holds(group: Group, columns: list[str]) -> bool:
 async def _matches(conn: Any, scope: int, groups: Sequence[Group]) -> list[int]:
     """The newest COUNT_CAP + 1 reports of the scope matching every group, newest first."""
     tag = scope_tag(scope)
+    where = conditions(groups)
     rows = await conn.execute_fetchall(
-        "SELECT rowid FROM report_fts WHERE scope_tag = ? AND doc @@ CAST(? AS tsquery) "
-        "ORDER BY rowid DESC LIMIT ?",
-        (tag, tsquery(groups), COUNT_CAP + 1),
+        f"SELECT rowid FROM report_fts WHERE scope_tag = ? AND {where.sql} ORDER BY rowid DESC LIMIT ?",
+        (tag, *where.params, COUNT_CAP + 1),
     )
     found = [row[0] for row in rows]
     phrased = [g for g in groups if g.phrased]
@@ -132,7 +191,7 @@ async def _matches(conn: Any, scope: int, groups: Sequence[Group]) -> list[int]:
         "SELECT f.rowid, r.title, r.summary_title, r.text, r.items_text FROM report_fts f "
         "JOIN reports r ON r.id = f.rowid WHERE f.truncated AND f.scope_tag = ? "
         "AND f.doc @@ CAST(? AS tsquery) ORDER BY f.rowid DESC LIMIT ?",
-        (tag, tsquery(groups, strict=False), MAX_TRUNCATED),
+        (tag, doc_query(groups), MAX_TRUNCATED),
     )
     # a truncated row counts only when its text holds the phrases (its tsvector lacks positions)
     have = set(found) - {row[0] for row in rows}
@@ -149,7 +208,7 @@ async def _rank(conn: Any, query: Query, rows: list[int]) -> dict[int, float]:
     singles = [g for g in query.groups if g.single]
     if not rows or not singles:
         return {}
-    q = tsquery(singles)
+    q = doc_query(singles)
     found = await conn.execute_fetchall(
         f"SELECT rowid, ts_rank('{WEIGHTS}', doc, CAST(? AS tsquery)) FROM report_fts "
         "WHERE rowid = ANY(?) AND doc @@ CAST(? AS tsquery)",
@@ -192,4 +251,4 @@ async def ranked_ids(conn: Any, scope: int, query: Query, limit: int, offset: in
     return Ranked([(r, ranks.get(r, 0.0)) for r in ordered[offset : offset + limit]], total, capped)
 
 
-__all__ = ["Tokens", "group_query", "ranked_ids", "tsquery"]
+__all__ = ["Alternative", "Condition", "Tokens", "alternatives", "conditions", "doc_query", "ranked_ids"]

@@ -105,21 +105,33 @@ async def test_same_hits_on_both_backends(pair: tuple[Repository, Repository], t
 
 
 async def test_same_terms_indexed(pair: tuple[Repository, Repository], tmp_path: Path) -> None:
-    """Per report, the terms PostgreSQL holds are those FTS5 holds (title, body and items)."""
+    """Per report, the terms PostgreSQL holds are those FTS5 holds (title, body and items), and its
+    grams are the runs of two and three terms FTS5 holds next to each other in one column."""
     _, pg = pair
     raw = sqlite3.connect(tmp_path / "db.sqlite3")
     try:
         raw.execute("CREATE VIRTUAL TABLE temp.inst USING fts5vocab(main, report_fts, 'instance')")
         fts5: dict[int, set[str]] = {}
-        for term, doc in raw.execute("SELECT term, doc FROM temp.inst WHERE col != 'scope_tag'"):
+        at: dict[tuple[int, str, int], str] = {}  # (report, column, offset) -> term
+        for term, doc, col, offset in raw.execute(
+            "SELECT term, doc, col, offset FROM temp.inst WHERE col != 'scope_tag'"
+        ):
             fts5.setdefault(doc, set()).add(term)
+            at[(doc, col, offset)] = term
     finally:
         raw.close()
-    rows = await pg._rows("SELECT rowid, tsvector_to_array(doc) FROM report_fts")
-    # (lexemes holding a space are the pairs of adjacent words that phrases look up first)
-    assert {rowid: {t for t in terms if " " not in t} for rowid, terms in rows} == fts5
-    pairs = {t for _, terms in rows for t in terms if " " in t}
-    assert "giai phong" in pairs and all(len(p.split()) == 2 for p in pairs)
+    runs: dict[int, set[str]] = {}
+    for (doc, col, offset), term in at.items():
+        second = at.get((doc, col, offset + 1))
+        if second is not None:
+            runs.setdefault(doc, set()).add(f"{term} {second}")
+            third = at.get((doc, col, offset + 2))
+            if third is not None:
+                runs[doc].add(f"{term} {second} {third}")
+    rows = await pg._rows("SELECT rowid, tsvector_to_array(doc), tsvector_to_array(grams) FROM report_fts")
+    assert {rowid: set(terms) for rowid, terms, _ in rows} == fts5
+    assert {rowid: set(grams) for rowid, _, grams in rows if grams} == runs
+    assert any("giai phong mat" in grams for _, _, grams in rows)
 
 
 async def test_unit_and_section_queries_agree(pair: tuple[Repository, Repository]) -> None:
