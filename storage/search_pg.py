@@ -24,8 +24,12 @@ SQLite's while the hits are the same.
 
 from __future__ import annotations
 
+import bisect
 import re
+import time
+import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from storage.abbreviations import key_text, terms
@@ -58,37 +62,52 @@ def _lex(term: str, prefix: bool = False) -> str:
 
 
 class Alternative(NamedTuple):
-    """One way to hold a group: tsqueries over `doc` (terms), `grams` (runs of 2-3 terms, exact
-    through GIN) and `positions` (a phrase compared on `doc`'s positions, never through the
-    index: see `_conditions`)."""
+    """One way to hold a group: `words` anywhere (the last a prefix when `prefix`), or `phrase`,
+    terms next to each other in one column."""
 
-    doc: str | None = None
-    grams: str | None = None
-    positions: str | None = None
+    words: tuple[str, ...] = ()
+    prefix: bool = False
+    phrase: tuple[str, ...] = ()
+
+    def doc(self) -> str:
+        """As one tsquery over `doc` (what a row by row check evaluates: positions for phrases)."""
+        if self.phrase:
+            return "(" + " <-> ".join(map(_lex, self.phrase)) + ")"
+        if not self.words:
+            return "''"
+        items = [_lex(t, self.prefix and i == len(self.words) - 1) for i, t in enumerate(self.words)]
+        return items[0] if len(items) == 1 else "(" + " & ".join(items) + ")"
+
+    def grams(self) -> tuple[str, ...]:
+        """The grams the GIN index looks up: the phrase itself up to three terms (exact: grams are
+        adjacent terms of one column), else its triples (positions are compared after)."""
+        if len(self.phrase) <= 3:
+            return (" ".join(self.phrase),) if self.phrase else ()
+        return tuple(dict.fromkeys(" ".join(self.phrase[i : i + 3]) for i in range(len(self.phrase) - 2)))
+
+    def terms(self) -> tuple[tuple[str, bool], ...]:
+        """The `doc` terms the GIN index looks up, (term, prefix)."""
+        if self.phrase:
+            return ()
+        return tuple((t, self.prefix and i == len(self.words) - 1) for i, t in enumerate(self.words))
 
 
 def _phrase(tokens: Sequence[str]) -> Alternative:
-    """A phrase: one term is a word of `doc`; two or three terms are one gram (exact: the grams
-    are adjacent terms of one column); longer, all its triples (the GIN index finds the few
-    reports holding them) and the positions (exactness: "a b c d" is not "a b c" and "b c d"
-    apart)."""
-    parts = _lexemes(tokens)
-    if not parts:
-        return Alternative(doc="''")
-    if len(parts) == 1:
-        return Alternative(doc=_lex(parts[0]))
-    if len(parts) <= 3:
-        return Alternative(grams=_lex(" ".join(parts)))
-    triples = [_lex(" ".join(parts[i : i + 3])) for i in range(len(parts) - 2)]
-    return Alternative(grams=" & ".join(dict.fromkeys(triples)), positions=" <-> ".join(map(_lex, parts)))
+    parts = tuple(_lexemes(tokens))
+    return Alternative(words=parts) if len(parts) <= 1 else Alternative(phrase=parts)
 
 
-def _loose(tokens: Sequence[str], prefix: bool) -> str:
-    parts = _lexemes(tokens)
-    if not parts:
-        return "''"
-    items = [_lex(t, prefix and i == len(parts) - 1) for i, t in enumerate(parts)]
-    return items[0] if len(items) == 1 else "(" + " & ".join(items) + ")"
+def alternatives(group: Group, strict: bool = True) -> list[Alternative]:
+    """The ways to hold one group (storage.search.group_expression's twin); `strict=False`
+    drops the phrase condition (each form's words anywhere)."""
+    if group.single and group.prefix:
+        return [Alternative(tuple(_lexemes(group.forms[0])), True)]
+    out = []
+    if group.loose:
+        out.append(Alternative(tuple(_lexemes(group.loose)), group.prefix))
+    for form in group.forms:
+        out.append(_phrase(form) if strict else Alternative(tuple(_lexemes(form))))
+    return list(dict.fromkeys(out))
 
 
 def _any(items: Sequence[str]) -> str:
@@ -100,17 +119,9 @@ def _all(items: Sequence[str]) -> str:
     return " & ".join(dict.fromkeys(items))  # each item is a term, or parenthesised
 
 
-def alternatives(group: Group, strict: bool = True) -> list[Alternative]:
-    """The ways to hold one group (storage.search.group_expression's twin); `strict=False`
-    drops the phrase condition (each form's words anywhere in `doc`)."""
-    if group.single and group.prefix:
-        return [Alternative(doc=_loose(group.forms[0], True))]
-    out = []
-    if group.loose:
-        out.append(Alternative(doc=_loose(group.loose, group.prefix)))
-    for form in group.forms:
-        out.append(_phrase(form) if strict else Alternative(doc=_loose(form, False)))
-    return list(dict.fromkeys(out))
+def doc_query(groups: Sequence[Group], strict: bool = True) -> str:
+    """The groups as one tsquery over `doc`, phrases by their positions."""
+    return _all([_any([a.doc() for a in alternatives(g, strict)]) for g in groups])
 
 
 class Condition(NamedTuple):
@@ -119,34 +130,37 @@ class Condition(NamedTuple):
 
 
 _DOC, _GRAMS = "doc @@ CAST(? AS tsquery)", "grams @@ CAST(? AS tsquery)"
-# The operator's function: the planner never uses an index for it, so a phrase's positions are
-# compared only in the rows the grams found, and its estimate stays that of the grams (with the
-# operator, a phrase of common words multiplied their frequencies and looked rare).
-_POSITIONS = "ts_match_vq(doc, CAST(? AS tsquery))"
+# The operator's function: the planner never answers it with an index, so positions are compared
+# only in the rows the index found (and a phrase's estimate is that of its grams).
+_CHECK = "ts_match_vq(doc, CAST(? AS tsquery))"
 
 
-def _alternative(alt: Alternative) -> Condition:
-    parts = [(sql, q) for sql, q in ((_DOC, alt.doc), (_GRAMS, alt.grams), (_POSITIONS, alt.positions)) if q]
-    return Condition(" AND ".join(sql for sql, _ in parts), tuple(q for _, q in parts))
+def _lookup(alt: Alternative) -> Condition:
+    """What the GIN index answers for one alternative, and the positions to compare after."""
+    if not alt.phrase:
+        return Condition(_DOC, (alt.doc(),))
+    grams = Condition(_GRAMS, (_all([_lex(g) for g in alt.grams()]),))
+    if len(alt.phrase) <= 3:
+        return grams
+    return Condition(f"{grams.sql} AND {_CHECK}", (*grams.params, alt.doc()))
 
 
-def conditions(groups: Sequence[Group], strict: bool = True) -> Condition:
-    """Every group held (AND), as one condition: the groups that are terms only as one tsquery
-    over `doc`, those that are grams only as one over `grams` (each a single GIN lookup), the
-    others (a phrase beside its abbreviation, say) as an OR of their alternatives."""
+def conditions(groups: Sequence[Group]) -> Condition:
+    """Every group held (AND) as the GIN index answers it: the groups of `doc` terms as one
+    tsquery, those of grams as one over `grams`, the others (a long phrase, or a phrase beside
+    its abbreviation) as an OR of their alternatives."""
     doc: list[str] = []
     grams: list[str] = []
     mixed: list[Condition] = []
     for group in groups:
-        alts = alternatives(group, strict)
-        if all(a.doc and not a.grams and not a.positions for a in alts):
-            doc.append(_any([a.doc for a in alts if a.doc]))
-        elif all(a.grams and not a.doc and not a.positions for a in alts):
-            grams.append(_any([a.grams for a in alts if a.grams]))
+        looked = [_lookup(a) for a in alternatives(group)]
+        if all(c.sql == _DOC for c in looked):
+            doc.append(_any([c.params[0] for c in looked]))
+        elif all(c.sql == _GRAMS for c in looked):
+            grams.append(_any([c.params[0] for c in looked]))
         else:
-            ors = [_alternative(a) for a in alts]
             mixed.append(
-                Condition("(" + " OR ".join(f"({c.sql})" for c in ors) + ")", tuple(p for c in ors for p in c.params))
+                Condition("(" + " OR ".join(f"({c.sql})" for c in looked) + ")", tuple(p for c in looked for p in c.params))
             )
     parts = [Condition(_DOC, (_all(doc),))] if doc else []
     if grams:
@@ -155,9 +169,165 @@ def conditions(groups: Sequence[Group], strict: bool = True) -> Condition:
     return Condition(" AND ".join(c.sql for c in parts), tuple(p for c in parts for p in c.params))
 
 
-def doc_query(groups: Sequence[Group]) -> str:
-    """The groups as one tsquery over `doc` (single words: what ts_rank ranks by)."""
-    return _all([_any([a.doc for a in alternatives(g, False) if a.doc]) for g in groups])
+# --- the plan: walk the newest reports, or ask the GIN index -------------------------------------
+# PostgreSQL's planner costs `doc @@ q` as one operator call; reading the row's tsvector from
+# TOAST (5 KB for `doc`, 25 KB for `grams` at 100k reports) costs 6-18 us (measured). So it walks
+# the reports newest first checking each even for a rare phrase (26,000 rows read, 0.47 s, for
+# 'trang dinh' in 2% of the reports), or rechecks every GIN candidate. The plan is chosen here
+# instead, from PostgreSQL's own statistics of the index (pg_stats, kept by ANALYZE/autovacuum),
+# with costs measured on this machine (bench/storage.py, 100k reports):
+WALK_US = 7.0  # reading one report's `doc` and checking it (positions included)
+MATCH_US = 0.5  # one row the GIN bitmap found: its heap row, the scope's check and the sort
+POSTING_US = 0.035  # one posting of a lexeme the GIN index reads
+STATS_SECONDS = 300.0  # statistics are read again after this long
+
+
+@dataclass
+class Statistics:
+    """How common each lexeme of `doc` and gram of `grams` is (share of reports), from pg_stats."""
+
+    rows: float  # reports indexed
+    doc: dict[str, float]
+    grams: dict[str, float]
+    floor: dict[str, float]  # per column: the share assumed for a lexeme not among the common ones
+    scopes: dict[str, float]
+    sorted_doc: list[str] = field(default_factory=list)
+    taken: float = field(default_factory=time.monotonic)
+
+    def term(self, term: str, prefix: bool) -> tuple[float, float]:
+        """(share of reports holding it, postings the index reads for it)."""
+        if not prefix:
+            share = self.doc.get(term, self.floor["doc"])
+            return share, share * self.rows
+        if not self.sorted_doc:
+            self.sorted_doc = sorted(self.doc)
+        at = bisect.bisect_left(self.sorted_doc, term)
+        missing, postings = 1.0, self.floor["doc"] * self.rows
+        while at < len(self.sorted_doc) and self.sorted_doc[at].startswith(term):
+            share = self.doc[self.sorted_doc[at]]
+            missing *= 1.0 - share
+            postings += share * self.rows
+            at += 1
+        return max(1.0 - missing, self.floor["doc"]), postings
+
+    def gram(self, gram: str) -> float:
+        return self.grams.get(gram, self.floor["grams"])
+
+
+_STATS: weakref.WeakKeyDictionary[Any, Statistics] = weakref.WeakKeyDictionary()
+
+
+async def statistics(conn: Any) -> Statistics | None:
+    """The index statistics (cached per connection pool for STATS_SECONDS); None before the
+    first ANALYZE."""
+    found = _STATS.get(conn)
+    if found is not None and time.monotonic() - found.taken < STATS_SECONDS:
+        return found
+    rows = await conn.execute_fetchall(
+        "SELECT attname, CAST(CAST(most_common_elems AS text) AS text[]), most_common_elem_freqs, "
+        "CAST(CAST(most_common_vals AS text) AS text[]), most_common_freqs, "
+        "(SELECT reltuples FROM pg_class WHERE oid = CAST('report_fts' AS regclass)) "
+        "FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'report_fts'"
+    )
+    columns = {row[0]: row for row in rows}
+    if not rows or rows[0][5] is None or rows[0][5] <= 0:
+        return None
+    common: dict[str, dict[str, float]] = {}
+    floor: dict[str, float] = {}
+    for name in ("doc", "grams"):
+        _, elems, freqs, *_ = columns.get(name, (name, None, None, None, None, None))
+        elems, freqs = elems or [], freqs or []
+        common[name] = dict(zip(elems, freqs, strict=False))
+        # after the frequencies: their minimum and maximum; a lexeme not listed is rarer
+        floor[name] = (freqs[len(elems)] if len(freqs) > len(elems) else 0.01) / 2
+    scope_row = columns.get("scope_tag")
+    scopes = dict(zip(scope_row[3] or [], scope_row[4] or [], strict=False)) if scope_row else {}
+    found = Statistics(float(rows[0][5]), common["doc"], common["grams"], floor, scopes)
+    _STATS[conn] = found
+    return found
+
+
+class _Estimate(NamedTuple):
+    share: float  # of reports holding the group
+    postings: float  # the GIN index reads for it
+    checks: bool  # positions compared after the index (a phrase of 4+ terms)
+
+
+def _estimate(stats: Statistics, group: Group) -> _Estimate:
+    """A phrase is as common as its rarest gram (its grams go together); the words of an
+    alternative multiply (as PostgreSQL's estimate does); alternatives add up."""
+    missing, postings, checks = 1.0, 0.0, False
+    for alt in alternatives(group):
+        if alt.phrase:
+            shares = [stats.gram(g) for g in alt.grams()]
+            share = min(shares)
+            postings += sum(shares) * stats.rows
+            checks = checks or len(alt.phrase) > 3
+        else:
+            share = 1.0
+            for term, prefix in alt.terms():
+                held, read = stats.term(term, prefix)
+                share *= held
+                postings += read
+        missing *= 1.0 - min(share, 1.0)
+    return _Estimate(1.0 - missing, postings, checks)
+
+
+class Plan(NamedTuple):
+    walk: bool  # read the scope's reports newest first, checking each
+    looked_up: tuple[Group, ...] = ()  # else: the groups the GIN index answers ...
+    checked: tuple[Group, ...] = ()  # ... and those checked in the rows it found
+
+
+def plan(stats: Statistics | None, tag: str, groups: Sequence[Group]) -> Plan:
+    """The cheapest way to the newest COUNT_CAP + 1 matches: walking (cost: the rows read until
+    that many are found), or the GIN index over the rarest groups (cost: the postings it reads
+    and the rows it finds), the other groups checked in those rows ("báo cáo số 7777": the
+    index reads '7777' and nothing of the words every report holds)."""
+    if stats is None or not groups:
+        return Plan(False, tuple(groups))  # never analysed: a new, small database, where all is fast
+    estimates = sorted(((_estimate(stats, g), i) for i, g in enumerate(groups)), key=lambda e: e[0].share)
+    density = 1.0
+    for estimate, _ in estimates:
+        density *= estimate.share
+    in_scope = stats.rows * stats.scopes.get(tag, min(stats.scopes.values(), default=1.0))
+    walked = in_scope if density * in_scope <= COUNT_CAP else (COUNT_CAP + 1) / density
+    best = (walked * WALK_US, len(groups), True)
+    share, postings, checks = 1.0, 0.0, False
+    for n, (estimate, _) in enumerate(estimates, start=1):
+        share *= estimate.share
+        postings += estimate.postings
+        checks = checks or estimate.checks
+        reread = checks or n < len(groups)  # positions, or the other groups, checked in each row found
+        cost = postings * POSTING_US + share * stats.rows * (MATCH_US + (WALK_US if reread else 0.0))
+        best = min(best, (cost, n, False))
+    _, n, walk = best
+    if walk:
+        return Plan(True)
+    order = [i for _, i in estimates]
+    return Plan(False, tuple(groups[i] for i in order[:n]), tuple(groups[i] for i in order[n:]))
+
+
+async def _newest(conn: Any, tag: str, groups: Sequence[Group]) -> list[int]:
+    """The newest COUNT_CAP + 1 rows of the scope matching every group, the cheaper way."""
+    chosen = plan(await statistics(conn), tag, groups)
+    if chosen.walk:
+        # the function, not the operator: no index answers it, so the rows are read newest first
+        rows = await conn.execute_fetchall(
+            f"SELECT rowid FROM report_fts WHERE scope_tag = ? AND {_CHECK} ORDER BY rowid DESC LIMIT ?",
+            (tag, doc_query(groups), COUNT_CAP + 1),
+        )
+    else:
+        # the matches first (GIN; no ORDER BY inside, so no walk), then the newest of them
+        where = conditions(chosen.looked_up)
+        if chosen.checked:
+            where = Condition(f"{where.sql} AND {_CHECK}", (*where.params, doc_query(chosen.checked)))
+        rows = await conn.execute_fetchall(
+            f"WITH hits AS MATERIALIZED (SELECT rowid FROM report_fts WHERE scope_tag = ? AND {where.sql}) "
+            "SELECT rowid FROM hits ORDER BY rowid DESC LIMIT ?",
+            (tag, *where.params, COUNT_CAP + 1),
+        )
+    return [row[0] for row in rows]
 
 
 def _holds(group: Group, columns: list[str]) -> bool:
@@ -177,12 +347,7 @@ def _holds(group: Group, columns: list[str]) -> bool:
 async def _matches(conn: Any, scope: int, groups: Sequence[Group]) -> list[int]:
     """The newest COUNT_CAP + 1 reports of the scope matching every group, newest first."""
     tag = scope_tag(scope)
-    where = conditions(groups)
-    rows = await conn.execute_fetchall(
-        f"SELECT rowid FROM report_fts WHERE scope_tag = ? AND {where.sql} ORDER BY rowid DESC LIMIT ?",
-        (tag, *where.params, COUNT_CAP + 1),
-    )
-    found = [row[0] for row in rows]
+    found = await _newest(conn, tag, groups)
     phrased = [g for g in groups if g.phrased]
     if not phrased:
         return found
@@ -191,7 +356,7 @@ async def _matches(conn: Any, scope: int, groups: Sequence[Group]) -> list[int]:
         "SELECT f.rowid, r.title, r.summary_title, r.text, r.items_text FROM report_fts f "
         "JOIN reports r ON r.id = f.rowid WHERE f.truncated AND f.scope_tag = ? "
         "AND f.doc @@ CAST(? AS tsquery) ORDER BY f.rowid DESC LIMIT ?",
-        (tag, doc_query(groups), MAX_TRUNCATED),
+        (tag, doc_query(groups, strict=False), MAX_TRUNCATED),
     )
     # a truncated row counts only when its text holds the phrases (its tsvector lacks positions)
     have = set(found) - {row[0] for row in rows}
@@ -208,7 +373,7 @@ async def _rank(conn: Any, query: Query, rows: list[int]) -> dict[int, float]:
     singles = [g for g in query.groups if g.single]
     if not rows or not singles:
         return {}
-    q = doc_query(singles)
+    q = doc_query(singles, strict=False)
     found = await conn.execute_fetchall(
         f"SELECT rowid, ts_rank('{WEIGHTS}', doc, CAST(? AS tsquery)) FROM report_fts "
         "WHERE rowid = ANY(?) AND doc @@ CAST(? AS tsquery)",

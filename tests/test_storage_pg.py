@@ -161,6 +161,32 @@ async def test_a_phrase_deep_inside_a_long_report_is_found() -> None:
         assert {h.report_id for h in (await repo.search(1, "giải phóng mặt bằng")).hits} == {stored.id, short.id}
 
 
+async def test_an_index_of_pairs_gets_the_grams_on_upgrade(texts: list[str]) -> None:
+    """A database indexed before the grams (pairs of adjacent terms inside `doc`, no `grams`)
+    upgrades to the index a fresh insert builds, and finds the same reports."""
+    from storage.schema import PG_MIGRATIONS, PG_V8_DDL
+    from tests.pg_support import pg_index_is_rebuilt
+
+    version = PG_MIGRATIONS.index(PG_V8_DDL) + 1
+    queries = ['"giải phóng mặt bằng"', "nông thôn mới", '"kinh tế - xã hội"', "xã Đức Chính", "GPMB"]
+    async with fresh_database() as url:
+        async with await Repository.open(url) as repo:
+            await repo.add_reports(NewReport(scope=1, chat_id=1, text=t) for t in texts)
+            before = [_hits(await repo.search(1, q, limit=500)) for q in queries]
+            # the index as the step before wrote it: the pairs in doc, no grams column
+            await repo._rows(
+                "UPDATE report_fts SET doc = doc || array_to_tsvector(ARRAY(SELECT g FROM "
+                "unnest(tsvector_to_array(grams)) AS g WHERE array_length(string_to_array(g, ' '), 1) = 2))"
+            )
+            await repo._rows("ALTER TABLE report_fts DROP COLUMN grams")
+            await repo._rows("DELETE FROM schema_version WHERE version >= ?", (version,))
+            assert await repo._rows("SELECT count(*) FROM report_fts WHERE strpos(CAST(doc AS text), ' ') > 0")
+        async with await Repository.open(url) as repo:
+            assert await pg_index_is_rebuilt(repo)
+            assert [_hits(await repo.search(1, q, limit=500)) for q in queries] == before
+            assert any(total for _, total, _ in before)
+
+
 async def test_two_processes_write_one_database_at_once() -> None:
     """Two repositories (two bot replicas) adding reports at once: every report once, each
     duplicate found, ids as the repository reads them back (writes are serialised across
