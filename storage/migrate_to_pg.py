@@ -111,7 +111,7 @@ async def _reindex(pg: Any) -> int:
             rowid, tag, title, body, items = fts_row(
                 r["id"], r["scope"], r["title"], r["summary_title"], fold(r["text"]) or "", r["items_text"]
             )
-            records.append((rowid, tag, *tsvector(title, body, items)))
+            records.append((rowid, tag, *tsvector(title, body, items, rowid=rowid)))
         await pg.executemany(INSERT_INDEX_ROW, records)
         last = rows[-1]["id"]
         done += len(rows)

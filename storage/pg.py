@@ -38,6 +38,7 @@ MAX_POSITIONS_PER_TERM = 256  # PostgreSQL keeps at most this many positions of 
 INSERT_INDEX_ROW = (
     "INSERT INTO report_fts (rowid, scope_tag, doc, grams, truncated) VALUES ($1, $2, $3::tsvector, $4::tsvector, $5)"
 )
+BUCKET = 1024  # report ids per slice lexeme (storage.search_pg.plan)
 COLUMN_GAP = 2  # positions left free between title, items and body: no phrase spans two columns
 _STATEMENT_CACHE = 512
 _TEXT_TYPES = {"text", "varchar", "bpchar", "name", "unknown"}
@@ -68,7 +69,13 @@ class IndexRow(NamedTuple):
     truncated: bool  # some positions of `doc` were dropped
 
 
-def tsvector(title: str | None, folded_body: str | None, items: str | None) -> IndexRow:
+def bucket(rowid: int) -> str:
+    """The lexeme of the slice of report ids holding `rowid` (never a term: terms are letters and
+    digits only)."""
+    return f"#{rowid // BUCKET}"
+
+
+def tsvector(title: str | None, folded_body: str | None, items: str | None, *, rowid: int) -> IndexRow:
     """The index row of a report: `doc`, its terms; `grams`, its runs of two and three adjacent
     terms within a column; and whether `doc` was truncated (positions past MAX_POSITION or a
     term with more than MAX_POSITIONS_PER_TERM occurrences; the terms are all there, some
@@ -83,7 +90,11 @@ def tsvector(title: str | None, folded_body: str | None, items: str | None) -> I
     positions only in the reports holding all its triples. They are a column of their own so
     that `doc`, which ranking and the checks of common words read row by row, stays ~3x
     smaller (measured: 5.3 KB instead of 14.8 KB a report when it held the pairs). A gram is
-    never a prefix query's match: prefixes look at `doc` only."""
+    never a prefix query's match: prefixes look at `doc` only.
+
+    Both columns also hold `bucket(rowid)`, the slice of BUCKET report ids the report is in: the
+    GIN index then finds the newest matches of a common phrase by looking at the newest slices
+    only, as FTS5 reads its doclists newest first (see storage.search_pg.plan)."""
     positions: dict[str, list[str]] = {}
     grams: set[str] = set()
     truncated = False
@@ -105,13 +116,14 @@ def tsvector(title: str | None, folded_body: str | None, items: str | None) -> I
                     grams.add(f"{before[0]} {before[1]} {term}")
             before = (*before[-1:], term)
         at += COLUMN_GAP
-    doc = " ".join(f"'{t}':{','.join(p)}" if p else f"'{t}'" for t, p in positions.items())
-    return IndexRow(doc, " ".join(f"'{gram}'" for gram in grams), truncated)
+    slice_ = f"'{bucket(rowid)}'"
+    doc = " ".join([*(f"'{t}':{','.join(p)}" if p else f"'{t}'" for t, p in positions.items()), slice_])
+    return IndexRow(doc, " ".join([*(f"'{gram}'" for gram in grams), slice_]), truncated)
 
 
 def _fts_insert(params: Sequence[Any]) -> tuple[Any, ...]:
     rowid, tag, title, body, items = params
-    return rowid, tag, *tsvector(title, body, items)
+    return rowid, tag, *tsvector(title, body, items, rowid=rowid)
 
 
 _REWRITES: dict[str, tuple[str, Callable[[Sequence[Any]], Sequence[Any]]]] = {

@@ -39,8 +39,9 @@ History (never edit a released step; append a new one):
       this step runs counts as answered (it was, or long ago).
   v8  PostgreSQL only (SQLite: nothing): report_fts.grams, the runs of 2 and 3 adjacent terms of
       each report (they were pairs inside `doc`), GIN-indexed, so that a phrase of two or three
-      words is one exact index lookup (storage.pg.tsvector, storage.search_pg). Rows already there
-      get theirs from `doc`'s positions.
+      words is one exact index lookup, and in both columns the lexeme of the report's slice of ids,
+      so that the index finds the newest matches in the newest slices (storage.pg.tsvector,
+      storage.search_pg). Rows already there get theirs from `doc`'s positions.
 
 The index holds `storage.folding.fold` of each text: if `fold` ever changes, add a migration
 that drops and recreates `report_fts` and reindexes every report.
@@ -446,14 +447,15 @@ CREATE INDEX report_fts_truncated ON report_fts (rowid) WHERE truncated;
 CREATE TABLE search_terms (term TEXT PRIMARY KEY);
 """
 
-# v8 on PostgreSQL: the grams of each report in a column of their own (storage.pg.tsvector). Rows
+# v8 on PostgreSQL: the grams of each report in a column of their own, and in both columns the
+# lexeme of its slice of report ids, '#' || rowid / storage.pg.BUCKET (storage.pg.tsvector). Rows
 # already indexed get them from `doc`'s positions (adjacent positions are adjacent terms of one
 # column; a report's truncated positions give it fewer grams, and its phrases are checked on the
 # text anyway), and lose the pairs `doc` held.
 PG_V8_DDL = """
 ALTER TABLE report_fts ADD COLUMN grams TSVECTOR NOT NULL DEFAULT '';
 UPDATE report_fts SET
-    grams = (
+    grams = array_to_tsvector(ARRAY['#' || rowid / 1024]) || (
         SELECT COALESCE(array_to_tsvector(array_agg(DISTINCT g)), '')
         FROM (
             SELECT CASE WHEN lead(p) OVER w = p + 1 THEN l || ' ' || lead(l) OVER w END AS g2,
@@ -463,7 +465,8 @@ UPDATE report_fts SET
         ) AS s, LATERAL (VALUES (g2), (g3)) AS v (g)
         WHERE g IS NOT NULL
     ),
-    doc = ts_delete(doc, ARRAY(SELECT lexeme FROM unnest(doc) WHERE strpos(lexeme, ' ') > 0));
+    doc = array_to_tsvector(ARRAY['#' || rowid / 1024])
+        || ts_delete(doc, ARRAY(SELECT lexeme FROM unnest(doc) WHERE strpos(lexeme, ' ') > 0));
 ALTER TABLE report_fts ALTER COLUMN grams SET STATISTICS 10000;
 CREATE INDEX report_fts_grams ON report_fts USING gin (grams);
 ANALYZE report_fts;

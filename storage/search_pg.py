@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 
 from storage.abbreviations import key_text, terms
 from storage.folding import scope_tag
+from storage.pg import BUCKET
 from storage.search import (
     _TIER_EXACT,
     _TIER_PHRASE,
@@ -180,6 +181,7 @@ WALK_US = 7.0  # reading one report's `doc` and checking it (positions included)
 MATCH_US = 0.5  # one row the GIN bitmap found: its heap row, the scope's check and the sort
 POSTING_US = 0.035  # one posting of a lexeme the GIN index reads
 STATS_SECONDS = 300.0  # statistics are read again after this long
+SLICE_MARGIN = 1.5  # slices of ids expected to hold this many times the matches needed
 
 
 @dataclass
@@ -277,13 +279,16 @@ class Plan(NamedTuple):
     walk: bool  # read the scope's reports newest first, checking each
     looked_up: tuple[Group, ...] = ()  # else: the groups the GIN index answers ...
     checked: tuple[Group, ...] = ()  # ... and those checked in the rows it found
+    newest: float = 1.0  # ... in this share of the reports first, the newest (slice lexemes)
 
 
 def plan(stats: Statistics | None, tag: str, groups: Sequence[Group]) -> Plan:
     """The cheapest way to the newest COUNT_CAP + 1 matches: walking (cost: the rows read until
     that many are found), or the GIN index over the rarest groups (cost: the postings it reads
     and the rows it finds), the other groups checked in those rows ("báo cáo số 7777": the
-    index reads '7777' and nothing of the words every report holds)."""
+    index reads '7777' and nothing of the words every report holds). When more than enough
+    reports match, the index looks at the newest slices of ids first, those expected to hold
+    1.5 x what is needed."""
     if stats is None or not groups:
         return Plan(False, tuple(groups))  # never analysed: a new, small database, where all is fast
     estimates = sorted(((_estimate(stats, g), i) for i, g in enumerate(groups)), key=lambda e: e[0].share)
@@ -291,7 +296,10 @@ def plan(stats: Statistics | None, tag: str, groups: Sequence[Group]) -> Plan:
     for estimate, _ in estimates:
         density *= estimate.share
     in_scope = stats.rows * stats.scopes.get(tag, min(stats.scopes.values(), default=1.0))
-    walked = in_scope if density * in_scope <= COUNT_CAP else (COUNT_CAP + 1) / density
+    expected = density * in_scope
+    walked = in_scope if expected <= COUNT_CAP else (COUNT_CAP + 1) / density
+    newest = min(1.0, SLICE_MARGIN * (COUNT_CAP + 1) / expected) if expected > 0 else 1.0
+    sliced = newest * stats.rows * POSTING_US if newest < 1.0 else 0.0  # the slice lexemes' postings
     best = (walked * WALK_US, len(groups), True)
     share, postings, checks = 1.0, 0.0, False
     for n, (estimate, _) in enumerate(estimates, start=1):
@@ -299,13 +307,14 @@ def plan(stats: Statistics | None, tag: str, groups: Sequence[Group]) -> Plan:
         postings += estimate.postings
         checks = checks or estimate.checks
         reread = checks or n < len(groups)  # positions, or the other groups, checked in each row found
-        cost = postings * POSTING_US + share * stats.rows * (MATCH_US + (WALK_US if reread else 0.0))
+        found = share * stats.rows * newest
+        cost = postings * POSTING_US + sliced + found * (MATCH_US + (WALK_US if reread else 0.0))
         best = min(best, (cost, n, False))
     _, n, walk = best
     if walk:
         return Plan(True)
     order = [i for _, i in estimates]
-    return Plan(False, tuple(groups[i] for i in order[:n]), tuple(groups[i] for i in order[n:]))
+    return Plan(False, tuple(groups[i] for i in order[:n]), tuple(groups[i] for i in order[n:]), newest)
 
 
 async def _newest(conn: Any, tag: str, groups: Sequence[Group]) -> list[int]:
@@ -317,16 +326,32 @@ async def _newest(conn: Any, tag: str, groups: Sequence[Group]) -> list[int]:
             f"SELECT rowid FROM report_fts WHERE scope_tag = ? AND {_CHECK} ORDER BY rowid DESC LIMIT ?",
             (tag, doc_query(groups), COUNT_CAP + 1),
         )
-    else:
-        # the matches first (GIN; no ORDER BY inside, so no walk), then the newest of them
-        where = conditions(chosen.looked_up)
-        if chosen.checked:
-            where = Condition(f"{where.sql} AND {_CHECK}", (*where.params, doc_query(chosen.checked)))
-        rows = await conn.execute_fetchall(
-            f"WITH hits AS MATERIALIZED (SELECT rowid FROM report_fts WHERE scope_tag = ? AND {where.sql}) "
-            "SELECT rowid FROM hits ORDER BY rowid DESC LIMIT ?",
-            (tag, *where.params, COUNT_CAP + 1),
-        )
+        return [row[0] for row in rows]
+    where = conditions(chosen.looked_up)
+    if chosen.checked:
+        where = Condition(f"{where.sql} AND {_CHECK}", (*where.params, doc_query(chosen.checked)))
+    found: list[int] = []
+    if chosen.newest < 1.0:
+        top = int((await conn.execute_fetchall("SELECT COALESCE(MAX(rowid), 0) FROM report_fts"))[0][0])
+        first = max(0, top - int(chosen.newest * top)) // BUCKET
+        slices = _any([_lex(f"#{b}") for b in range(first, top // BUCKET + 1)])
+        column = _DOC if _DOC in where.sql else _GRAMS
+        found = await _gin(conn, tag, Condition(f"{where.sql} AND {column}", (*where.params, slices)))
+        if len(found) > COUNT_CAP:
+            return found
+        # fewer than estimated: the older reports too
+        where = Condition(f"{where.sql} AND rowid < ?", (*where.params, str(first * BUCKET)))
+    return found + await _gin(conn, tag, where, COUNT_CAP + 1 - len(found))
+
+
+async def _gin(conn: Any, tag: str, where: Condition, limit: int = COUNT_CAP + 1) -> list[int]:
+    """The newest `limit` rows of the scope meeting `where`, every match found by the GIN index
+    first (no ORDER BY inside the CTE, so the planner cannot walk instead)."""
+    rows = await conn.execute_fetchall(
+        f"WITH hits AS MATERIALIZED (SELECT rowid FROM report_fts WHERE scope_tag = ? AND {where.sql}) "
+        "SELECT rowid FROM hits ORDER BY rowid DESC LIMIT ?",
+        (tag, *where.params, limit),
+    )
     return [row[0] for row in rows]
 
 

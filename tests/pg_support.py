@@ -134,8 +134,8 @@ async def pg_index_is_rebuilt(repo: Repository) -> bool:
         "CAST(f.grams AS text) "
         "FROM reports r LEFT JOIN report_fts f ON f.rowid = r.id ORDER BY r.id"
     )
-    for _, title, text, items, doc, grams in rows:
-        row = tsvector(fold(title), fold(text), fold(items))
+    for rowid, title, text, items, doc, grams in rows:
+        row = tsvector(fold(title), fold(text), fold(items), rowid=rowid)
         rebuilt = await repo._rows(
             "SELECT CAST(CAST(? AS tsvector) AS text), CAST(CAST(? AS tsvector) AS text)", (row.doc, row.grams)
         )

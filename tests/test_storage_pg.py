@@ -4,6 +4,7 @@ deep inside long reports, and two processes writing one database at once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import re
 import sqlite3
@@ -39,6 +40,12 @@ def texts() -> list[str]:
 
 @pytest.fixture
 async def pair(tmp_path: Path, texts: list[str]) -> AsyncIterator[tuple[Repository, Repository]]:
+    async with _pair(tmp_path, texts) as repos:
+        yield repos
+
+
+@contextlib.asynccontextmanager
+async def _pair(tmp_path: Path, texts: list[str]) -> AsyncIterator[tuple[Repository, Repository]]:
     """The same reports, in the same order (so the same ids), on SQLite and on PostgreSQL."""
     server_url()
     async with fresh_database() as url:
@@ -104,9 +111,40 @@ async def test_same_hits_on_both_backends(pair: tuple[Repository, Repository], t
     assert nonempty > len(queries)  # the comparison is not over empty pages
 
 
+@pytest.mark.parametrize("forced", ["walk", "rarest group, the others checked", "newest slice first"])
+async def test_every_plan_finds_the_same_hits(
+    tmp_path: Path, texts: list[str], forced: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whichever way storage.search_pg.plan picks (from statistics a test database does not have),
+    the hits are SQLite's."""
+    import storage.pg
+    from storage import search_pg
+
+    def forced_plan(stats: object, tag: str, groups: tuple) -> search_pg.Plan:
+        if forced == "walk":
+            return search_pg.Plan(True)
+        if forced == "newest slice first":  # a sliver of the ids: the older ones are read after
+            return search_pg.Plan(False, tuple(groups), (), 0.001)
+        return search_pg.Plan(False, tuple(groups[:1]), tuple(groups[1:]))
+
+    monkeypatch.setattr(search_pg, "plan", forced_plan)
+    for module in (storage.pg, search_pg):
+        monkeypatch.setattr(module, "BUCKET", 2)  # slices of two ids: several in a small database
+    differ = []
+    async with _pair(tmp_path, texts) as (lite, pg):
+        for scope in (1, 2):
+            for query in FIXED_QUERIES + _queries(texts, 60):
+                a, b = await lite.search(scope, query, limit=500), await pg.search(scope, query, limit=500)
+                if _hits(a) != _hits(b):
+                    differ.append((scope, query, _hits(a), _hits(b)))
+    assert differ == []
+
+
 async def test_same_terms_indexed(pair: tuple[Repository, Repository], tmp_path: Path) -> None:
     """Per report, the terms PostgreSQL holds are those FTS5 holds (title, body and items), and its
     grams are the runs of two and three terms FTS5 holds next to each other in one column."""
+    from storage.pg import bucket
+
     _, pg = pair
     raw = sqlite3.connect(tmp_path / "db.sqlite3")
     try:
@@ -129,8 +167,10 @@ async def test_same_terms_indexed(pair: tuple[Repository, Repository], tmp_path:
             if third is not None:
                 runs[doc].add(f"{term} {second} {third}")
     rows = await pg._rows("SELECT rowid, tsvector_to_array(doc), tsvector_to_array(grams) FROM report_fts")
-    assert {rowid: set(terms) for rowid, terms, _ in rows} == fts5
-    assert {rowid: set(grams) for rowid, _, grams in rows if grams} == runs
+    # and in both, the lexeme of the report's slice of ids
+    assert all({t for t in [*terms, *grams] if t.startswith("#")} == {bucket(rowid)} for rowid, terms, grams in rows)
+    assert {rowid: set(terms) - {bucket(rowid)} for rowid, terms, _ in rows} == fts5
+    assert {rowid: set(grams) - {bucket(rowid)} for rowid, _, grams in rows if len(grams) > 1} == runs
     assert any("giai phong mat" in grams for _, _, grams in rows)
 
 
