@@ -36,9 +36,10 @@ WRITE_LOCK_KEY = 0x6869_6E67_0001  # pg_advisory_xact_lock key of write transact
 MAX_POSITION = 16383  # tsvector positions stop here (PostgreSQL clamps larger ones)
 MAX_POSITIONS_PER_TERM = 256  # PostgreSQL keeps at most this many positions of one lexeme
 INSERT_INDEX_ROW = (
-    "INSERT INTO report_fts (rowid, scope_tag, doc, grams, truncated) VALUES ($1, $2, $3::tsvector, $4::tsvector, $5)"
+    "INSERT INTO report_fts (rowid, scope_tag, doc, keys, truncated) VALUES ($1, $2, $3::tsvector, $4::tsvector, $5)"
 )
 BUCKET = 1024  # report ids per slice lexeme (storage.search_pg.plan)
+GRAM = "~"  # what a gram lexeme of `keys` starts with (a term never does: letters and digits only)
 COLUMN_GAP = 2  # positions left free between title, items and body: no phrase spans two columns
 _STATEMENT_CACHE = 512
 _TEXT_TYPES = {"text", "varchar", "bpchar", "name", "unknown"}
@@ -65,7 +66,7 @@ class IndexRow(NamedTuple):
     """What report_fts holds of a report (tsvector literals)."""
 
     doc: str  # the terms, with positions and weights
-    grams: str  # runs of 2 and 3 adjacent terms, without positions
+    keys: str  # what the GIN index answers: the terms, the grams and the slice, no positions
     truncated: bool  # some positions of `doc` were dropped
 
 
@@ -76,8 +77,9 @@ def bucket(rowid: int) -> str:
 
 
 def tsvector(title: str | None, folded_body: str | None, items: str | None, *, rowid: int) -> IndexRow:
-    """The index row of a report: `doc`, its terms; `grams`, its runs of two and three adjacent
-    terms within a column; and whether `doc` was truncated (positions past MAX_POSITION or a
+    """The index row of a report: `doc`, its terms at their positions; `keys`, what the GIN index
+    looks up: the terms, the grams (runs of two and three adjacent terms within a column) and
+    the report's slice of ids; and whether `doc` was truncated (positions past MAX_POSITION or a
     term with more than MAX_POSITIONS_PER_TERM occurrences; the terms are all there, some
     without positions: phrase checks of such a report are done in Python, see
     storage.search_pg).
@@ -87,14 +89,17 @@ def tsvector(title: str | None, folded_body: str | None, items: str | None, *, r
     Why grams: a phrase of two or three words is then one lexeme the GIN index answers exactly,
     with no positions compared (PostgreSQL's phrase match rereads every candidate's tsvector:
     ~0.3 s for "chuyển đổi số" at 100,000 reports, measured), and a longer phrase reads
-    positions only in the reports holding all its triples. They are a column of their own so
-    that `doc`, which ranking and the checks of common words read row by row, stays ~3x
-    smaller (measured: 5.3 KB instead of 14.8 KB a report when it held the pairs). A gram is
-    never a prefix query's match: prefixes look at `doc` only.
+    positions only in the reports holding all its triples. Why two columns: `doc` is what is
+    read row by row (walking the newest reports, ranking, checking positions), 5 KB a report;
+    `keys` (~25 KB) only by the index, so that reading rows never pays for the grams. A
+    query's GIN part is one tsquery over `keys`, so the planner has no other index condition
+    to start from and check the rest row by row (a `keys` check is a 25 KB read). A gram is
+    written GRAM + its terms ("~chuyen doi so"): a prefix query ('so':*) never expands into
+    the grams that begin with its word.
 
-    Both columns also hold `bucket(rowid)`, the slice of BUCKET report ids the report is in: the
-    GIN index then finds the newest matches of a common phrase by looking at the newest slices
-    only, as FTS5 reads its doclists newest first (see storage.search_pg.plan)."""
+    The slice, `bucket(rowid)`, BUCKET report ids: the index finds the newest matches of a
+    common phrase by looking at the newest slices only, as FTS5 reads its doclists newest
+    first (see storage.search_pg.plan)."""
     positions: dict[str, list[str]] = {}
     grams: set[str] = set()
     truncated = False
@@ -116,9 +121,9 @@ def tsvector(title: str | None, folded_body: str | None, items: str | None, *, r
                     grams.add(f"{before[0]} {before[1]} {term}")
             before = (*before[-1:], term)
         at += COLUMN_GAP
-    slice_ = f"'{bucket(rowid)}'"
-    doc = " ".join([*(f"'{t}':{','.join(p)}" if p else f"'{t}'" for t, p in positions.items()), slice_])
-    return IndexRow(doc, " ".join([*(f"'{gram}'" for gram in grams), slice_]), truncated)
+    doc = " ".join(f"'{t}':{','.join(p)}" if p else f"'{t}'" for t, p in positions.items())
+    keys = " ".join(f"'{k}'" for k in [*positions, *(GRAM + g for g in grams), bucket(rowid)])
+    return IndexRow(doc, keys, truncated)
 
 
 def _fts_insert(params: Sequence[Any]) -> tuple[Any, ...]:
@@ -132,7 +137,12 @@ _REWRITES: dict[str, tuple[str, Callable[[Sequence[Any]], Sequence[Any]]]] = {
         _fts_insert,
     ),
     FTS_DELETE: ("DELETE FROM report_fts WHERE rowid = $1", lambda p: (p[0],)),
-    "INSERT INTO report_fts (report_fts) VALUES ('optimize')": ("ANALYZE report_fts", lambda p: ()),
+    # FTS5's merge into one segment; here: the GIN index's pending entries (which every lookup
+    # scans until autovacuum merges them) into the index, and the statistics search plans by
+    "INSERT INTO report_fts (report_fts) VALUES ('optimize')": (
+        "ANALYZE report_fts; SELECT gin_clean_pending_list(CAST('report_fts_keys' AS regclass))",
+        lambda p: (),
+    ),
 }
 
 _OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO", re.IGNORECASE)

@@ -37,11 +37,11 @@ History (never edit a released step; append a new one):
       and sending it left a summarised report nobody was told about; at start-up the summarised
       reports of the last days without a row here are sent. Every report already summarised when
       this step runs counts as answered (it was, or long ago).
-  v8  PostgreSQL only (SQLite: nothing): report_fts.grams, the runs of 2 and 3 adjacent terms of
-      each report (they were pairs inside `doc`), GIN-indexed, so that a phrase of two or three
-      words is one exact index lookup, and in both columns the lexeme of the report's slice of ids,
-      so that the index finds the newest matches in the newest slices (storage.pg.tsvector,
-      storage.search_pg). Rows already there get theirs from `doc`'s positions.
+  v8  PostgreSQL only (SQLite: nothing): report_fts.keys, GIN-indexed instead of `doc`: the terms,
+      the runs of 2 and 3 adjacent terms (a phrase of two or three words is one exact lookup; they
+      were pairs inside `doc`) and the report's slice of ids (the index finds the newest matches
+      in the newest slices); see storage.pg.tsvector, storage.search_pg. Rows already there get
+      theirs from `doc`'s positions.
 
 The index holds `storage.folding.fold` of each text: if `fold` ever changes, add a migration
 that drops and recreates `report_fts` and reindexes every report.
@@ -447,28 +447,34 @@ CREATE INDEX report_fts_truncated ON report_fts (rowid) WHERE truncated;
 CREATE TABLE search_terms (term TEXT PRIMARY KEY);
 """
 
-# v8 on PostgreSQL: the grams of each report in a column of their own, and in both columns the
-# lexeme of its slice of report ids, '#' || rowid / storage.pg.BUCKET (storage.pg.tsvector). Rows
-# already indexed get them from `doc`'s positions (adjacent positions are adjacent terms of one
-# column; a report's truncated positions give it fewer grams, and its phrases are checked on the
-# text anyway), and lose the pairs `doc` held.
+# v8 on PostgreSQL: `keys`, what the GIN index answers (storage.pg.tsvector): the terms, the grams
+# of 2 and 3 adjacent terms ('~' first) and the slice of report ids, '#' || rowid / storage.pg.BUCKET;
+# `doc` keeps the terms at their positions, unindexed. Rows already there get their grams from
+# `doc`'s positions (adjacent positions are adjacent terms of one column; a report's truncated
+# positions give it fewer grams, and its phrases are checked on the text anyway) and from the
+# pairs `doc` held, which it loses.
 PG_V8_DDL = """
-ALTER TABLE report_fts ADD COLUMN grams TSVECTOR NOT NULL DEFAULT '';
+ALTER TABLE report_fts ADD COLUMN keys TSVECTOR NOT NULL DEFAULT '';
 UPDATE report_fts SET
-    grams = array_to_tsvector(ARRAY['#' || rowid / 1024]) || (
-        SELECT COALESCE(array_to_tsvector(array_agg(DISTINCT g)), '')
-        FROM (
-            SELECT CASE WHEN lead(p) OVER w = p + 1 THEN l || ' ' || lead(l) OVER w END AS g2,
-                   CASE WHEN lead(p, 2) OVER w = p + 2 THEN l || ' ' || lead(l) OVER w || ' ' || lead(l, 2) OVER w END AS g3
-            FROM (SELECT lexeme AS l, unnest(positions) AS p FROM unnest(doc)) AS t
-            WINDOW w AS (ORDER BY p)
-        ) AS s, LATERAL (VALUES (g2), (g3)) AS v (g)
-        WHERE g IS NOT NULL
+    keys = array_to_tsvector(
+        ARRAY['#' || rowid / 1024]
+        || ARRAY(SELECT CASE WHEN strpos(l, ' ') > 0 THEN '~' || l ELSE l END FROM unnest(tsvector_to_array(doc)) AS l)
+        || ARRAY(
+            SELECT '~' || g
+            FROM (
+                SELECT CASE WHEN lead(p) OVER w = p + 1 THEN l || ' ' || lead(l) OVER w END AS g2,
+                       CASE WHEN lead(p, 2) OVER w = p + 2 THEN l || ' ' || lead(l) OVER w || ' ' || lead(l, 2) OVER w END AS g3
+                FROM (SELECT lexeme AS l, unnest(positions) AS p FROM unnest(doc)) AS t
+                WINDOW w AS (ORDER BY p)
+            ) AS s, LATERAL (VALUES (g2), (g3)) AS v (g)
+            WHERE g IS NOT NULL
+        )
     ),
-    doc = array_to_tsvector(ARRAY['#' || rowid / 1024])
-        || ts_delete(doc, ARRAY(SELECT lexeme FROM unnest(doc) WHERE strpos(lexeme, ' ') > 0));
-ALTER TABLE report_fts ALTER COLUMN grams SET STATISTICS 10000;
-CREATE INDEX report_fts_grams ON report_fts USING gin (grams);
+    doc = ts_delete(doc, ARRAY(SELECT lexeme FROM unnest(doc) WHERE strpos(lexeme, ' ') > 0));
+DROP INDEX report_fts_doc;
+ALTER TABLE report_fts ALTER COLUMN doc SET STATISTICS -1;
+ALTER TABLE report_fts ALTER COLUMN keys SET STATISTICS 10000;
+CREATE INDEX report_fts_keys ON report_fts USING gin (keys);
 ANALYZE report_fts;
 """
 

@@ -12,6 +12,12 @@ Runs of two and three adjacent terms are indexed too, as lexemes of their own co
 (see storage.pg.tsvector): a phrase of two or three words is one exact GIN lookup, a longer one
 requires all its triples (GIN) and compares positions only in the reports holding them.
 
+How a match is found is chosen here (`plan`), not by PostgreSQL's planner, which costs `@@` as
+free while each row it checks is a TOAST read: from pg_stats, reading the scope's reports newest
+first checking each (common words: ~500 rows read) or the GIN index over the rarest groups, the
+others checked in the rows it finds, and, when more than enough reports match, over the newest
+slices of ids first (slice lexemes, see storage.pg.tsvector).
+
 Where PostgreSQL's tsvector cannot hold a report whole (16,383 positions, 256 per term: reports
 of ~15,000+ words), the row is flagged `truncated`; its phrases are then checked in Python on the
 text (the same patterns the excerpts use), so a phrase deep inside a long report is still found.
@@ -34,7 +40,7 @@ from typing import Any, NamedTuple
 
 from storage.abbreviations import key_text, terms
 from storage.folding import scope_tag
-from storage.pg import BUCKET
+from storage.pg import BUCKET, GRAM
 from storage.search import (
     _TIER_EXACT,
     _TIER_PHRASE,
@@ -71,7 +77,7 @@ class Alternative(NamedTuple):
     phrase: tuple[str, ...] = ()
 
     def doc(self) -> str:
-        """As one tsquery over `doc` (what a row by row check evaluates: positions for phrases)."""
+        """As a tsquery over `doc`, what a row's check evaluates (phrases by their positions)."""
         if self.phrase:
             return "(" + " <-> ".join(map(_lex, self.phrase)) + ")"
         if not self.words:
@@ -79,18 +85,19 @@ class Alternative(NamedTuple):
         items = [_lex(t, self.prefix and i == len(self.words) - 1) for i, t in enumerate(self.words)]
         return items[0] if len(items) == 1 else "(" + " & ".join(items) + ")"
 
-    def grams(self) -> tuple[str, ...]:
-        """The grams the GIN index looks up: the phrase itself up to three terms (exact: grams are
-        adjacent terms of one column), else its triples (positions are compared after)."""
-        if len(self.phrase) <= 3:
-            return (" ".join(self.phrase),) if self.phrase else ()
-        return tuple(dict.fromkeys(" ".join(self.phrase[i : i + 3]) for i in range(len(self.phrase) - 2)))
+    def keys(self) -> str:
+        """As a tsquery over `keys`, what the GIN index answers: a phrase of up to three terms is
+        its gram (exact: grams are adjacent terms of one column), a longer one all its triples
+        (then `checks`: positions are compared after)."""
+        if not self.phrase:
+            return self.doc()
+        grams = dict.fromkeys(" ".join(self.phrase[i : i + 3]) for i in range(max(1, len(self.phrase) - 2)))
+        items = [_lex(GRAM + g) for g in grams]
+        return items[0] if len(items) == 1 else "(" + " & ".join(items) + ")"
 
-    def terms(self) -> tuple[tuple[str, bool], ...]:
-        """The `doc` terms the GIN index looks up, (term, prefix)."""
-        if self.phrase:
-            return ()
-        return tuple((t, self.prefix and i == len(self.words) - 1) for i, t in enumerate(self.words))
+    @property
+    def checks(self) -> bool:
+        return len(self.phrase) > 3
 
 
 def _phrase(tokens: Sequence[str]) -> Alternative:
@@ -125,49 +132,33 @@ def doc_query(groups: Sequence[Group], strict: bool = True) -> str:
     return _all([_any([a.doc() for a in alternatives(g, strict)]) for g in groups])
 
 
+def keys_query(groups: Sequence[Group]) -> str:
+    """The groups as one tsquery over `keys` (a superset of the matches when a phrase has more
+    than three terms: its triples, anywhere)."""
+    return _all([_any([a.keys() for a in alternatives(g)]) for g in groups])
+
+
 class Condition(NamedTuple):
     sql: str  # a WHERE condition over report_fts, `?` placeholders
     params: tuple[str, ...]
 
 
-_DOC, _GRAMS = "doc @@ CAST(? AS tsquery)", "grams @@ CAST(? AS tsquery)"
-# The operator's function: the planner never answers it with an index, so positions are compared
-# only in the rows the index found (and a phrase's estimate is that of its grams).
+# The operator's function: the planner never answers it with an index, so it is a check of the
+# rows found (by the index, or walking), never where the planner starts.
 _CHECK = "ts_match_vq(doc, CAST(? AS tsquery))"
 
 
-def _lookup(alt: Alternative) -> Condition:
-    """What the GIN index answers for one alternative, and the positions to compare after."""
-    if not alt.phrase:
-        return Condition(_DOC, (alt.doc(),))
-    grams = Condition(_GRAMS, (_all([_lex(g) for g in alt.grams()]),))
-    if len(alt.phrase) <= 3:
-        return grams
-    return Condition(f"{grams.sql} AND {_CHECK}", (*grams.params, alt.doc()))
-
-
-def conditions(groups: Sequence[Group]) -> Condition:
-    """Every group held (AND) as the GIN index answers it: the groups of `doc` terms as one
-    tsquery, those of grams as one over `grams`, the others (a long phrase, or a phrase beside
-    its abbreviation) as an OR of their alternatives."""
-    doc: list[str] = []
-    grams: list[str] = []
-    mixed: list[Condition] = []
-    for group in groups:
-        looked = [_lookup(a) for a in alternatives(group)]
-        if all(c.sql == _DOC for c in looked):
-            doc.append(_any([c.params[0] for c in looked]))
-        elif all(c.sql == _GRAMS for c in looked):
-            grams.append(_any([c.params[0] for c in looked]))
-        else:
-            mixed.append(
-                Condition("(" + " OR ".join(f"({c.sql})" for c in looked) + ")", tuple(p for c in looked for p in c.params))
-            )
-    parts = [Condition(_DOC, (_all(doc),))] if doc else []
-    if grams:
-        parts.append(Condition(_GRAMS, (_all(grams),)))
-    parts += mixed
-    return Condition(" AND ".join(c.sql for c in parts), tuple(p for c in parts for p in c.params))
+def conditions(looked_up: Sequence[Group], checked: Sequence[Group] = (), slices: str = "") -> Condition:
+    """`looked_up` as one tsquery over `keys` (one index condition: the planner has nothing else
+    to start from), in `slices` when given; the phrases of more than three terms, and `checked`,
+    compared on `doc` in the rows found."""
+    keys = keys_query(looked_up)
+    if slices:
+        keys = f"{keys} & {slices}"
+    check = [*checked, *(g for g in looked_up if any(a.checks for a in alternatives(g)))]
+    if not check:
+        return Condition("keys @@ CAST(? AS tsquery)", (keys,))
+    return Condition(f"keys @@ CAST(? AS tsquery) AND {_CHECK}", (keys, doc_query(check)))
 
 
 # --- the plan: walk the newest reports, or ask the GIN index -------------------------------------
@@ -186,37 +177,41 @@ SLICE_MARGIN = 1.5  # slices of ids expected to hold this many times the matches
 
 @dataclass
 class Statistics:
-    """How common each lexeme of `doc` and gram of `grams` is (share of reports), from pg_stats."""
+    """How common each lexeme of `keys` is (share of reports), from pg_stats."""
 
     rows: float  # reports indexed
-    doc: dict[str, float]
-    grams: dict[str, float]
-    floor: dict[str, float]  # per column: the share assumed for a lexeme not among the common ones
+    common: dict[str, float]
+    floor: float  # the share assumed for a lexeme not among the common ones
     scopes: dict[str, float]
-    sorted_doc: list[str] = field(default_factory=list)
+    sorted_terms: list[str] = field(default_factory=list)
     taken: float = field(default_factory=time.monotonic)
 
     def term(self, term: str, prefix: bool) -> tuple[float, float]:
         """(share of reports holding it, postings the index reads for it)."""
         if not prefix:
-            share = self.doc.get(term, self.floor["doc"])
+            share = self.common.get(term, self.floor)
             return share, share * self.rows
-        if not self.sorted_doc:
-            self.sorted_doc = sorted(self.doc)
-        at = bisect.bisect_left(self.sorted_doc, term)
-        missing, postings = 1.0, self.floor["doc"] * self.rows
-        while at < len(self.sorted_doc) and self.sorted_doc[at].startswith(term):
-            share = self.doc[self.sorted_doc[at]]
+        if not self.sorted_terms:
+            self.sorted_terms = sorted(t for t in self.common if t[:1] not in (GRAM, "#"))
+        at = bisect.bisect_left(self.sorted_terms, term)
+        missing, postings = 1.0, self.floor * self.rows
+        while at < len(self.sorted_terms) and self.sorted_terms[at].startswith(term):
+            share = self.common[self.sorted_terms[at]]
             missing *= 1.0 - share
             postings += share * self.rows
             at += 1
-        return max(1.0 - missing, self.floor["doc"]), postings
+        return max(1.0 - missing, self.floor), postings
 
     def gram(self, gram: str) -> float:
-        return self.grams.get(gram, self.floor["grams"])
+        return self.common.get(GRAM + gram, self.floor)
 
 
 _STATS: weakref.WeakKeyDictionary[Any, Statistics] = weakref.WeakKeyDictionary()
+
+
+def forget_statistics(conn: Any) -> None:
+    """Read the statistics again on the next search (after an ANALYZE)."""
+    _STATS.pop(conn, None)
 
 
 async def statistics(conn: Any) -> Statistics | None:
@@ -229,22 +224,19 @@ async def statistics(conn: Any) -> Statistics | None:
         "SELECT attname, CAST(CAST(most_common_elems AS text) AS text[]), most_common_elem_freqs, "
         "CAST(CAST(most_common_vals AS text) AS text[]), most_common_freqs, "
         "(SELECT reltuples FROM pg_class WHERE oid = CAST('report_fts' AS regclass)) "
-        "FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'report_fts'"
+        "FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'report_fts' "
+        "AND attname IN ('keys', 'scope_tag')"
     )
     columns = {row[0]: row for row in rows}
-    if not rows or rows[0][5] is None or rows[0][5] <= 0:
+    if "keys" not in columns or not columns["keys"][5] or columns["keys"][5] <= 0:
         return None
-    common: dict[str, dict[str, float]] = {}
-    floor: dict[str, float] = {}
-    for name in ("doc", "grams"):
-        _, elems, freqs, *_ = columns.get(name, (name, None, None, None, None, None))
-        elems, freqs = elems or [], freqs or []
-        common[name] = dict(zip(elems, freqs, strict=False))
-        # after the frequencies: their minimum and maximum; a lexeme not listed is rarer
-        floor[name] = (freqs[len(elems)] if len(freqs) > len(elems) else 0.01) / 2
+    _, elems, freqs, _, _, reltuples = columns["keys"]
+    elems, freqs = elems or [], freqs or []
+    # after the frequencies: their minimum and maximum; a lexeme not listed is rarer
+    floor = (freqs[len(elems)] if len(freqs) > len(elems) else 0.01) / 2
     scope_row = columns.get("scope_tag")
     scopes = dict(zip(scope_row[3] or [], scope_row[4] or [], strict=False)) if scope_row else {}
-    found = Statistics(float(rows[0][5]), common["doc"], common["grams"], floor, scopes)
+    found = Statistics(float(reltuples), dict(zip(elems, freqs, strict=False)), floor, scopes)
     _STATS[conn] = found
     return found
 
@@ -261,14 +253,15 @@ def _estimate(stats: Statistics, group: Group) -> _Estimate:
     missing, postings, checks = 1.0, 0.0, False
     for alt in alternatives(group):
         if alt.phrase:
-            shares = [stats.gram(g) for g in alt.grams()]
+            n = len(alt.phrase)
+            shares = [stats.gram(" ".join(alt.phrase[i : i + 3])) for i in range(max(1, n - 2))]
             share = min(shares)
             postings += sum(shares) * stats.rows
-            checks = checks or len(alt.phrase) > 3
+            checks = checks or alt.checks
         else:
             share = 1.0
-            for term, prefix in alt.terms():
-                held, read = stats.term(term, prefix)
+            for i, term in enumerate(alt.words):
+                held, read = stats.term(term, alt.prefix and i == len(alt.words) - 1)
                 share *= held
                 postings += read
         missing *= 1.0 - min(share, 1.0)
@@ -327,20 +320,19 @@ async def _newest(conn: Any, tag: str, groups: Sequence[Group]) -> list[int]:
             (tag, doc_query(groups), COUNT_CAP + 1),
         )
         return [row[0] for row in rows]
-    where = conditions(chosen.looked_up)
-    if chosen.checked:
-        where = Condition(f"{where.sql} AND {_CHECK}", (*where.params, doc_query(chosen.checked)))
     found: list[int] = []
+    below = ""
     if chosen.newest < 1.0:
         top = int((await conn.execute_fetchall("SELECT COALESCE(MAX(rowid), 0) FROM report_fts"))[0][0])
         first = max(0, top - int(chosen.newest * top)) // BUCKET
         slices = _any([_lex(f"#{b}") for b in range(first, top // BUCKET + 1)])
-        column = _DOC if _DOC in where.sql else _GRAMS
-        found = await _gin(conn, tag, Condition(f"{where.sql} AND {column}", (*where.params, slices)))
+        found = await _gin(conn, tag, conditions(chosen.looked_up, chosen.checked, slices))
         if len(found) > COUNT_CAP:
             return found
-        # fewer than estimated: the older reports too
-        where = Condition(f"{where.sql} AND rowid < ?", (*where.params, str(first * BUCKET)))
+        below = str(first * BUCKET)  # fewer than estimated: the older reports too
+    where = conditions(chosen.looked_up, chosen.checked)
+    if below:
+        where = Condition(f"{where.sql} AND rowid < ?", (*where.params, below))
     return found + await _gin(conn, tag, where, COUNT_CAP + 1 - len(found))
 
 

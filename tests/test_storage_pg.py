@@ -143,7 +143,7 @@ async def test_every_plan_finds_the_same_hits(
 async def test_same_terms_indexed(pair: tuple[Repository, Repository], tmp_path: Path) -> None:
     """Per report, the terms PostgreSQL holds are those FTS5 holds (title, body and items), and its
     grams are the runs of two and three terms FTS5 holds next to each other in one column."""
-    from storage.pg import bucket
+    from storage.pg import GRAM, bucket
 
     _, pg = pair
     raw = sqlite3.connect(tmp_path / "db.sqlite3")
@@ -166,12 +166,12 @@ async def test_same_terms_indexed(pair: tuple[Repository, Repository], tmp_path:
             third = at.get((doc, col, offset + 2))
             if third is not None:
                 runs[doc].add(f"{term} {second} {third}")
-    rows = await pg._rows("SELECT rowid, tsvector_to_array(doc), tsvector_to_array(grams) FROM report_fts")
-    # and in both, the lexeme of the report's slice of ids
-    assert all({t for t in [*terms, *grams] if t.startswith("#")} == {bucket(rowid)} for rowid, terms, grams in rows)
-    assert {rowid: set(terms) - {bucket(rowid)} for rowid, terms, _ in rows} == fts5
-    assert {rowid: set(grams) - {bucket(rowid)} for rowid, _, grams in rows if len(grams) > 1} == runs
-    assert any("giai phong mat" in grams for _, _, grams in rows)
+    rows = await pg._rows("SELECT rowid, tsvector_to_array(doc), tsvector_to_array(keys) FROM report_fts")
+    assert {rowid: set(terms) for rowid, terms, _ in rows} == fts5
+    # what the index looks up: the terms, the runs ('~' first) and the report's slice of ids
+    expected = {rowid: fts5[rowid] | {GRAM + r for r in runs.get(rowid, ())} | {bucket(rowid)} for rowid, _, _ in rows}
+    assert {rowid: set(keys) for rowid, _, keys in rows} == expected
+    assert any(GRAM + "giai phong mat" in keys for _, _, keys in rows)
 
 
 async def test_unit_and_section_queries_agree(pair: tuple[Repository, Repository]) -> None:
@@ -202,7 +202,7 @@ async def test_a_phrase_deep_inside_a_long_report_is_found() -> None:
 
 
 async def test_an_index_of_pairs_gets_the_grams_on_upgrade(texts: list[str]) -> None:
-    """A database indexed before the grams (pairs of adjacent terms inside `doc`, no `grams`)
+    """A database indexed before `keys` (pairs of adjacent terms inside `doc`, GIN on `doc`)
     upgrades to the index a fresh insert builds, and finds the same reports."""
     from storage.schema import PG_MIGRATIONS, PG_V8_DDL
     from tests.pg_support import pg_index_is_rebuilt
@@ -213,12 +213,13 @@ async def test_an_index_of_pairs_gets_the_grams_on_upgrade(texts: list[str]) -> 
         async with await Repository.open(url) as repo:
             await repo.add_reports(NewReport(scope=1, chat_id=1, text=t) for t in texts)
             before = [_hits(await repo.search(1, q, limit=500)) for q in queries]
-            # the index as the step before wrote it: the pairs in doc, no grams column
+            # the index as the step before wrote it: the pairs in doc, GIN on doc, no keys column
             await repo._rows(
-                "UPDATE report_fts SET doc = doc || array_to_tsvector(ARRAY(SELECT g FROM "
-                "unnest(tsvector_to_array(grams)) AS g WHERE array_length(string_to_array(g, ' '), 1) = 2))"
+                "UPDATE report_fts SET doc = doc || array_to_tsvector(ARRAY(SELECT substr(k, 2) FROM "
+                "unnest(tsvector_to_array(keys)) AS k WHERE array_length(string_to_array(k, ' '), 1) = 2))"
             )
-            await repo._rows("ALTER TABLE report_fts DROP COLUMN grams")
+            await repo._rows("ALTER TABLE report_fts DROP COLUMN keys")
+            await repo._rows("CREATE INDEX report_fts_doc ON report_fts USING gin (doc)")
             await repo._rows("DELETE FROM schema_version WHERE version >= ?", (version,))
             assert await repo._rows("SELECT count(*) FROM report_fts WHERE strpos(CAST(doc AS text), ' ') > 0")
         async with await Repository.open(url) as repo:
