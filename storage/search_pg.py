@@ -171,6 +171,7 @@ def conditions(looked_up: Sequence[Group], checked: Sequence[Group] = (), slices
 WALK_US = 7.0  # reading one report's `doc` and checking it (positions included)
 MATCH_US = 0.5  # one row the GIN bitmap found: its heap row, the scope's check and the sort
 POSTING_US = 0.035  # one posting of a lexeme the GIN index reads
+SLICE_POSTING_US = 0.2  # one posting of a slice lexeme (an OR of many: 41 slices took 8.5 ms)
 STATS_SECONDS = 300.0  # statistics are read again after this long
 SLICE_MARGIN = 1.5  # slices of ids expected to hold this many times the matches needed
 
@@ -292,22 +293,23 @@ def plan(stats: Statistics | None, tag: str, groups: Sequence[Group]) -> Plan:
     expected = density * in_scope
     walked = in_scope if expected <= COUNT_CAP else (COUNT_CAP + 1) / density
     newest = min(1.0, SLICE_MARGIN * (COUNT_CAP + 1) / expected) if expected > 0 else 1.0
-    sliced = newest * stats.rows * POSTING_US if newest < 1.0 else 0.0  # the slice lexemes' postings
-    best = (walked * WALK_US, len(groups), True)
+    best = (walked * WALK_US, len(groups), True, 1.0)
     share, postings, checks = 1.0, 0.0, False
     for n, (estimate, _) in enumerate(estimates, start=1):
         share *= estimate.share
         postings += estimate.postings
         checks = checks or estimate.checks
-        reread = checks or n < len(groups)  # positions, or the other groups, checked in each row found
-        found = share * stats.rows * newest
-        cost = postings * POSTING_US + sliced + found * (MATCH_US + (WALK_US if reread else 0.0))
-        best = min(best, (cost, n, False))
-    _, n, walk = best
+        per_row = MATCH_US + (WALK_US if checks or n < len(groups) else 0.0)  # + positions or other groups
+        for part in dict.fromkeys((1.0, newest)):  # every match, or those in the newest slices
+            cost = postings * POSTING_US + share * stats.rows * part * per_row
+            if part < 1.0:
+                cost += part * stats.rows * SLICE_POSTING_US
+            best = min(best, (cost, n, False, part))
+    _, n, walk, part = best
     if walk:
         return Plan(True)
     order = [i for _, i in estimates]
-    return Plan(False, tuple(groups[i] for i in order[:n]), tuple(groups[i] for i in order[n:]), newest)
+    return Plan(False, tuple(groups[i] for i in order[:n]), tuple(groups[i] for i in order[n:]), part)
 
 
 async def _newest(conn: Any, tag: str, groups: Sequence[Group]) -> list[int]:
