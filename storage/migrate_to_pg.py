@@ -95,7 +95,7 @@ async def _copy_table(lite: Repository, pg: Any, table: str, columns: list[str])
 
 
 async def _reindex(pg: Any) -> int:
-    from storage.pg import tsvector
+    from storage.pg import INSERT_INDEX_ROW, tsvector
 
     done = 0
     last = 0
@@ -111,11 +111,8 @@ async def _reindex(pg: Any) -> int:
             rowid, tag, title, body, items = fts_row(
                 r["id"], r["scope"], r["title"], r["summary_title"], fold(r["text"]) or "", r["items_text"]
             )
-            doc, truncated = tsvector(title, body, items)
-            records.append((rowid, tag, doc, truncated))
-        await pg.executemany(
-            "INSERT INTO report_fts (rowid, scope_tag, doc, truncated) VALUES ($1, $2, $3::tsvector, $4)", records
-        )
+            records.append((rowid, tag, *tsvector(title, body, items, rowid=rowid)))
+        await pg.executemany(INSERT_INDEX_ROW, records)
         last = rows[-1]["id"]
         done += len(rows)
 

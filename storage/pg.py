@@ -25,7 +25,7 @@ import re
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -35,6 +35,11 @@ from storage.schema import FTS_DELETE, FTS_INSERT
 WRITE_LOCK_KEY = 0x6869_6E67_0001  # pg_advisory_xact_lock key of write transactions
 MAX_POSITION = 16383  # tsvector positions stop here (PostgreSQL clamps larger ones)
 MAX_POSITIONS_PER_TERM = 256  # PostgreSQL keeps at most this many positions of one lexeme
+INSERT_INDEX_ROW = (
+    "INSERT INTO report_fts (rowid, scope_tag, doc, keys, truncated) VALUES ($1, $2, $3::tsvector, $4::tsvector, $5)"
+)
+BUCKET = 1024  # report ids per slice lexeme (storage.search_pg.plan)
+GRAM = "~"  # what a gram lexeme of `keys` starts with (a term never does: letters and digits only)
 COLUMN_GAP = 2  # positions left free between title, items and body: no phrase spans two columns
 _STATEMENT_CACHE = 512
 _TEXT_TYPES = {"text", "varchar", "bpchar", "name", "unknown"}
@@ -57,27 +62,52 @@ class Cursor:
         return self._rows
 
 
-def tsvector(title: str | None, folded_body: str | None, items: str | None) -> tuple[str, bool]:
-    """The index document of a report as a tsvector literal, and whether it was truncated
-    (positions past MAX_POSITION or a term with more than MAX_POSITIONS_PER_TERM occurrences; the
-    terms are all there, some without positions: phrase checks of such a report are done in
-    Python, see storage.search_pg).
+class IndexRow(NamedTuple):
+    """What report_fts holds of a report (tsvector literals)."""
 
-    Weights: title A, items B, body D (ts_rank's stand-in for bm25's column weights).
+    doc: str  # the terms, with positions and weights
+    keys: str  # what the GIN index answers: the terms, the grams and the slice, no positions
+    truncated: bool  # some positions of `doc` were dropped
 
-    Each pair of adjacent terms within a column is a lexeme too ("tri chinh", no position; a
-    term never holds a space, so none collides with a word): a phrase query requires its pairs
-    first, which the GIN index answers, and compares positions only in the few reports holding
-    them. Without the pairs, a phrase whose words are in every report while the phrase is in
-    none had PostgreSQL read every report's tsvector (~0.5 s at 100,000 reports, measured)."""
+
+def bucket(rowid: int) -> str:
+    """The lexeme of the slice of report ids holding `rowid` (never a term: terms are letters and
+    digits only)."""
+    return f"#{rowid // BUCKET}"
+
+
+def tsvector(title: str | None, folded_body: str | None, items: str | None, *, rowid: int) -> IndexRow:
+    """The index row of a report: `doc`, its terms at their positions; `keys`, what the GIN index
+    looks up: the terms, the grams (runs of two and three adjacent terms within a column) and
+    the report's slice of ids; and whether `doc` was truncated (positions past MAX_POSITION or a
+    term with more than MAX_POSITIONS_PER_TERM occurrences; the terms are all there, some
+    without positions: phrase checks of such a report are done in Python, see
+    storage.search_pg).
+
+    Weights in `doc`: title A, items B, body D (ts_rank's stand-in for bm25's column weights).
+
+    Why grams: a phrase of two or three words is then one lexeme the GIN index answers exactly,
+    with no positions compared (PostgreSQL's phrase match rereads every candidate's tsvector:
+    ~0.3 s for "chuyển đổi số" at 100,000 reports, measured), and a longer phrase reads
+    positions only in the reports holding all its triples. Why two columns: `doc` is what is
+    read row by row (walking the newest reports, ranking, checking positions), 5 KB a report;
+    `keys` (~25 KB) only by the index, so that reading rows never pays for the grams. A
+    query's GIN part is one tsquery over `keys`, so the planner has no other index condition
+    to start from and check the rest row by row (a `keys` check is a 25 KB read). A gram is
+    written GRAM + its terms ("~chuyen doi so"): a prefix query ('so':*) never expands into
+    the grams that begin with its word.
+
+    The slice, `bucket(rowid)`, BUCKET report ids: the index finds the newest matches of a
+    common phrase by looking at the newest slices only, as FTS5 reads its doclists newest
+    first (see storage.search_pg.plan)."""
     positions: dict[str, list[str]] = {}
-    pairs: set[str] = set()
+    grams: set[str] = set()
     truncated = False
     at = 0
     for text, weight in ((title, "A"), (items, "B"), (folded_body, "")):
         if not text:
             continue
-        previous = None
+        before: tuple[str, ...] = ()  # the two terms before this one in this column
         for term in terms(text):
             at += 1
             found = positions.setdefault(term, [])  # past the limits: the term, without a position
@@ -85,29 +115,34 @@ def tsvector(title: str | None, folded_body: str | None, items: str | None) -> t
                 found.append(f"{at}{weight}")
             else:
                 truncated = True
-            if previous is not None:
-                pairs.add(f"{previous} {term}")
-            previous = term
+            if before:
+                grams.add(f"{before[-1]} {term}")
+                if len(before) == 2:
+                    grams.add(f"{before[0]} {before[1]} {term}")
+            before = (*before[-1:], term)
         at += COLUMN_GAP
-    literal = " ".join(f"'{t}':{','.join(p)}" if p else f"'{t}'" for t, p in positions.items())
-    if pairs:
-        literal += " " + " ".join(f"'{pair}'" for pair in pairs)
-    return literal, truncated
+    doc = " ".join(f"'{t}':{','.join(p)}" if p else f"'{t}'" for t, p in positions.items())
+    keys = " ".join(f"'{k}'" for k in [*positions, *(GRAM + g for g in grams), bucket(rowid)])
+    return IndexRow(doc, keys, truncated)
 
 
 def _fts_insert(params: Sequence[Any]) -> tuple[Any, ...]:
     rowid, tag, title, body, items = params
-    doc, truncated = tsvector(title, body, items)
-    return rowid, tag, doc, truncated
+    return rowid, tag, *tsvector(title, body, items, rowid=rowid)
 
 
 _REWRITES: dict[str, tuple[str, Callable[[Sequence[Any]], Sequence[Any]]]] = {
     FTS_INSERT: (
-        "INSERT INTO report_fts (rowid, scope_tag, doc, truncated) VALUES ($1, $2, $3::tsvector, $4)",
+        INSERT_INDEX_ROW,
         _fts_insert,
     ),
     FTS_DELETE: ("DELETE FROM report_fts WHERE rowid = $1", lambda p: (p[0],)),
-    "INSERT INTO report_fts (report_fts) VALUES ('optimize')": ("ANALYZE report_fts", lambda p: ()),
+    # FTS5's merge into one segment; here: the GIN index's pending entries (which every lookup
+    # scans until autovacuum merges them) into the index, and the statistics search plans by
+    "INSERT INTO report_fts (report_fts) VALUES ('optimize')": (
+        "ANALYZE report_fts; SELECT gin_clean_pending_list(CAST('report_fts_keys' AS regclass))",
+        lambda p: (),
+    ),
 }
 
 _OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO", re.IGNORECASE)

@@ -971,6 +971,8 @@ class Repository:
         and holds the write lock meanwhile."""
         async with self._write() as conn:
             await conn.execute("INSERT INTO report_fts (report_fts) VALUES ('optimize')")
+        if self._pg:  # there it was an ANALYZE: the search plans read the new statistics
+            search_pg.forget_statistics(self._reader)
 
     # --- users and scopes ----------------------------------------------------------------------
     async def get_user(self, user_id: int) -> User | None:

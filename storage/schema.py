@@ -45,6 +45,11 @@ History (never edit a released step; append a new one):
   v9  replicas that agree: each process start is a replica with a lease in `replicas`; an inbox
       row belongs to its `owner` until that lease runs out; `send_slots` share the 30 msg/s
       budget; `searches` hold the page buttons' keys (any replica answers them).
+  v10 PostgreSQL only (SQLite: nothing): report_fts.keys, GIN-indexed instead of `doc`: the terms,
+      the runs of 2 and 3 adjacent terms (a phrase of two or three words is one exact lookup; they
+      were pairs inside `doc`) and the report's slice of ids (the index finds the newest matches
+      in the newest slices); see storage.pg.tsvector, storage.search_pg. Rows already there get
+      theirs from `doc`'s positions.
 
 The index holds `storage.folding.fold` of each text: if `fold` ever changes, add a migration
 that drops and recreates `report_fts` and reindexes every report.
@@ -466,8 +471,12 @@ async def _replicas(conn: aiosqlite.Connection) -> None:
         await conn.execute(statement)
 
 
+async def _search_keys(conn: aiosqlite.Connection) -> None:
+    """Nothing on SQLite: FTS5 compares positions in its own index (see PG_SEARCH_KEYS_DDL)."""
+
+
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _reply_attempts, _replicas]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _reply_attempts, _replicas, _search_keys]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -503,8 +512,43 @@ CREATE TABLE search_terms (term TEXT PRIMARY KEY);
 
 # (REAL is 4 bytes on PostgreSQL: epoch seconds need a double)
 PG_REPLICAS_DDL = pg_ddl(REPLICAS_DDL.replace(" REAL ", " DOUBLE PRECISION "))
-PG_MIGRATIONS: list[str] = [pg_ddl(V1_DDL), PG_V2_DDL, "", pg_ddl(V4_DDL), pg_ddl(V5_DDL), pg_ddl(V6_DDL), pg_ddl(V7_DDL),
-                            pg_ddl(REPLY_ATTEMPTS_DDL), PG_REPLICAS_DDL]
+# v10 on PostgreSQL: `keys`, what the GIN index answers (storage.pg.tsvector): the terms, the grams
+# of 2 and 3 adjacent terms ('~' first) and the slice of report ids, '#' || rowid / storage.pg.BUCKET;
+# `doc` keeps the terms at their positions, unindexed. Rows already there get their grams from
+# `doc`'s positions (adjacent positions are adjacent terms of one column; a report's truncated
+# positions give it fewer grams, and its phrases are checked on the text anyway) and from the
+# pairs `doc` held, which it loses. Statistics of `keys` at 1,000 (~7,000 lexemes kept, the rarest
+# in 1.3% of the reports at 100k): search_pg.plan reads them, and the planner's estimate of every
+# `keys @@` costs ~0.3 ms of planning (at 10,000, 18,700 lexemes: ~1 ms).
+PG_SEARCH_KEYS_DDL = """
+ALTER TABLE report_fts ADD COLUMN keys TSVECTOR NOT NULL DEFAULT '';
+UPDATE report_fts SET
+    keys = array_to_tsvector(
+        ARRAY['#' || rowid / 1024]
+        || ARRAY(SELECT CASE WHEN strpos(l, ' ') > 0 THEN '~' || l ELSE l END FROM unnest(tsvector_to_array(doc)) AS l)
+        || ARRAY(
+            SELECT '~' || g
+            FROM (
+                SELECT CASE WHEN lead(p) OVER w = p + 1 THEN l || ' ' || lead(l) OVER w END AS g2,
+                       CASE WHEN lead(p, 2) OVER w = p + 2 THEN l || ' ' || lead(l) OVER w || ' ' || lead(l, 2) OVER w END AS g3
+                FROM (SELECT lexeme AS l, unnest(positions) AS p FROM unnest(doc)) AS t
+                WINDOW w AS (ORDER BY p)
+            ) AS s, LATERAL (VALUES (g2), (g3)) AS v (g)
+            WHERE g IS NOT NULL
+        )
+    ),
+    doc = ts_delete(doc, ARRAY(SELECT lexeme FROM unnest(doc) WHERE strpos(lexeme, ' ') > 0));
+DROP INDEX report_fts_doc;
+ALTER TABLE report_fts ALTER COLUMN doc SET STATISTICS -1;
+ALTER TABLE report_fts ALTER COLUMN keys SET STATISTICS 1000;
+CREATE INDEX report_fts_keys ON report_fts USING gin (keys);
+ANALYZE report_fts;
+"""
+
+PG_MIGRATIONS: list[str] = [
+    pg_ddl(V1_DDL), PG_V2_DDL, "", pg_ddl(V4_DDL), pg_ddl(V5_DDL), pg_ddl(V6_DDL), pg_ddl(V7_DDL),
+    pg_ddl(REPLY_ATTEMPTS_DDL), PG_REPLICAS_DDL, PG_SEARCH_KEYS_DDL,
+]
 if len(PG_MIGRATIONS) != len(MIGRATIONS):
     raise RuntimeError("storage.schema: every migration needs its PostgreSQL twin in PG_MIGRATIONS")
 PG_MIGRATE_LOCK = 0x6869_6E67_0002  # advisory lock: replicas starting together migrate once

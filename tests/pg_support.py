@@ -130,12 +130,15 @@ async def pg_index_is_rebuilt(repo: Repository) -> bool:
     from storage.pg import tsvector
 
     rows = await repo._rows(
-        "SELECT r.id, COALESCE(r.title, r.summary_title), r.text, r.items_text, CAST(f.doc AS text) "
+        "SELECT r.id, COALESCE(r.title, r.summary_title), r.text, r.items_text, CAST(f.doc AS text), "
+        "CAST(f.keys AS text) "
         "FROM reports r LEFT JOIN report_fts f ON f.rowid = r.id ORDER BY r.id"
     )
-    for _, title, text, items, doc in rows:
-        literal, _ = tsvector(fold(title), fold(text), fold(items))
-        rebuilt = await repo._rows("SELECT CAST(CAST(? AS tsvector) AS text)", (literal,))
-        if rebuilt[0][0] != doc:
+    for rowid, title, text, items, doc, keys in rows:
+        row = tsvector(fold(title), fold(text), fold(items), rowid=rowid)
+        rebuilt = await repo._rows(
+            "SELECT CAST(CAST(? AS tsvector) AS text), CAST(CAST(? AS tsvector) AS text)", (row.doc, row.keys)
+        )
+        if rebuilt[0] != (doc, keys):
             return False
     return bool(rows)

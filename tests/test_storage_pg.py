@@ -4,6 +4,7 @@ deep inside long reports, and two processes writing one database at once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import re
 import sqlite3
@@ -39,6 +40,12 @@ def texts() -> list[str]:
 
 @pytest.fixture
 async def pair(tmp_path: Path, texts: list[str]) -> AsyncIterator[tuple[Repository, Repository]]:
+    async with _pair(tmp_path, texts) as repos:
+        yield repos
+
+
+@contextlib.asynccontextmanager
+async def _pair(tmp_path: Path, texts: list[str]) -> AsyncIterator[tuple[Repository, Repository]]:
     """The same reports, in the same order (so the same ids), on SQLite and on PostgreSQL."""
     server_url()
     async with fresh_database() as url:
@@ -104,22 +111,67 @@ async def test_same_hits_on_both_backends(pair: tuple[Repository, Repository], t
     assert nonempty > len(queries)  # the comparison is not over empty pages
 
 
+@pytest.mark.parametrize("forced", ["walk", "rarest group, the others checked", "newest slice first"])
+async def test_every_plan_finds_the_same_hits(
+    tmp_path: Path, texts: list[str], forced: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whichever way storage.search_pg.plan picks (from statistics a test database does not have),
+    the hits are SQLite's."""
+    import storage.pg
+    from storage import search_pg
+
+    def forced_plan(stats: object, tag: str, groups: tuple) -> search_pg.Plan:
+        if forced == "walk":
+            return search_pg.Plan(True)
+        if forced == "newest slice first":  # a sliver of the ids: the older ones are read after
+            return search_pg.Plan(False, tuple(groups), (), 0.001)
+        return search_pg.Plan(False, tuple(groups[:1]), tuple(groups[1:]))
+
+    monkeypatch.setattr(search_pg, "plan", forced_plan)
+    for module in (storage.pg, search_pg):
+        monkeypatch.setattr(module, "BUCKET", 2)  # slices of two ids: several in a small database
+    differ = []
+    async with _pair(tmp_path, texts) as (lite, pg):
+        for scope in (1, 2):
+            for query in FIXED_QUERIES + _queries(texts, 60):
+                a, b = await lite.search(scope, query, limit=500), await pg.search(scope, query, limit=500)
+                if _hits(a) != _hits(b):
+                    differ.append((scope, query, _hits(a), _hits(b)))
+    assert differ == []
+
+
 async def test_same_terms_indexed(pair: tuple[Repository, Repository], tmp_path: Path) -> None:
-    """Per report, the terms PostgreSQL holds are those FTS5 holds (title, body and items)."""
+    """Per report, the terms PostgreSQL holds are those FTS5 holds (title, body and items), and its
+    grams are the runs of two and three terms FTS5 holds next to each other in one column."""
+    from storage.pg import GRAM, bucket
+
     _, pg = pair
     raw = sqlite3.connect(tmp_path / "db.sqlite3")
     try:
         raw.execute("CREATE VIRTUAL TABLE temp.inst USING fts5vocab(main, report_fts, 'instance')")
         fts5: dict[int, set[str]] = {}
-        for term, doc in raw.execute("SELECT term, doc FROM temp.inst WHERE col != 'scope_tag'"):
+        at: dict[tuple[int, str, int], str] = {}  # (report, column, offset) -> term
+        for term, doc, col, offset in raw.execute(
+            "SELECT term, doc, col, offset FROM temp.inst WHERE col != 'scope_tag'"
+        ):
             fts5.setdefault(doc, set()).add(term)
+            at[(doc, col, offset)] = term
     finally:
         raw.close()
-    rows = await pg._rows("SELECT rowid, tsvector_to_array(doc) FROM report_fts")
-    # (lexemes holding a space are the pairs of adjacent words that phrases look up first)
-    assert {rowid: {t for t in terms if " " not in t} for rowid, terms in rows} == fts5
-    pairs = {t for _, terms in rows for t in terms if " " in t}
-    assert "giai phong" in pairs and all(len(p.split()) == 2 for p in pairs)
+    runs: dict[int, set[str]] = {}
+    for (doc, col, offset), term in at.items():
+        second = at.get((doc, col, offset + 1))
+        if second is not None:
+            runs.setdefault(doc, set()).add(f"{term} {second}")
+            third = at.get((doc, col, offset + 2))
+            if third is not None:
+                runs[doc].add(f"{term} {second} {third}")
+    rows = await pg._rows("SELECT rowid, tsvector_to_array(doc), tsvector_to_array(keys) FROM report_fts")
+    assert {rowid: set(terms) for rowid, terms, _ in rows} == fts5
+    # what the index looks up: the terms, the runs ('~' first) and the report's slice of ids
+    expected = {rowid: fts5[rowid] | {GRAM + r for r in runs.get(rowid, ())} | {bucket(rowid)} for rowid, _, _ in rows}
+    assert {rowid: set(keys) for rowid, _, keys in rows} == expected
+    assert any(GRAM + "giai phong mat" in keys for _, _, keys in rows)
 
 
 async def test_unit_and_section_queries_agree(pair: tuple[Repository, Repository]) -> None:
@@ -147,6 +199,33 @@ async def test_a_phrase_deep_inside_a_long_report_is_found() -> None:
         assert {h.report_id for h in (await repo.search(1, '"bằng giải phóng"')).hits} == {short.id}
         assert (await repo.search(1, '"phóng và xây"')).total == 0
         assert {h.report_id for h in (await repo.search(1, "giải phóng mặt bằng")).hits} == {stored.id, short.id}
+
+
+async def test_an_index_of_pairs_gets_the_grams_on_upgrade(texts: list[str]) -> None:
+    """A database indexed before `keys` (pairs of adjacent terms inside `doc`, GIN on `doc`)
+    upgrades to the index a fresh insert builds, and finds the same reports."""
+    from storage.schema import PG_MIGRATIONS, PG_SEARCH_KEYS_DDL
+    from tests.pg_support import pg_index_is_rebuilt
+
+    version = PG_MIGRATIONS.index(PG_SEARCH_KEYS_DDL) + 1
+    queries = ['"giải phóng mặt bằng"', "nông thôn mới", '"kinh tế - xã hội"', "xã Đức Chính", "GPMB"]
+    async with fresh_database() as url:
+        async with await Repository.open(url) as repo:
+            await repo.add_reports(NewReport(scope=1, chat_id=1, text=t) for t in texts)
+            before = [_hits(await repo.search(1, q, limit=500)) for q in queries]
+            # the index as the step before wrote it: the pairs in doc, GIN on doc, no keys column
+            await repo._rows(
+                "UPDATE report_fts SET doc = doc || array_to_tsvector(ARRAY(SELECT substr(k, 2) FROM "
+                "unnest(tsvector_to_array(keys)) AS k WHERE array_length(string_to_array(k, ' '), 1) = 2))"
+            )
+            await repo._rows("ALTER TABLE report_fts DROP COLUMN keys")
+            await repo._rows("CREATE INDEX report_fts_doc ON report_fts USING gin (doc)")
+            await repo._rows("DELETE FROM schema_version WHERE version >= ?", (version,))
+            assert await repo._rows("SELECT count(*) FROM report_fts WHERE strpos(CAST(doc AS text), ' ') > 0")
+        async with await Repository.open(url) as repo:
+            assert await pg_index_is_rebuilt(repo)
+            assert [_hits(await repo.search(1, q, limit=500)) for q in queries] == before
+            assert any(total for _, total, _ in before)
 
 
 async def test_two_processes_write_one_database_at_once() -> None:
