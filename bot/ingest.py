@@ -77,7 +77,7 @@ from documents.errors import ReadError
 from documents.isolated import Extractor
 from documents.text import join_parts
 from storage import NewReport, Repository, StoredReport
-from storage.models import ReplyAttempt, SourceKind
+from storage.models import ReplyAttempt, SenderTail, SourceKind
 from storage.repository import InboxEntry
 from summariser import Item, Rejection, Span, Summary, check_report, clean_text
 
@@ -90,7 +90,9 @@ ACCEPTS = (
 )
 PHOTO_NAME = "ảnh chụp"  # what a photo message is called in the summary's "Nguồn:" line
 MAX_JOINED = 64  # messages joined into one report at most (with `max_report_chars`, the merge's size cap)
-MAX_TAILS = 1_000  # senders whose last report is remembered for a continuation (a few MB at most)
+Tail = SenderTail  # the sender's last text report, in the database (any replica may get the next piece)
+PEER_WAIT = 10.0  # seconds a piece waits for an earlier piece of its sender that another replica holds
+PEER_POLL = 0.1  # seconds between two looks at that piece (longer than the lock's poll: the holder gets in)
 CLIENT_PIECE = 3_800  # UTF-16 units: a text this long may be the first piece of a client's split
 PRUNE_EVERY = 24 * 3600.0  # seconds between two prunings of the inbox
 
@@ -119,25 +121,6 @@ class Batch:
     parts: list[Part] = field(default_factory=list)
     timer: asyncio.Task[None] | None = None
     reading: int = 0  # pieces of the album still being read: the batch waits for them
-
-
-@dataclass
-class Tail:
-    """The sender's last text report, kept a few seconds so that a continuation can join it.
-
-    `texts` ends with the last piece (what a continuation is judged against); while `report_id`
-    is None (a long first piece refused on its own) it holds every piece, read again together with
-    a continuation. `reply` holds the ids of the messages that answered it, which the answer to the
-    joined report overwrites."""
-
-    report_id: int | None
-    origin: str | None
-    texts: list[str]
-    message_id: int
-    date: float  # Telegram's date of the last piece (whole seconds since the epoch)
-    chars: int
-    reply: list[int] = field(default_factory=list)
-    pieces: int = 1  # messages in the report so far
 
 
 @dataclass
@@ -441,14 +424,15 @@ def _with_flags(doc: Document, parts: list[Part]) -> Document:
 
 
 class Ingestor:
-    """Per-application ingest state: album buffers, each sender's last text report (to join a
-    continuation to), the per-sender order of text messages, and the tasks turning them into reports."""
+    """Per-application ingest state: album buffers, the per-sender order of text messages, and
+    the tasks turning them into reports. Each sender's last text report (to join a continuation
+    to) is in the database (`Repository.get_tail` / `put_tail`), and the per-sender order holds
+    across replicas (`in_order`): the pieces of one split paste may reach different replicas."""
 
     def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
         self.app = application
         self.batches: dict[tuple[Any, ...], Batch] = {}
         self.tasks: set[asyncio.Task[Any]] = set()
-        self.tails: dict[tuple[Any, ...], Tail] = {}
         self._order: dict[tuple[Any, ...], tuple[asyncio.Lock, list[int]]] = {}
         self._pruner: asyncio.Task[None] | None = None
 
@@ -580,10 +564,22 @@ class Ingestor:
 
     # --- text: answered at once, continuations joined ------------------------------------------
     @contextlib.asynccontextmanager
-    async def in_order(self, key: tuple[Any, ...]) -> Any:
-        """One sender's text messages handled one after another, in the order they arrived (a
-        handler enters this before its first await, so the lock's queue is the arrival order):
-        a continuation must find the report it continues already stored and answered."""
+    async def in_order(self, key: tuple[Any, ...], message: Message | None = None) -> Any:
+        """One sender's text messages handled one after another, in the order they arrived, on
+        every replica: a continuation must find the report it continues already stored and answered.
+
+        In this process an asyncio lock (a handler enters this before its first await, so the lock's
+        queue is the arrival order). Across replicas (PostgreSQL) the sender's advisory lock
+        (`Repository.lock_sender`), taken next; then, for `message`, a look at the inbox: while an
+        earlier text message of the sender is still 'new' there, owned by another live replica,
+        that replica has it and has not handled it yet (the two pieces of a paste went to two
+        replicas and this one came first). The lock is let go and taken again `PEER_POLL` s later,
+        up to `PEER_WAIT` s: the other replica takes it meanwhile, stores and answers the earlier
+        piece and saves the sender's tail before letting go, so this piece then finds the tail and
+        joins. Simple and correct as long as a chat's updates are delivered in order (each POST is
+        answered once its inbox row is written, as Telegram and the proxy do): the earlier row is
+        in the inbox before the later message is handled. An earlier piece whose replica died is not
+        waited for (taken over, it is handled later as a report of its own)."""
         entry = self._order.get(key)
         if entry is None:
             entry = self._order[key] = (asyncio.Lock(), [0])
@@ -591,19 +587,52 @@ class Ingestor:
         users[0] += 1
         try:
             async with lock:
-                yield
+                sender = _tail_name(key)
+                held = await self._lock_sender(sender)
+                deadline = time.monotonic() + PEER_WAIT
+                while held and message is not None and message.from_user is not None \
+                        and time.monotonic() < deadline and await self._peer_has_earlier(message):
+                    await self.repo.unlock_sender(sender)
+                    await asyncio.sleep(PEER_POLL)
+                    held = await self._lock_sender(sender)
+                try:
+                    yield
+                finally:
+                    if held:
+                        await self.repo.unlock_sender(sender)
         finally:
             users[0] -= 1
             if users[0] == 0 and self._order.get(key) is entry:
                 del self._order[key]
 
-    def _tail(self, key: tuple[Any, ...], origin: str | None, message_id: int, date: float,
-              text: str) -> Tail | None:
+    async def _lock_sender(self, sender: str) -> bool:
+        try:
+            return await self.repo.lock_sender(sender)
+        except Exception:
+            log.exception("taking the sender's lock failed: going on unordered")
+            return False
+
+    async def _peer_has_earlier(self, message: Message) -> bool:
+        assert message.from_user is not None
+        try:
+            return await self.repo.inbox_waiting_before(message.chat_id, message.from_user.id, message.message_id)
+        except Exception:
+            log.exception("looking for an earlier piece in the inbox failed")
+            return False
+
+    async def _tail(self, key: tuple[Any, ...], origin: str | None, message_id: int, date: float,
+                    text: str) -> Tail | None:
         """The sender's last report when `text` continues it (same origin, within the window, under
         the caps, `bot.pieces.continues`), else None."""
-        tail = self.tails.get(key)
         window = self.settings.merge_window
-        if tail is None or window <= 0:
+        if window <= 0:
+            return None
+        try:
+            tail = await self.repo.get_tail(_tail_name(key))
+        except Exception:
+            log.exception("reading the sender's last report failed: not joined")
+            return None
+        if tail is None:
             return None
         # Telegram's dates are whole seconds: one more absorbs the rounding
         if tail.origin != origin or not 0 <= date - tail.date <= window + 1 or message_id < tail.message_id:
@@ -612,25 +641,29 @@ class Ingestor:
             return None
         return tail if continues(tail.texts[-1], text) else None
 
-    def would_continue(self, key: tuple[Any, ...], message: Message) -> bool:
+    async def would_continue(self, key: tuple[Any, ...], message: Message) -> bool:
         """Whether this text message would join the sender's last report (then a link in it is text)."""
         text = message.text or ""
-        return self._tail(key, origin_name(message), message.message_id, message.date.timestamp(), text) is not None
+        found = await self._tail(key, origin_name(message), message.message_id, message.date.timestamp(), text)
+        return found is not None
 
-    def _remember(self, key: tuple[Any, ...], tail: Tail) -> None:
-        self.tails.pop(key, None)
-        self.tails[key] = tail  # (re-inserted: the dict stays in order of last use)
-        if len(self.tails) > MAX_TAILS // 4:  # senders silent past the window are forgotten (bounded memory)
-            horizon = time.time() - self.settings.merge_window - 60
-            for old in [k for k, t in self.tails.items() if t.date < horizon]:
-                del self.tails[old]
-            while len(self.tails) > MAX_TAILS:
-                del self.tails[next(iter(self.tails))]
+    async def _remember(self, key: tuple[Any, ...], tail: Tail) -> None:
+        """Save the sender's tail for whichever replica gets the next piece (kept a minute past the window)."""
+        try:
+            await self.repo.put_tail(_tail_name(key), tail, timedelta(seconds=self.settings.merge_window + 60))
+        except Exception:
+            log.exception("saving the sender's last report failed: a continuation will not join it")
+
+    async def _forget(self, key: tuple[Any, ...]) -> None:
+        try:
+            await self.repo.drop_tail(_tail_name(key))
+        except Exception:
+            log.exception("forgetting the sender's last report failed")
 
     async def take_text(self, key: tuple[Any, ...], caller: Caller, private: bool, part: Part, date: float) -> None:
         """A text message: joined to the sender's last report when it continues it, else a report
         of its own; answered at once either way. The inbox row is done once stored or answered."""
-        tail = self._tail(key, part.origin, part.message_id, date, part.text)
+        tail = await self._tail(key, part.origin, part.message_id, date, part.text)
         if tail is not None:
             if tail.report_id is None:
                 await self._answer_text(key, caller, private, part, date, tail)
@@ -641,7 +674,7 @@ class Ingestor:
             except Exception:  # (a stored piece left 'received' is completed at start-up)
                 log.exception("joining message %s of chat %s to report %s failed", part.message_id,
                               caller.chat_id, tail.report_id)
-                self.tails.pop(key, None)
+                await self._forget(key)
                 await self.done(caller.chat_id, [part.message_id])
                 with contextlib.suppress(TelegramError):
                     await send_html(self.app.bot, caller.chat_id,
@@ -664,14 +697,16 @@ class Ingestor:
             _REPLY.reset(token)
         await self._drop_leftovers(caller.chat_id, reply)
         if report is not None:
-            self._remember(key, Tail(report.id, part.origin, [part.text], part.message_id, date,
-                                     sum(map(len, texts)), reply.sent, len(texts)))
+            await self._remember(key, Tail(report_id=report.id, origin=part.origin, texts=[part.text],
+                                           message_id=part.message_id, date=date, chars=sum(map(len, texts)),
+                                           reply=reply.sent, pieces=len(texts)))
         elif utf16_len(part.text) >= CLIENT_PIECE:
             # a first piece of a long paste may be refused alone: its continuation is read with it
-            self._remember(key, Tail(None, part.origin, texts, part.message_id, date, sum(map(len, texts)),
-                                     reply.sent, len(texts)))
+            await self._remember(key, Tail(report_id=None, origin=part.origin, texts=texts,
+                                           message_id=part.message_id, date=date, chars=sum(map(len, texts)),
+                                           reply=reply.sent, pieces=len(texts)))
         else:
-            self.tails.pop(key, None)
+            await self._forget(key)
 
     async def _join(self, key: tuple[Any, ...], caller: Caller, part: Part, date: float, tail: Tail) -> bool:
         """Store the piece, merge it into the report it continues (one report remains, the piece
@@ -693,7 +728,7 @@ class Ingestor:
         except (KeyError, ValueError) as exc:  # deleted or merged meanwhile, or the whole is a report already
             log.info("piece %s of chat %s not joined to report %s: %r", piece.id, chat_id, tail.report_id, exc)
             await self.done(chat_id, [part.message_id], piece.id)
-            self.tails.pop(key, None)
+            await self._forget(key)
             await self.summarise_and_reply(piece, chat_id)
             return True
         await self.done(chat_id, [part.message_id], merged.id)
@@ -705,8 +740,9 @@ class Ingestor:
         finally:
             _REPLY.reset(token)
         await self._drop_leftovers(chat_id, reply)
-        self._remember(key, Tail(merged.id, part.origin, [part.text], part.message_id, date,
-                                 tail.chars + len(part.text), reply.sent, tail.pieces + 1))
+        await self._remember(key, Tail(report_id=merged.id, origin=part.origin, texts=[part.text],
+                                       message_id=part.message_id, date=date, chars=tail.chars + len(part.text),
+                                       reply=reply.sent, pieces=tail.pieces + 1))
         return True
 
     async def _drop_leftovers(self, chat_id: int, reply: ReplyLog) -> None:
@@ -992,6 +1028,11 @@ def get_ingestor(context: ContextTypes.DEFAULT_TYPE) -> Ingestor:
     return context.bot_data["ingest"]
 
 
+def _tail_name(key: tuple[Any, ...]) -> str:
+    """A sender key as the database keeps it ("sender:chat:user")."""
+    return ":".join(str(part) for part in key)
+
+
 def _sender_key(message: Message, user_id: int) -> tuple[Any, ...]:
     if message.media_group_id:
         return ("album", message.chat_id, message.media_group_id)
@@ -1019,7 +1060,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ingest = get_ingestor(context)
     sender = message.from_user.id if message.from_user is not None else 0
     # (entered before the first await: the sender's messages keep their arrival order)
-    async with ingest.in_order(_sender_key(message, sender)):
+    async with ingest.in_order(_sender_key(message, sender), message):
         await _handed_or_done(context, message, lambda: _on_text(update, context, message))
 
 
@@ -1032,7 +1073,7 @@ async def _on_text(update: Update, context: ContextTypes.DEFAULT_TYPE, message: 
     private = message.chat.type == ChatType.PRIVATE
     key = _sender_key(message, caller.user_id)
     url = find_url(message.text)
-    if url and message.forward_origin is None and not ingest.would_continue(key, message):
+    if url and message.forward_origin is None and not await ingest.would_continue(key, message):
         ingest.spawn(handle_url(ingest, caller, url, private, message.message_id))
         return True
     origin = origin_name(message)

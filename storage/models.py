@@ -205,3 +205,23 @@ class FeedbackTally(BaseModel):
     def of(self, user_id: int) -> int:
         """The user's vote (+1/-1), 0 when they have not voted."""
         return next((v.vote for v in self.votes if v.user_id == user_id), 0)
+
+
+class SenderTail(BaseModel):
+    """A sender's last text report, kept a few seconds so that a continuation can join it, in
+    the database (`Repository.put_tail`): the next piece of a split paste may reach another
+    replica.
+
+    `texts` ends with the last piece (what a continuation is judged against); while `report_id`
+    is None (a long first piece refused on its own) it holds every piece, read again together
+    with a continuation. `reply` holds the ids of the messages that answered it, which the
+    answer to the joined report overwrites (edits), whichever replica sent them."""
+
+    report_id: int | None
+    origin: str | None
+    texts: list[str]
+    message_id: int
+    date: float  # Telegram's date of the last piece (whole seconds since the epoch)
+    chars: int
+    reply: list[int] = Field(default_factory=list)
+    pieces: int = 1  # messages in the report so far

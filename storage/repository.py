@@ -53,6 +53,7 @@ from storage.models import (
     SearchHit,
     SearchPage,
     SectionItem,
+    SenderTail,
     StoredReport,
     Subscription,
     UnitCount,
@@ -352,11 +353,11 @@ class Repository:
 
     async def close(self) -> None:
         async with self._write_lock.hold():
-            for extra in (self._lease_conn, self._budget_conn):
+            for extra in (self._lease_conn, self._budget_conn, self._order_conn):
                 if extra is not None:
                     with contextlib.suppress(Exception):
                         await extra.close()
-            self._lease_conn = self._budget_conn = None
+            self._lease_conn = self._budget_conn = self._order_conn = None
             if self._reader is not self._writer:
                 await self._reader.close()
             await self._writer.close()
@@ -1675,6 +1676,111 @@ class Repository:
         """The replica an inbox row belongs to (tests)."""
         rows = await self._rows("SELECT owner FROM inbox WHERE chat_id = ? AND message_id = ?", (chat_id, message_id))
         return rows[0][0] if rows else None
+
+    async def inbox_waiting_before(self, chat_id: int, user_id: int, message_id: int) -> bool:
+        """Whether an earlier text message of this sender is in the inbox, not handled yet, owned by
+        another replica that is alive: the earlier piece of a split paste that went to the other
+        replica (bot.ingest waits for it before deciding on this one). Never on SQLite: one process,
+        whose own messages are handled in their order."""
+        if not self._pg:
+            return False
+        rows = await self._rows(
+            "SELECT 1 FROM inbox WHERE state = 'new' AND chat_id = ? AND user_id = ? AND message_id < ? "
+            f"AND kind = 'text' AND owner <> ? AND owner IN (SELECT id FROM replicas WHERE lease_until > {_NOW_PG}) "
+            "LIMIT 1", (chat_id, user_id, message_id, self.replica_id))
+        return bool(rows)
+
+    # --- sender tails (continuations joined across replicas) ------------------------------------------
+    async def get_tail(self, sender: str) -> SenderTail | None:
+        """The sender's last text report as `put_tail` saved it (any replica's), or None."""
+        rows = await self._rows(
+            "SELECT report_id, origin, texts, message_id, sent_at, chars, reply, pieces FROM sender_tails "
+            "WHERE sender = ?", (sender,))
+        if not rows:
+            return None
+        r = rows[0]
+        return SenderTail(report_id=r[0], origin=r[1], texts=json.loads(r[2]), message_id=r[3], date=r[4],
+                          chars=r[5], reply=json.loads(r[6]), pieces=r[7])
+
+    async def put_tail(self, sender: str, tail: SenderTail, keep: timedelta) -> None:
+        """Save the sender's tail (replacing the last one); tails saved more than `keep` ago are
+        deleted in the same transaction (a continuation only joins within the merge window: the
+        table holds the senders of the last minute or so, bounded)."""
+        now = datetime.now(UTC)
+        async with self._write() as conn:
+            await conn.execute(
+                "INSERT INTO sender_tails (sender, report_id, origin, texts, message_id, sent_at, chars, reply, "
+                "pieces, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sender) DO UPDATE SET "
+                "report_id = excluded.report_id, origin = excluded.origin, texts = excluded.texts, "
+                "message_id = excluded.message_id, sent_at = excluded.sent_at, chars = excluded.chars, "
+                "reply = excluded.reply, pieces = excluded.pieces, saved_at = excluded.saved_at",
+                (sender, tail.report_id, tail.origin, json.dumps(tail.texts, ensure_ascii=False), tail.message_id,
+                 float(tail.date), tail.chars, json.dumps(tail.reply), tail.pieces, _ts(now)))
+            await conn.execute("DELETE FROM sender_tails WHERE saved_at < ?", (_ts(now - keep),))
+
+    async def drop_tail(self, sender: str) -> None:
+        """Forget the sender's tail (what follows is not joined to it)."""
+        async with self._write() as conn:
+            await conn.execute("DELETE FROM sender_tails WHERE sender = ?", (sender,))
+
+    _order_conn: Any = None
+    _order_lock: asyncio.Lock | None = None
+    _order_held: set[int] = frozenset()  # type: ignore[assignment]  # keys held on _order_conn
+
+    @staticmethod
+    def _sender_key(sender: str) -> int:
+        return int.from_bytes(hashlib.sha256(f"sender:{sender}".encode()).digest()[:8], "big", signed=True)
+
+    async def lock_sender(self, sender: str, timeout: float = 30.0) -> bool:
+        """Take the lock of one sender across replicas: on PostgreSQL a session advisory lock on
+        a hash of `sender`, on a connection of its own (a holder that dies frees it at once).
+        Polled with pg_try_advisory_lock, so one connection serves every sender and a wait never
+        blocks it. False after `timeout` s (the holder is stuck) or when the database cannot be
+        reached: the caller goes on unordered, as one replica alone would. On SQLite (one
+        process) always True at once: the caller's in-process lock is the whole order. The
+        caller holds at most one lock per sender (its in-process lock sees to that): a session
+        lock is re-entrant."""
+        if not self._pg or self._lease_url is None:
+            return True
+        import asyncpg
+
+        key = self._sender_key(sender)
+        if self._order_lock is None:
+            self._order_lock = asyncio.Lock()
+        deadline = time.monotonic() + timeout
+        delay = 0.005
+        while True:
+            async with self._order_lock:  # one query at a time on the connection
+                try:
+                    if self._order_conn is None or self._order_conn.is_closed():
+                        self._order_conn = await asyncpg.connect(self._lease_url)
+                        self._order_held = set()
+                    if await self._order_conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+                        self._order_held.add(key)
+                        return True
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    log.warning("the senders' lock is unreachable (%s): going on unordered", exc)
+                    with contextlib.suppress(Exception):
+                        if self._order_conn is not None:
+                            self._order_conn.terminate()
+                    self._order_conn = None
+                    return False
+            if time.monotonic() >= deadline:
+                log.warning("sender lock not taken within %.0f s: going on unordered", timeout)
+                return False
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.02)
+
+    async def unlock_sender(self, sender: str) -> None:
+        """Release what `lock_sender` took (nothing on SQLite; a lost connection released it already)."""
+        key = self._sender_key(sender)
+        if not self._pg or self._order_conn is None or key not in self._order_held:
+            return
+        assert self._order_lock is not None
+        async with self._order_lock:
+            self._order_held.discard(key)
+            with contextlib.suppress(Exception):
+                await self._order_conn.fetchval("SELECT pg_advisory_unlock($1)", key)
 
 
 def _join_texts(first: str, second: str) -> str:

@@ -50,6 +50,10 @@ History (never edit a released step; append a new one):
       were pairs inside `doc`) and the report's slice of ids (the index finds the newest matches
       in the newest slices); see storage.pg.tsvector, storage.search_pg. Rows already there get
       theirs from `doc`'s positions.
+  +1  sender_tails: each sender's last text report (what bot.ingest joins a continuation to), in
+      the database instead of one process's memory: the next piece of a split paste may reach
+      another replica. Rows older than a minute past the merge window are pruned on each write.
+      A partial index finds a sender's 'new' inbox rows (a piece another replica has not handled).
 
 The index holds `storage.folding.fold` of each text: if `fold` ever changes, add a migration
 that drops and recreates `report_fts` and reindexes every report.
@@ -475,8 +479,33 @@ async def _search_keys(conn: aiosqlite.Connection) -> None:
     """Nothing on SQLite: FTS5 compares positions in its own index (see PG_SEARCH_KEYS_DDL)."""
 
 
+# continuations joined across replicas: the sender's tail (storage.models.SenderTail) by sender key
+SENDER_TAILS_DDL = """
+CREATE TABLE sender_tails (
+    sender          TEXT    PRIMARY KEY,   -- bot.ingest's sender key ("sender:chat:user")
+    report_id       INTEGER,               -- NULL: a long first piece refused on its own
+    origin          TEXT,
+    texts           TEXT    NOT NULL,      -- JSON list: the last piece (every piece while report_id is NULL)
+    message_id      INTEGER NOT NULL,
+    sent_at         REAL    NOT NULL,      -- Telegram's date of the last piece
+    chars           INTEGER NOT NULL,
+    reply           TEXT    NOT NULL,      -- JSON list: message ids of the answer to overwrite
+    pieces          INTEGER NOT NULL,
+    saved_at        TEXT    NOT NULL       -- UTC, as reports.received_at: pruning
+);
+CREATE INDEX sender_tails_saved ON sender_tails (saved_at);
+CREATE INDEX inbox_new_sender ON inbox (chat_id, user_id, message_id) WHERE state = 'new';
+"""
+
+
+async def _sender_tails(conn: aiosqlite.Connection) -> None:
+    for statement in _statements(SENDER_TAILS_DDL):
+        await conn.execute(statement)
+
+
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _reply_attempts, _replicas, _search_keys]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _reply_attempts, _replicas, _search_keys,
+                               _sender_tails]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -545,9 +574,11 @@ CREATE INDEX report_fts_keys ON report_fts USING gin (keys);
 ANALYZE report_fts;
 """
 
+PG_SENDER_TAILS_DDL = pg_ddl(SENDER_TAILS_DDL.replace(" REAL ", " DOUBLE PRECISION "))
+
 PG_MIGRATIONS: list[str] = [
     pg_ddl(V1_DDL), PG_V2_DDL, "", pg_ddl(V4_DDL), pg_ddl(V5_DDL), pg_ddl(V6_DDL), pg_ddl(V7_DDL),
-    pg_ddl(REPLY_ATTEMPTS_DDL), PG_REPLICAS_DDL, PG_SEARCH_KEYS_DDL,
+    pg_ddl(REPLY_ATTEMPTS_DDL), PG_REPLICAS_DDL, PG_SEARCH_KEYS_DDL, PG_SENDER_TAILS_DDL,
 ]
 if len(PG_MIGRATIONS) != len(MIGRATIONS):
     raise RuntimeError("storage.schema: every migration needs its PostgreSQL twin in PG_MIGRATIONS")
