@@ -11,7 +11,13 @@ at all) and restarted `--down` seconds later. Checked: every report stored once 
 duplicated: rows per text in the database), every user answered with a summary of each report,
 how many briefs went out twice, how many POSTs needed a retry.
 
-Part 2, a digest (`--subscribers`, 0 skips it): both replicas restarted with that many daily
+Part 2, split pastes (`--pastes`, 0 skips it): that many users each send a report over 4,096
+characters as a client sends it (cut at the last space before 4,096 UTF-16 units: 2 or 3
+pieces), piece i of user u POSTed to replica (u + i) % 2, so consecutive pieces always reach
+different replicas. Checked: reports stored per paste (must be 1), first replies edited into
+the answer to the joined report, pieces lost (not in the paste's stored report).
+
+Part 3, a digest (`--subscribers`, 0 skips it): both replicas restarted with that many daily
 digests due; the leader (replica 1, holding the advisory lock) is SIGKILLed once `--digest-kill`
 of them are sent, while users keep sending reports to both replicas. Checked: 0 digests sent
 twice, the rest sent by the new leader (how long after the kill), chats left without one.
@@ -27,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import os
 import re
 import shutil
@@ -73,7 +80,8 @@ async def fresh_database(admin_url: str, name: str) -> str:
 
 
 class Replica:
-    def __init__(self, index: int, emu: BotAPIEmulator, url: str, workdir: Path, log_level: str = "WARNING") -> None:
+    def __init__(self, index: int, emu: BotAPIEmulator, url: str, workdir: Path, log_level: str = "WARNING",
+                 merge_window: float = 2.0) -> None:
         self.index = index
         self.port = free_port()
         self.workdir = workdir / f"replica{index}"
@@ -83,7 +91,7 @@ class Replica:
             PYTHONPATH=str(ROOT), BOT_TOKEN=emu.token, BOT_API_BASE_URL=emu.base_url,
             BOT_API_FILE_URL=emu.base_file_url, BOT_ACCESS="open", BOT_DATABASE=url,
             BOT_WEBHOOK_URL=f"http://127.0.0.1:{self.port}/hook", BOT_WEBHOOK_LISTEN=f"127.0.0.1:{self.port}",
-            BOT_WEBHOOK_SECRET=SECRET, BOT_MERGE_WINDOW="0", BOT_LOG_LEVEL=log_level,
+            BOT_WEBHOOK_SECRET=SECRET, BOT_MERGE_WINDOW=f"{merge_window:g}", BOT_LOG_LEVEL=log_level,
             BOT_REPLICA_NAME=f"replica{index}",
         )
         self.proc: asyncio.subprocess.Process | None = None
@@ -284,6 +292,114 @@ async def reports_part(emu: BotAPIEmulator, session: aiohttp.ClientSession, repl
     return result
 
 
+UNITS = ("Gia Xuyên", "Yết Kiêu", "Thống Nhất", "Đức Xương", "Hoàng Diệu", "Quang Minh", "Phạm Trấn", "Nhật Tân",
+         "Toàn Thắng", "Lê Lợi", "Hồng Hưng", "Đoàn Thượng", "Tân Tiến", "Gia Khánh", "Gia Tân", "Liên Hồng")
+
+
+def paste_text(user: int, units: int) -> str:
+    """An official report of `units` communes (a paragraph of ~600 characters each) with its header
+    block, unique to `user`: 8 units make ~5,000 characters (2 pieces), 16 ~9,700 (3 pieces)."""
+    def paragraph(k: int) -> str:
+        i = user * 17 + k
+        return (f"{k + 1}. Xã {UNITS[k % len(UNITS)]}: tổng giá trị sản xuất đạt {120 + 7 * i}.{100 + 13 * k} triệu "
+                f"đồng, tăng {5 + i % 4},{i % 10}% so với cùng kỳ; thu ngân sách đạt {30 + i},{k % 9} tỷ đồng, bằng "
+                f"{60 + i % 30}% dự toán; giải ngân vốn đầu tư công đạt {70 + i % 25}% kế hoạch; hoàn thành "
+                f"{2 + i % 5} công trình nông thôn mới kiểu mẫu. Hạn chế: tiến độ giải phóng mặt bằng dự án đường "
+                f"trục xã còn chậm, còn {3 + i % 6} hộ chưa bàn giao mặt bằng. Nhiệm vụ thời gian tới: hoàn thành "
+                f"{95 + i % 5}% kế hoạch thu ngân sách và bàn giao mặt bằng trước ngày {10 + i % 18}/{8 + i % 4}; "
+                f"công tác xây dựng Đảng: kết nạp {4 + i % 7} đảng viên mới, giải quyết việc làm cho {150 + 11 * i} "
+                f"lao động; quốc phòng - an ninh được giữ vững với {12 + i % 8} thanh niên nhập ngũ.")
+
+    return (f"ĐẢNG BỘ HUYỆN GIA LỘC\nHUYỆN ỦY\nSố {200 + user}-BC/HU\nGia Lộc, ngày 05 tháng 10 năm 2024\nBÁO CÁO\n"
+            f"Kết quả thực hiện nhiệm vụ chín tháng đầu năm 2024 (cụm xã số {user + 1})\nI. KẾT QUẢ ĐẠT ĐƯỢC\n"
+            + "\n".join(paragraph(k) for k in range(units))
+            + "\nII. NHIỆM VỤ BA THÁNG CUỐI NĂM\n1. Tập trung thu ngân sách, phấn đấu hoàn thành vượt dự toán được giao."
+            f"\n2. Đẩy nhanh giải ngân vốn đầu tư công, bảo đảm đạt trên 95% kế hoạch (mã {90_000 + user}).")
+
+
+def client_split(text: str, limit: int = 4096) -> list[str]:
+    """What a desktop client sends for a long paste: pieces up to the last space before `limit`
+    UTF-16 units (tests/test_bot_pieces.py cuts the same way)."""
+    from bot.pieces import utf16_len
+
+    pieces = []
+    while utf16_len(text) > limit:
+        at = text.rfind(" ", 0, limit)
+        while utf16_len(text[:at]) > limit:  # (an emoji before the cut: count units, not characters)
+            at = text.rfind(" ", 0, at)
+        pieces.append(text[:at])
+        text = text[at + 1 :]
+    return [*pieces, text]
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+async def pastes_part(emu: BotAPIEmulator, session: aiohttp.ClientSession, replicas: list[Replica], url: str,
+                      args: argparse.Namespace) -> Result:
+    """Part 2 (see the module docstring): every user's pieces POSTed one after the other (each once
+    the last got its 200, as Telegram delivers a chat's updates), the users all at once."""
+    from bot.pieces import continues
+
+    result = Result()
+    stats: Counter[str] = Counter()
+    chat0 = 30_000
+    pastes = [client_split(paste_text(u, 16 if u % 2 == 0 else 8)) for u in range(args.pastes)]
+    for pieces in pastes:  # the bench measures the replicas: the pieces must be continuations by the rules
+        assert 2 <= len(pieces) <= 3 and all(continues(x, y) for x, y in itertools.pairwise(pieces)), len(pieces)
+    calls_before = len(emu.call_times)
+    t0 = time.monotonic()
+
+    async def user(u: int) -> None:
+        updates = [emu.send_text(chat0 + u, chat0 + u, piece) for piece in pastes[u]]
+        for i, update in enumerate(updates):
+            await deliver(session, replicas, update, (u + i) % len(replicas), stats)
+
+    await asyncio.gather(*(user(u) for u in range(args.pastes)))
+    deadline = time.monotonic() + args.settle
+    while time.monotonic() < deadline and not all(briefs(emu, chat0 + u) for u in range(args.pastes)):
+        await asyncio.sleep(0.2)
+    await quiet(emu, 3.0, timeout=60)  # the joins (edits) come after the first briefs
+    elapsed = time.monotonic() - t0
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch("SELECT chat_id, id, text FROM reports WHERE chat_id >= $1 AND chat_id < $2 "
+                                "AND merged_into IS NULL", chat0, chat0 + args.pastes)
+        inbox_left = await conn.fetchval("SELECT count(*) FROM inbox WHERE state = 'new'")
+    finally:
+        await conn.close()
+    stored: dict[int, list[tuple[int, str]]] = {}
+    for r in rows:
+        stored.setdefault(r["chat_id"] - chat0, []).append((r["id"], _words(r["text"])))
+    per_paste = Counter(len(stored.get(u, [])) for u in range(args.pastes))
+    lost = edited = extra = 0
+    for u, pieces in enumerate(pastes):
+        texts = [t for _, t in stored.get(u, [])]
+        lost += sum(1 for p in pieces if not any(" ".join(p.split()[:6]) in t for t in texts))
+        messages = emu.messages(chat0 + u)
+        ids = briefs(emu, chat0 + u)
+        extra += max(0, sum(ids.values()) - 1)
+        reports = stored.get(u, [])
+        if len(reports) == 1 and messages and ids.get(reports[0][0]) and messages[0].get("edit_date") is not None \
+                and f"docx:{reports[0][0]}" in str(messages[0].get("reply_markup")):
+            edited += 1
+    n = args.pastes
+    pieces_sent = sum(len(p) for p in pastes)
+    result.say(f"{n} split pastes ({pieces_sent} pieces, {sum(1 for p in pastes if len(p) == 3)} of 3 and "
+               f"{sum(1 for p in pastes if len(p) == 2)} of 2), round robin to both replicas, in {elapsed:.1f} s; "
+               f"POSTs: {dict(stats)}")
+    result.say(f"reports stored per paste: {dict(sorted(per_paste.items()))} (pastes with exactly 1: {per_paste[1]} of {n}); "
+               f"first replies edited into the joined report's: {edited} of {n}; pieces lost {lost}; "
+               f"briefs beyond one per paste {extra}; inbox rows left 'new' {inbox_left}")
+    peak = emu.max_rate(since=calls_before)
+    result.say(f"most Bot API calls with a chat_id in any 1 s, both replicas: {peak}")
+    result.figures.update(pastes=n, one_report=per_paste[1], edited=edited, pieces_lost=lost, extra_briefs=extra,
+                          paste_peak=peak)
+    result.ok = per_paste[1] == n and edited == n and lost == 0 and extra == 0 and peak <= 30
+    return result
+
+
 def busiest(emu: BotAPIEmulator, since: int) -> str:
     """What the busiest second held: calls per method, and to digest subscribers (chats >= 50,000)."""
     calls = emu.busiest(since=since)
@@ -388,7 +504,7 @@ async def run(args: argparse.Namespace) -> list[Result]:
         url = await fresh_database(admin, args.database)
         async with BotAPIEmulator() as emu, aiohttp.ClientSession() as session:
             try:
-                replicas = [Replica(i, emu, url, tmp, args.log_level) for i in (1, 2)]
+                replicas = [Replica(i, emu, url, tmp, args.log_level, args.merge_window) for i in (1, 2)]
                 for replica in replicas:
                     replica.env["BOT_DIGEST_GRACE_HOURS"] = f"{args.grace_hours:g}"
                 await replicas[0].start()  # one first: it creates the schema (the other would wait on the lock)
@@ -396,6 +512,8 @@ async def run(args: argparse.Namespace) -> list[Result]:
                 await replicas[1].start()
                 await replicas[1].ready(session)
                 results.append(await reports_part(emu, session, replicas, url, args))
+                if args.pastes:
+                    results.append(await pastes_part(emu, session, replicas, url, args))
                 if args.subscribers:
                     results.append(await digest_part(emu, session, replicas, url, args))
             finally:
@@ -422,7 +540,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--down", type=float, default=3.0, help="seconds replica 1 stays down")
     p.add_argument("--patience", type=float, default=20.0, help="seconds a user waits for an answer")
     p.add_argument("--settle", type=float, default=120.0, help="seconds to wait for the last answers")
-    p.add_argument("--subscribers", type=int, default=1000, help="digests due in part 2 (0: no part 2)")
+    p.add_argument("--pastes", type=int, default=20, help="users sending a split paste in part 2 (0: no part 2)")
+    p.add_argument("--merge-window", type=float, default=2.0, help="BOT_MERGE_WINDOW of the replicas (the default)")
+    p.add_argument("--subscribers", type=int, default=1000, help="digests due in part 3 (0: no part 3)")
     p.add_argument("--digest-kill", type=float, default=0.4, help="share of digests sent before the leader dies")
     p.add_argument("--digest-down", type=float, default=15.0,
                    help="seconds the killed leader stays down (past the standby's 10 s lease check: it takes over)")
