@@ -579,7 +579,8 @@ class Ingestor:
         joins. Simple and correct as long as a chat's updates are delivered in order (each POST is
         answered once its inbox row is written, as Telegram and the proxy do): the earlier row is
         in the inbox before the later message is handled. An earlier piece whose replica died is not
-        waited for (taken over, it is handled later as a report of its own)."""
+        waited for (taken over, it is handled later as a report of its own). With no merge window
+        nothing joins, and only the in-process order is kept."""
         entry = self._order.get(key)
         if entry is None:
             entry = self._order[key] = (asyncio.Lock(), [0])
@@ -588,7 +589,8 @@ class Ingestor:
         try:
             async with lock:
                 sender = _tail_name(key)
-                held = await self._lock_sender(sender)
+                # (no window, nothing joins: the order across replicas does not matter then)
+                held = self.settings.merge_window > 0 and await self._lock_sender(sender)
                 deadline = time.monotonic() + PEER_WAIT
                 while held and message is not None and message.from_user is not None \
                         and time.monotonic() < deadline and await self._peer_has_earlier(message):
