@@ -481,7 +481,7 @@ async def _search_keys(conn: aiosqlite.Connection) -> None:
 
 # continuations joined across replicas: the sender's tail (storage.models.SenderTail) by sender key
 SENDER_TAILS_DDL = """
-CREATE TABLE sender_tails (
+CREATE TABLE IF NOT EXISTS sender_tails (
     sender          TEXT    PRIMARY KEY,   -- bot.ingest's sender key ("sender:chat:user")
     report_id       INTEGER,               -- NULL: a long first piece refused on its own
     origin          TEXT,
@@ -493,8 +493,8 @@ CREATE TABLE sender_tails (
     pieces          INTEGER NOT NULL,
     saved_at        TEXT    NOT NULL       -- UTC, as reports.received_at: pruning
 );
-CREATE INDEX sender_tails_saved ON sender_tails (saved_at);
-CREATE INDEX inbox_new_sender ON inbox (chat_id, user_id, message_id) WHERE state = 'new';
+CREATE INDEX IF NOT EXISTS sender_tails_saved ON sender_tails (saved_at);
+CREATE INDEX IF NOT EXISTS inbox_new_sender ON inbox (chat_id, user_id, message_id) WHERE state = 'new';
 """
 
 
