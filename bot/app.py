@@ -89,6 +89,7 @@ async def post_init(application: Application) -> None:  # type: ignore[type-arg]
                            partial(_resume, ingest), ingest.spawn)
     application.bot_data["replica"] = replica
     replica.start(await replica.join())
+    await ingest.repo.open_sender_locks()  # (PostgreSQL: the per-sender order across replicas)
     limiter = application.bot.rate_limiter
     if isinstance(limiter, ChatRateLimiter) and ingest.repo.backend == "postgresql":
         limiter.share_budget(ingest.repo.take_send_slot)  # 30 msg/s across every replica, not each

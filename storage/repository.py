@@ -1771,6 +1771,23 @@ class Repository:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.02)
 
+    async def open_sender_locks(self) -> None:
+        """Connect the senders' lock connection now (at start-up), so the first messages after a
+        start do not wait for it; a failure is only logged (`lock_sender` connects again)."""
+        if not self._pg or self._lease_url is None:
+            return
+        import asyncpg
+
+        if self._order_lock is None:
+            self._order_lock = asyncio.Lock()
+        async with self._order_lock:
+            if self._order_conn is None or self._order_conn.is_closed():
+                try:
+                    self._order_conn = await asyncpg.connect(self._lease_url)
+                    self._order_held = set()
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    log.warning("the senders' lock connection did not open (%s): opened on first use", exc)
+
     async def unlock_sender(self, sender: str) -> None:
         """Release what `lock_sender` took (nothing on SQLite; a lost connection released it already)."""
         key = self._sender_key(sender)
