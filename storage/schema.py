@@ -50,7 +50,7 @@ History (never edit a released step; append a new one):
       were pairs inside `doc`) and the report's slice of ids (the index finds the newest matches
       in the newest slices); see storage.pg.tsvector, storage.search_pg. Rows already there get
       theirs from `doc`'s positions.
-  +1  sender_tails: each sender's last text report (what bot.ingest joins a continuation to), in
+  v11 sender_tails: each sender's last text report (what bot.ingest joins a continuation to), in
       the database instead of one process's memory: the next piece of a split paste may reach
       another replica. Rows older than a minute past the merge window are pruned on each write.
       A partial index finds a sender's 'new' inbox rows (a piece another replica has not handled).
