@@ -342,7 +342,7 @@ def error_replies(emu: BotAPIEmulator, chats: list[int]) -> int:
     return sum(1 for c in chats for m in emu.messages(c) if ERROR_REPLY in text_of(m))
 
 
-async def make_due_digests(database: Path, chats: list[int]) -> None:
+async def make_due_digests(database: str | Path, chats: list[int]) -> None:
     """Subscribers whose daily digest fell due an hour ago (created 3 days ago), in the database
     before the bot starts: the bot's start-up catch-up then fans out to all of them."""
     from storage import Repository, Subscription

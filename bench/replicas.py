@@ -44,7 +44,6 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -56,6 +55,7 @@ os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 import aiohttp  # noqa: E402
 import asyncpg  # noqa: E402
 
+from bench.reliability import make_due_digests  # noqa: E402  (Repository.open takes a URL too)
 from bot.emulator import BotAPIEmulator  # noqa: E402
 from storage import local_pg  # noqa: E402
 
@@ -406,22 +406,6 @@ def busiest(emu: BotAPIEmulator, since: int) -> str:
     methods = Counter(m for _, m, _ in calls)
     digests = sum(1 for _, m, c in calls if m == "sendMessage" and isinstance(c, int) and c >= 50_000)
     return ", ".join(f"{m} {n}" for m, n in methods.most_common()) + f"; digests {digests}"
-
-
-async def make_due_digests(url: str, chats: list[int]) -> None:
-    """Subscribers whose daily digest fell due an hour ago (created 3 days ago): the leader's
-    start-up catch-up fans out to all of them."""
-    from storage import Repository, Subscription
-
-    now = datetime.now(UTC)
-    due = (now - timedelta(hours=1)).strftime("%H:%M")
-    repo = await Repository.open(url)
-    try:
-        for chat in chats:
-            await repo.upsert_subscription(Subscription(chat_id=chat, cadence="daily", time_of_day=due,
-                                                        timezone="UTC", created_at=now - timedelta(days=3)))
-    finally:
-        await repo.close()
 
 
 async def digest_part(emu: BotAPIEmulator, session: aiohttp.ClientSession, replicas: list[Replica], url: str,

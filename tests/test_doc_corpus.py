@@ -8,19 +8,18 @@ written only under tmp_path.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "eval" / "dev"
@@ -35,17 +34,8 @@ if any(not (DEV / f"{n}.gold.json").exists() for n in NAMES):
     pytest.skip(f"dev reports {NAMES} not all in {DEV}", allow_module_level=True)
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-dc = _load("doc_corpus", ROOT / "bench" / "doc_corpus.py")
-scorer = _load("eval_score", SCORER)
+dc = load_script("doc_corpus", ROOT / "bench" / "doc_corpus.py")
+scorer = load_script("eval_score", SCORER)
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
                                    reason="poppler-utils (pdftotext, pdftoppm) not installed")
 

@@ -8,27 +8,15 @@ are printed by `make reliability`, never asserted here (this machine is slow and
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import io
 import os
-import sys
 import zipfile
 from pathlib import Path
-from types import ModuleType
+
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-rel = _load("bench_reliability", ROOT / "bench" / "reliability.py")
+rel = load_script("bench_reliability", ROOT / "bench" / "reliability.py")
 
 
 def _explain(row: object) -> str:

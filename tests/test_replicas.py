@@ -12,31 +12,20 @@ no PostgreSQL server can start (tests/pg_support.py).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import uuid
 from pathlib import Path
-from types import ModuleType
 
 from tests.pg_support import server_url
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 async def test_two_replicas_one_killed_lose_nothing_and_share_the_send_budget() -> None:
     import asyncpg
 
     admin = server_url()  # skips here when there is no server
-    bench = _load("bench_replicas", ROOT / "bench" / "replicas.py")
+    bench = load_script("bench_replicas", ROOT / "bench" / "replicas.py")
     name = f"t_replicas_{uuid.uuid4().hex[:12]}"
     args = bench.parser().parse_args([
         "--pg", admin, "--database", name, "--users", "10", "--reports", "3", "--down", "2",
